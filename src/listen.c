@@ -9,6 +9,9 @@
  *   l:respond(status, content_type, body) -> true or nil, message
  *   l:close()                      -- idempotent; also __gc and __close
  *
+ *   core.sleep(seconds)            -- blocking pause (OAuth device polling
+ *                                     when the caller gives no sleep)
+ *
  * Only loopback addresses may be bound: the redirect carries an
  * authorization code and must not be reachable from the network.
  *
@@ -654,6 +657,25 @@ static int core_listen(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------- */
+/* sleep                                                                   */
+/* ---------------------------------------------------------------------- */
+
+static int core_sleep(lua_State *L)
+{
+  lua_Number s = luaL_checknumber(L, 1);
+  struct timespec req, rem;
+
+  luaL_argcheck(L, s >= 0 && s <= 86400, 1, "must be between 0 and 86400");
+  req.tv_sec = (time_t)s;
+  req.tv_nsec = (long)((s - (lua_Number)req.tv_sec) * 1e9);
+  if (req.tv_nsec > 999999999L)
+    req.tv_nsec = 999999999L;
+  while (nanosleep(&req, &rem) != 0 && errno == EINTR)
+    req = rem;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* registration                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -682,4 +704,6 @@ void gl_listen_open(lua_State *L)
   lua_pop(L, 1);
   lua_pushcfunction(L, core_listen);
   lua_setfield(L, -2, "listen");
+  lua_pushcfunction(L, core_sleep);
+  lua_setfield(L, -2, "sleep");
 }
