@@ -1,0 +1,64 @@
+# lua-gitlab: build for Lua 5.4 and LuaJIT from one source tree.
+LUA54    ?= lua5.4
+LUAJIT   ?= luajit
+BUILD54  := build/5.4
+BUILDJIT := build/jit
+CC       ?= cc
+WARN     := -std=c99 -Wall -Wextra -pedantic -Wmissing-prototypes -Wshadow
+CFLAGS   ?= -O2 -g
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+SAN_FLAGS :=
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+LIBS     := $(shell pkg-config --libs libcurl libcrypto 2>/dev/null || echo -lcurl -lcrypto)
+SRC      := $(sort $(wildcard src/*.c))
+HDR      := $(wildcard src/*.h)
+CFLAGS_54  = $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+CFLAGS_JIT = $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+
+# Debian packages a fresh machine needs (build, tests, demo).
+DEB_PKGS := lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-busted \
+            luarocks libcurl4-openssl-dev libssl-dev pkg-config nodejs curl \
+            openssl lua-check neovim lua-luv
+
+.PHONY: all build deps test demo clean check luacheck
+all: build
+
+build: $(BUILD54)/gitlab/core.so $(BUILDJIT)/gitlab/core.so
+
+$(BUILD54)/gitlab/core.so: $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(SAN_FLAGS) -fPIC -shared $(CFLAGS_54) -o $@ $(SRC) $(LIBS)
+
+$(BUILDJIT)/gitlab/core.so: $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(SAN_FLAGS) -fPIC -shared $(CFLAGS_JIT) -o $@ $(SRC) $(LIBS)
+
+# Installs only what is missing; needs root (apt-get) on a fresh machine.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: deps
+	$(MAKE) WERROR=1 build
+	bash spec/run
+
+demo: deps build
+	bash examples/run-demo.sh
+
+luacheck:
+	luacheck lua spec examples bench tools
+
+clean:
+	rm -rf build
+
+-include mk/*.mk

@@ -1,0 +1,297 @@
+/* "gitlab.client": per-client settings, credentials and the reused easy
+ * handle for blocking requests. The async engine lives inside the same
+ * userdata (engine.c). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "gl.h"
+
+static char *dup_str(const char *s) {
+  size_t n;
+  char *p;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  p = (char *)malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+static void free_secret(char **s) {
+  if (*s) { memset(*s, 0, strlen(*s)); free(*s); }
+  *s = NULL;
+}
+
+gl_client *gl_check_client(lua_State *L, int i) {
+  gl_client *c = (gl_client *)luaL_checkudata(L, i, GL_CLIENT_MT);
+  if (c->closed) luaL_error(L, "attempt to use a closed gitlab client");
+  return c;
+}
+
+void gl_client_log(gl_client *c, lua_State *L, const char *line) {
+  if (c->log_ref == LUA_NOREF) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->log_ref);
+  lua_pushstring(L, line);
+  if (lua_pcall(L, 1, 0, 0) != 0) lua_pop(L, 1);   /* logging never fails a request */
+}
+
+/* ====================================================================== */
+/* options                                                                */
+/* ====================================================================== */
+static const char *get_str(lua_State *L, int t, const char *k) {
+  const char *s;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "client option '%s': expected a string, got %s", k, luaL_typename(L, -1));
+  s = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+static double get_num(lua_State *L, int t, const char *k, double dflt, double lo, double hi) {
+  double v;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return dflt; }
+  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "client option '%s': expected a number, got %s", k, luaL_typename(L, -1));
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!(v >= lo && v <= hi)) luaL_error(L, "client option '%s': %f is out of range [%f, %f]", k, v, lo, hi);
+  return v;
+}
+
+static int get_bool(lua_State *L, int t, const char *k, int dflt) {
+  int v;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return dflt; }
+  if (lua_type(L, -1) != LUA_TBOOLEAN) luaL_error(L, "client option '%s': expected a boolean", k);
+  v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static int is_loopback_origin(const char *origin) {
+  /* origin is "scheme://host:port" from gl_url_origin */
+  const char *h = strstr(origin, "://");
+  if (!h) return 0;
+  h += 3;
+  return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
+         strncmp(h, "[::1]:", 6) == 0;
+}
+
+static void check_options(lua_State *L, int o) {
+  static const char *const known[] = { "base", "auth", "token", "sudo", "timeout",
+    "connect_timeout", "retries", "retry_base", "max_wait", "deadline", "verify",
+    "ca_file", "proxy", "user_agent", "headers", "log", "http2", "allow_insecure", NULL };
+  const char *auth;
+  lua_pushnil(L);
+  while (lua_next(L, o)) {
+    int i, ok = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      for (i = 0; known[i]; i++) if (strcmp(known[i], lua_tostring(L, -2)) == 0) ok = 1;
+    if (!ok) luaL_error(L, "client: unknown option '%s'", lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+    lua_pop(L, 1);
+  }
+  if (!get_str(L, o, "base")) luaL_error(L, "client option 'base' is required");
+  auth = get_str(L, o, "auth");
+  if (auth && strcmp(auth, "PRIVATE-TOKEN") && strcmp(auth, "Authorization") && strcmp(auth, "JOB-TOKEN"))
+    luaL_error(L, "client option 'auth': expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
+  if (auth && !get_str(L, o, "token")) luaL_error(L, "client option 'auth' needs a 'token'");
+  get_str(L, o, "sudo"); get_str(L, o, "ca_file"); get_str(L, o, "proxy"); get_str(L, o, "user_agent");
+  lua_getfield(L, o, "headers");
+  if (!lua_isnil(L, -1)) {
+    size_t i, n;
+    luaL_checktype(L, -1, LUA_TTABLE);
+    n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING || strpbrk(lua_tostring(L, -1), "\r\n"))
+        luaL_error(L, "client option 'headers'[%d]: expected a one-line string", (int)i);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, o, "log");
+  if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
+  lua_pop(L, 1);
+}
+
+static int l_new(lua_State *L) {
+  gl_client *c;
+  gl_buf origin = {0, 0, 0};
+  const char *base;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  check_options(L, 1);
+  base = get_str(L, 1, "base");
+  if (!gl_url_origin(base, &origin) ||
+      (strncmp(origin.p, "http://", 7) != 0 && strncmp(origin.p, "https://", 8) != 0)) {
+    gl_buf_free(&origin);
+    return luaL_error(L, "client: url must be an absolute http or https URL");
+  }
+  if (get_str(L, 1, "token") && strncmp(origin.p, "http://", 7) == 0 &&
+      !is_loopback_origin(origin.p) && !get_bool(L, 1, "allow_insecure", 0)) {
+    lua_pushfstring(L, "refusing to send a credential over plain http to %s; use https "
+                    "or set allow_insecure = true", origin.p);
+    gl_buf_free(&origin);
+    return lua_error(L);
+  }
+  /* userdata first, in a closed state, so a failure below cannot leak */
+  c = (gl_client *)lua_newuserdata(L, sizeof *c);
+  memset(c, 0, sizeof *c);
+  c->closed = 1;
+  c->log_ref = LUA_NOREF;
+  luaL_getmetatable(L, GL_CLIENT_MT);
+  lua_setmetatable(L, -2);
+
+  c->origin = dup_str(origin.p);
+  gl_buf_free(&origin);
+  c->base = dup_str(base);
+  c->auth_name = dup_str(get_str(L, 1, "auth"));
+  c->token = dup_str(get_str(L, 1, "token"));
+  c->sudo = dup_str(get_str(L, 1, "sudo"));
+  c->ca_file = dup_str(get_str(L, 1, "ca_file"));
+  c->proxy = dup_str(get_str(L, 1, "proxy"));
+  c->user_agent = dup_str(get_str(L, 1, "user_agent") ? get_str(L, 1, "user_agent")
+                                                      : "lua-gitlab/" GL_VERSION);
+  c->timeout_ms = (long)(get_num(L, 1, "timeout", 30, 0.001, 86400 * 7) * 1000);
+  c->connect_timeout_ms = (long)(get_num(L, 1, "connect_timeout", 10, 0.001, 86400) * 1000);
+  c->retries = (int)get_num(L, 1, "retries", 5, 0, 100);
+  c->retry_base = get_num(L, 1, "retry_base", 0.5, 0, 60);
+  c->max_wait = get_num(L, 1, "max_wait", 120, 0, 86400);
+  c->deadline = get_num(L, 1, "deadline", 600, 0, 86400 * 7);
+  c->verify = get_bool(L, 1, "verify", 1);
+  c->http2 = get_bool(L, 1, "http2", 1);
+  c->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32) ^
+           (unsigned long long)(size_t)c;
+  if (!c->rng) c->rng = 88172645463325252ULL;
+  lua_getfield(L, 1, "headers");
+  if (lua_istable(L, -1)) {
+    size_t i, n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      struct curl_slist *nl;
+      lua_rawgeti(L, -1, (int)i);
+      nl = curl_slist_append(c->extra_headers, lua_tostring(L, -1));
+      if (nl) c->extra_headers = nl;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "log");
+  if (lua_isfunction(L, -1)) c->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  else lua_pop(L, 1);
+
+  c->share = curl_share_init();
+  c->easy = curl_easy_init();
+  if (!c->share || !c->easy || !c->base || !c->origin || !c->user_agent)
+    return luaL_error(L, "client: out of memory");
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  gl_engine_init(&c->engine, c, 0);
+  c->engine_ready = 1;
+  c->closed = 0;
+  return 1;
+}
+
+/* ====================================================================== */
+/* methods                                                                */
+/* ====================================================================== */
+
+/* Blocking request: attempts, redirects and waits all happen here. */
+static int l_request(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  gl_transfer *t = gl_transfer_new(L, c, 2);
+  int nret, took = 0;
+  c->L = L;
+  t->L = L;
+  if (!c->easy_busy) { t->easy = c->easy; c->easy_busy = took = 1; }
+  else t->easy = curl_easy_init();   /* re-entered from a callback */
+  if (!t->easy) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
+  for (;;) {
+    CURLcode rc;
+    int next;
+    double wait = c->rl_block_until - gl_now();
+    if (wait > 0) gl_sleep(wait < c->max_wait ? wait : c->max_wait);
+    if (!gl_transfer_setup(t)) break;
+    rc = curl_easy_perform(t->easy);
+    next = gl_transfer_finish(t, rc);
+    if (next == 0) break;
+    if (next == 2) gl_sleep(t->wake_at - gl_now());
+  }
+  nret = gl_transfer_push_result(L, t);
+  if (took) { c->easy_busy = 0; curl_easy_reset(c->easy); }
+  gl_transfer_free(L, t);
+  return nret;
+}
+
+static int l_set_token(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  const char *kind = luaL_optstring(L, 2, NULL);
+  const char *token = luaL_optstring(L, 3, NULL);
+  if (kind && strcmp(kind, "PRIVATE-TOKEN") && strcmp(kind, "Authorization") && strcmp(kind, "JOB-TOKEN"))
+    return luaL_argerror(L, 2, "expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
+  if (kind && !token) return luaL_argerror(L, 3, "a token is required");
+  free(c->auth_name);
+  free_secret(&c->token);
+  c->auth_name = dup_str(kind);
+  c->token = dup_str(token);
+  return 0;
+}
+
+static int l_close(lua_State *L) {
+  gl_client *c = (gl_client *)luaL_checkudata(L, 1, GL_CLIENT_MT);
+  if (c->closed) return 0;
+  c->closed = 1;
+  if (c->engine_ready) { gl_engine_close(L, &c->engine); c->engine_ready = 0; }
+  if (c->easy) curl_easy_cleanup(c->easy);
+  if (c->share) curl_share_cleanup(c->share);
+  c->easy = NULL; c->share = NULL;
+  curl_slist_free_all(c->extra_headers);
+  c->extra_headers = NULL;
+  if (c->log_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, c->log_ref);
+  c->log_ref = LUA_NOREF;
+  free_secret(&c->token);
+  free(c->auth_name); free(c->sudo); free(c->base); free(c->origin);
+  free(c->user_agent); free(c->ca_file); free(c->proxy);
+  c->auth_name = c->sudo = c->base = c->origin = c->user_agent = c->ca_file = c->proxy = NULL;
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  gl_client *c = (gl_client *)luaL_checkudata(L, 1, GL_CLIENT_MT);
+  if (c->closed) lua_pushliteral(L, "gitlab.client (closed)");
+  else lua_pushfstring(L, "gitlab.client (%s)", c->origin);   /* never the token */
+  return 1;
+}
+
+static int l_info(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, c->base); lua_setfield(L, -2, "base");
+  lua_pushstring(L, c->origin); lua_setfield(L, -2, "origin");
+  if (c->auth_name) { lua_pushstring(L, c->auth_name); lua_setfield(L, -2, "auth"); }
+  lua_pushnumber(L, c->rl_block_until > gl_now() ? c->rl_block_until - gl_now() : 0);
+  lua_setfield(L, -2, "rate_limit_wait");
+  return 1;
+}
+
+void gl_client_open(lua_State *L) {
+  static const luaL_Reg m[] = {
+    { "request", l_request }, { "set_token", l_set_token }, { "close", l_close },
+    { "info", l_info },
+    { "start", gl_client_start }, { "poll", gl_client_poll }, { "wait", gl_client_wait },
+    { "running", gl_client_running }, { "hooks", gl_client_hooks },
+    { "socket_action", gl_client_socket_action }, { "batch", gl_client_batch },
+    { NULL, NULL }
+  };
+  luaL_newmetatable(L, GL_CLIENT_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, m, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, l_tostring); lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "gitlab.client"); lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_new);
+  lua_setfield(L, -2, "client");
+}

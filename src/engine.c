@@ -1,0 +1,463 @@
+/* The multi engine: many transfers on one CURLM. A client has one (async
+ * requests, optionally driven by libuv through hooks); a batch has its own
+ * private one (blocking, parallel page prefetch), so a blocking batch never
+ * drives the multi that libuv owns. */
+#include <stdlib.h>
+#include <string.h>
+#include "gl.h"
+
+typedef struct gl_batch { gl_engine e; int client_ref; int open; } gl_batch;
+
+/* ---------------------------------------------------------------------- */
+/* curl callbacks only record; Lua is called after curl has returned      */
+/* ---------------------------------------------------------------------- */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp) {
+  gl_engine *e = (gl_engine *)ud;
+  (void)easy; (void)sp;
+  if (e->nsockev == e->capsockev) {
+    size_t cap = e->capsockev ? e->capsockev * 2 : 16;
+    void *p = realloc(e->sockev, cap * sizeof *e->sockev);
+    if (!p) return -1;
+    e->sockev = (struct gl_sockev *)p;
+    e->capsockev = cap;
+  }
+  e->sockev[e->nsockev].fd = fd;
+  e->sockev[e->nsockev].what = what;
+  e->nsockev++;
+  return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *ud) {
+  gl_engine *e = (gl_engine *)ud;
+  (void)m;
+  e->curl_timeout_ms = ms;
+  e->curl_deadline = ms < 0 ? -1 : gl_now() + (double)ms / 1000.0;
+  return 0;
+}
+
+void gl_engine_init(gl_engine *e, gl_client *c, int is_batch) {
+  memset(e, 0, sizeof *e);
+  e->client = c;
+  e->is_batch = is_batch;
+  e->on_socket_ref = e->on_timer_ref = e->err_ref = LUA_NOREF;
+  e->curl_timeout_ms = -1;
+  e->curl_deadline = -1;
+  e->multi = curl_multi_init();
+  if (e->multi) {
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, (void *)e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, (void *)e);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+  }
+}
+
+static void unlink_active(gl_engine *e, gl_transfer *t) {
+  if (t->prev) t->prev->next = t->next; else if (e->active == t) e->active = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->next = t->prev = NULL;
+}
+
+static void push_done(gl_engine *e, gl_transfer *t) {
+  unlink_active(e, t);
+  t->state = GL_T_DONE;
+  t->prev = e->done_tail;
+  t->next = NULL;
+  if (e->done_tail) e->done_tail->next = t; else e->done_head = t;
+  e->done_tail = t;
+}
+
+static void unlink_done(gl_engine *e, gl_transfer *t) {
+  if (t->prev) t->prev->next = t->next; else e->done_head = t->next;
+  if (t->next) t->next->prev = t->prev; else e->done_tail = t->prev;
+  t->next = t->prev = NULL;
+}
+
+void gl_engine_close(lua_State *L, gl_engine *e) {
+  gl_transfer *t;
+  if (e->closed) return;
+  e->closed = 1;
+  while ((t = e->active) != NULL) {
+    if (t->state == GL_T_ACTIVE && e->multi) curl_multi_remove_handle(e->multi, t->easy);
+    unlink_active(e, t);
+    gl_transfer_free(L, t);     /* no callback: the owner is going away */
+  }
+  while ((t = e->done_head) != NULL) {
+    unlink_done(e, t);
+    gl_transfer_free(L, t);
+  }
+  if (e->multi) curl_multi_cleanup(e->multi);
+  e->multi = NULL;
+  free(e->sockev);
+  e->sockev = NULL;
+  e->nsockev = e->capsockev = 0;
+  if (e->on_socket_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_socket_ref);
+  if (e->on_timer_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_timer_ref);
+  if (e->err_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
+  e->on_socket_ref = e->on_timer_ref = e->err_ref = LUA_NOREF;
+}
+
+/* ---------------------------------------------------------------------- */
+/* moving transfers along                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* (Re)starts an attempt: now, or parked until the rate-limit window. */
+static void launch(gl_engine *e, gl_transfer *t) {
+  double block = e->client->rl_block_until - gl_now();
+  if (block > 0 && t->state != GL_T_WAITING) {
+    t->state = GL_T_WAITING;
+    t->wake_at = gl_now() + (block < e->client->max_wait ? block : e->client->max_wait);
+    return;
+  }
+  if (!gl_transfer_setup(t)) { push_done(e, t); return; }
+  if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
+    t->err_kind = "transport";
+    push_done(e, t);
+    return;
+  }
+  t->state = GL_T_ACTIVE;
+}
+
+static void set_states(lua_State *L, gl_engine *e) {
+  gl_transfer *t;
+  e->L = L;
+  e->client->L = L;
+  for (t = e->active; t; t = t->next) t->L = L;
+}
+
+static void wake_due(gl_engine *e) {
+  gl_transfer *t = e->active, *next;
+  double now = gl_now();
+  for (; t; t = next) {
+    next = t->next;
+    if (t->state == GL_T_WAITING && t->wake_at <= now) {
+      t->state = GL_T_NEW;
+      launch(e, t);
+    }
+  }
+}
+
+static double next_wake(gl_engine *e) {
+  gl_transfer *t;
+  double w = -1;
+  for (t = e->active; t; t = t->next)
+    if (t->state == GL_T_WAITING && (w < 0 || t->wake_at < w)) w = t->wake_at;
+  return w;
+}
+
+static void collect(gl_engine *e) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+    gl_transfer *t = NULL;
+    int next;
+    if (msg->msg != CURLMSG_DONE) continue;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    {
+      CURLcode rc = msg->data.result;    /* msg is invalid after remove */
+      curl_multi_remove_handle(e->multi, msg->easy_handle);
+      if (!t) continue;
+      next = gl_transfer_finish(t, rc);
+    }
+    if (next == 0) push_done(e, t);
+    else if (next == 1) { t->state = GL_T_NEW; launch(e, t); }
+    else t->state = GL_T_WAITING;
+  }
+}
+
+/* Runs callbacks of finished transfers, one at a time, unlinking each
+ * first: a callback may start, cancel or close anything. */
+static void dispatch(lua_State *L, gl_engine *e) {
+  gl_transfer *t;
+  while (!e->closed && (t = e->done_head) != NULL) {
+    int n;
+    unlink_done(e, t);
+    if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); continue; }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
+    n = gl_transfer_push_result(L, t);
+    if (n == 1) { lua_pushnil(L); }
+    gl_transfer_free(L, t);
+    if (lua_pcall(L, 2, 0, 0) != 0) {
+      if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      else lua_pop(L, 1);
+    }
+  }
+}
+
+static void raise_stored(lua_State *L, gl_engine *e) {
+  if (e->err_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->err_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
+    e->err_ref = LUA_NOREF;
+    lua_error(L);
+  }
+}
+
+static const char *what_name(int w) {
+  switch (w) {
+    case CURL_POLL_IN: return "in";
+    case CURL_POLL_OUT: return "out";
+    case CURL_POLL_INOUT: return "inout";
+    default: return "remove";
+  }
+}
+
+/* Tells libuv (through the Lua hooks) what curl asked for. */
+static void flush_hooks(lua_State *L, gl_engine *e) {
+  size_t i;
+  if (e->on_socket_ref == LUA_NOREF) { e->nsockev = 0; return; }
+  for (i = 0; i < e->nsockev; i++) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_socket_ref);
+    lua_pushinteger(L, (lua_Integer)e->sockev[i].fd);
+    lua_pushstring(L, what_name(e->sockev[i].what));
+    if (lua_pcall(L, 2, 0, 0) != 0) {
+      if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
+    }
+  }
+  e->nsockev = 0;
+  {
+    double w = next_wake(e), d = e->curl_deadline, now = gl_now();
+    long ms;
+    if (w >= 0 && (d < 0 || w < d)) d = w;
+    ms = d < 0 ? -1 : d <= now ? 0 : (long)((d - now) * 1000.0) + 1;
+    if (ms != e->hook_timeout_ms || ms == 0) {
+      e->hook_timeout_ms = ms;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_timer_ref);
+      lua_pushinteger(L, ms);
+      if (lua_pcall(L, 1, 0, 0) != 0) {
+        if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
+      }
+    }
+  }
+}
+
+int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
+  t->engine = e;
+  t->L = L;
+  t->easy = curl_easy_init();
+  if (!t->easy) return 0;
+  t->next = e->active;
+  t->prev = NULL;
+  if (e->active) e->active->prev = t;
+  e->active = t;
+  t->state = GL_T_NEW;
+  set_states(L, e);
+  launch(e, t);
+  return 1;
+}
+
+/* One round of work in polling mode: wake parked transfers, let curl run,
+ * and wait at most timeout seconds for sockets or a wake time. */
+int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until) {
+  int running = 0;
+  set_states(L, e);
+  wake_due(e);
+  curl_multi_perform(e->multi, &running);
+  collect(e);
+  if ((until ? until->state == GL_T_DONE : e->done_head != NULL) || !e->active) return 0;
+  {
+    double w = next_wake(e), now = gl_now();
+    int ms;
+    if (w >= 0 && w - now < timeout) timeout = w - now;
+    if (timeout < 0) timeout = 0;
+    ms = (int)(timeout * 1000.0 + 0.5);
+    if (running > 0) curl_multi_poll(e->multi, NULL, 0, ms, NULL);
+    else gl_sleep(timeout);
+  }
+  set_states(L, e);
+  wake_due(e);
+  curl_multi_perform(e->multi, &running);
+  collect(e);
+  return 0;
+}
+
+static int count_active(gl_engine *e) {
+  int n = 0;
+  gl_transfer *t;
+  for (t = e->active; t; t = t->next) n++;
+  return n;
+}
+
+/* ====================================================================== */
+/* client methods                                                         */
+/* ====================================================================== */
+int gl_client_start(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  gl_engine *e = &c->engine;
+  gl_transfer *t;
+  gl_tbox *box;
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  t = gl_transfer_new(L, c, 2);
+  box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
+  box->t = NULL;
+  luaL_getmetatable(L, GL_TRANSFER_MT);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 3);
+  t->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  box->t = t;
+  t->box = box;
+  if (!gl_engine_add(L, e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
+  if (e->on_socket_ref != LUA_NOREF) { flush_hooks(L, e); raise_stored(L, e); }
+  return 1;
+}
+
+int gl_client_poll(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  double timeout = luaL_optnumber(L, 2, 0);
+  gl_engine *e = &c->engine;
+  if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "poll: this client is driven by an event loop (attach)");
+  gl_engine_step(L, e, timeout, NULL);
+  dispatch(L, e);
+  raise_stored(L, e);
+  lua_pushinteger(L, count_active(e));
+  return 1;
+}
+
+int gl_client_wait(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  gl_engine *e = &c->engine;
+  if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "wait: this client is driven by an event loop (attach)");
+  while (!c->closed && (e->active || e->done_head)) {
+    gl_engine_step(L, e, 1.0, NULL);
+    dispatch(L, e);
+    raise_stored(L, e);
+  }
+  return 0;
+}
+
+int gl_client_running(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  lua_pushinteger(L, count_active(&c->engine));
+  return 1;
+}
+
+int gl_client_hooks(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  gl_engine *e = &c->engine;
+  if (e->on_socket_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_socket_ref);
+  if (e->on_timer_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_timer_ref);
+  e->on_socket_ref = e->on_timer_ref = LUA_NOREF;
+  if (lua_isnoneornil(L, 2)) return 0;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_pushvalue(L, 2); e->on_socket_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, 3); e->on_timer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  e->hook_timeout_ms = -2;
+  /* transfers started before attaching: make curl announce their sockets */
+  set_states(L, e);
+  {
+    int running;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
+  collect(e);
+  flush_hooks(L, e);
+  dispatch(L, e);
+  raise_stored(L, e);
+  return 0;
+}
+
+int gl_client_socket_action(lua_State *L) {
+  static const char *const names[] = { "in", "out", "inout", "timeout", NULL };
+  gl_client *c = gl_check_client(L, 1);
+  gl_engine *e = &c->engine;
+  int running = 0, w;
+  curl_socket_t fd = (curl_socket_t)luaL_optinteger(L, 2, -1);
+  w = luaL_checkoption(L, 3, NULL, names);
+  set_states(L, e);
+  if (w == 3) {
+    if (e->curl_deadline >= 0 && e->curl_deadline <= gl_now() + 0.0005) e->curl_deadline = -1;
+    wake_due(e);
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  } else {
+    int mask = w == 0 ? CURL_CSELECT_IN : w == 1 ? CURL_CSELECT_OUT : CURL_CSELECT_IN | CURL_CSELECT_OUT;
+    curl_multi_socket_action(e->multi, fd, mask, &running);
+  }
+  collect(e);
+  flush_hooks(L, e);
+  dispatch(L, e);
+  if (!c->closed) flush_hooks(L, e);   /* callbacks may have started more */
+  raise_stored(L, e);
+  lua_pushinteger(L, count_active(e));
+  return 1;
+}
+
+/* ====================================================================== */
+/* batches ("gitlab.batch")                                               */
+/* ====================================================================== */
+static gl_batch *check_batch(lua_State *L) {
+  gl_batch *b = (gl_batch *)luaL_checkudata(L, 1, GL_BATCH_MT);
+  if (!b->open) luaL_error(L, "attempt to use a closed batch");
+  if (b->e.client->closed) luaL_error(L, "attempt to use a batch of a closed client");
+  return b;
+}
+
+int gl_client_batch(lua_State *L) {
+  gl_client *c = gl_check_client(L, 1);
+  gl_batch *b = (gl_batch *)lua_newuserdata(L, sizeof *b);
+  memset(b, 0, sizeof *b);
+  b->client_ref = LUA_NOREF;
+  luaL_getmetatable(L, GL_BATCH_MT);
+  lua_setmetatable(L, -2);
+  gl_engine_init(&b->e, c, 1);
+  if (!b->e.multi) return luaL_error(L, "out of memory");
+  lua_pushvalue(L, 1);
+  b->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* the client outlives us */
+  b->open = 1;
+  return 1;
+}
+
+static int l_badd(lua_State *L) {
+  gl_batch *b = check_batch(L);
+  gl_transfer *t = gl_transfer_new(L, b->e.client, 2);
+  gl_tbox *box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
+  box->t = NULL;
+  luaL_getmetatable(L, GL_TRANSFER_MT);
+  lua_setmetatable(L, -2);
+  box->t = t;
+  t->box = box;
+  if (!gl_engine_add(L, &b->e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
+  return 1;
+}
+
+static int l_bawait(lua_State *L) {
+  gl_batch *b = check_batch(L);
+  gl_tbox *box = (gl_tbox *)luaL_checkudata(L, 2, GL_TRANSFER_MT);
+  gl_transfer *t = box->t;
+  int n;
+  if (!t || t->engine != &b->e) return luaL_argerror(L, 2, "not a pending transfer of this batch");
+  while (t->state != GL_T_DONE) gl_engine_step(L, &b->e, 1.0, t);
+  unlink_done(&b->e, t);
+  n = gl_transfer_push_result(L, t);
+  gl_transfer_free(L, t);
+  return n;
+}
+
+static int l_bpending(lua_State *L) {
+  gl_batch *b = check_batch(L);
+  lua_pushinteger(L, count_active(&b->e));
+  return 1;
+}
+
+static int l_bclose(lua_State *L) {
+  gl_batch *b = (gl_batch *)luaL_checkudata(L, 1, GL_BATCH_MT);
+  if (!b->open) return 0;
+  b->open = 0;
+  gl_engine_close(L, &b->e);
+  if (b->client_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, b->client_ref);
+  b->client_ref = LUA_NOREF;
+  return 0;
+}
+
+void gl_engine_open(lua_State *L) {
+  static const luaL_Reg m[] = {
+    { "add", l_badd }, { "await", l_bawait }, { "pending", l_bpending },
+    { "close", l_bclose }, { NULL, NULL }
+  };
+  luaL_newmetatable(L, GL_BATCH_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, m, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_bclose); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_bclose); lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,162 @@
+/* Private declarations shared by the C files of gitlab.core.
+ * Every helper that is not listed here is static to its file. */
+#ifndef GL_H
+#define GL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <curl/curl.h>
+#include "compat.h"
+
+#define GL_VERSION "0.1.0"
+#define GL_CLIENT_MT   "gitlab.client"
+#define GL_TRANSFER_MT "gitlab.transfer"
+#define GL_BATCH_MT    "gitlab.batch"
+
+/* Cap on a buffered body that is not a 2xx answer: a proxy's 50 MB error
+ * page must not cost 50 MB. */
+#define GL_MAX_ERROR_BODY (1024 * 1024)
+#define GL_MAX_HEADERS    (1024 * 1024)
+#define GL_MAX_REDIRECTS  5
+
+/* ---------- growable byte buffer (malloc'd, owned by its holder) -------- */
+typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
+int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
+int  gl_buf_adds(gl_buf *b, const char *s);
+void gl_buf_free(gl_buf *b);
+
+typedef struct gl_client gl_client;
+typedef struct gl_transfer gl_transfer;
+typedef struct gl_engine gl_engine;
+
+/* ---------- engine: one multi handle and the transfers it runs ---------- */
+struct gl_engine {
+  CURLM *multi;
+  gl_client *client;        /* settings owner; outlives the engine's use */
+  lua_State *L;             /* set at every entry that may run curl */
+  gl_transfer *active;      /* doubly linked: in the multi or waiting */
+  gl_transfer *done_head, *done_tail;   /* finished, callback not yet run */
+  int is_batch;             /* batch: results kept for await, no callbacks */
+  int closed;
+  /* libuv attachment (registry refs, LUA_NOREF when not attached) */
+  int on_socket_ref, on_timer_ref;
+  long curl_timeout_ms;     /* last value curl asked for, -1 none */
+  double curl_deadline;     /* monotonic time of that timeout, -1 none */
+  long hook_timeout_ms;     /* last value told to on_timer */
+  struct gl_sockev { curl_socket_t fd; int what; } *sockev;
+  size_t nsockev, capsockev;
+  int err_ref;              /* first Lua error from a callback, re-raised */
+};
+
+/* ---------- client ----------------------------------------------------- */
+struct gl_client {
+  int closed;
+  CURLSH *share;            /* connections, DNS and TLS sessions shared by
+                               the sync handle and the multi handles */
+  CURL *easy;               /* reused for every blocking request */
+  lua_State *L;
+  char *base;               /* ".../api/v4" */
+  char *origin;             /* "scheme://host:port", lower case */
+  char *auth_name;          /* "PRIVATE-TOKEN", "Authorization", "JOB-TOKEN" */
+  char *token;              /* secret: never logged, never in a URL */
+  char *sudo;
+  char *user_agent, *ca_file, *proxy;
+  struct curl_slist *extra_headers;
+  long timeout_ms, connect_timeout_ms;
+  int verify, http2;
+  int retries;
+  double retry_base, max_wait, deadline;
+  int log_ref;
+  double rl_block_until;    /* monotonic: RateLimit-Remaining hit 0 */
+  unsigned long long rng;   /* jitter, per client: no globals */
+  gl_engine engine;         /* async engine, lives inside the userdata */
+  int engine_ready;
+  int easy_busy;            /* the sync handle is in use (re-entry) */
+};
+
+/* ---------- one logical request ---------------------------------------- */
+enum { GL_T_NEW, GL_T_ACTIVE, GL_T_WAITING, GL_T_DONE };
+
+struct gl_transfer {
+  gl_client *client;
+  gl_engine *engine;        /* NULL for a blocking request */
+  CURL *easy;               /* owned unless == client->easy */
+  lua_State *L;
+  int state;
+  /* request, owned copies */
+  char *method, *url;
+  struct curl_slist *user_headers, *hop_headers;
+  const char *req_body; size_t req_body_len; int body_ref;
+  char *upload_path; FILE *upload_fp; curl_off_t upload_size;
+  curl_mime *mime;
+  char *output; FILE *out_fp; curl_off_t resume_from;
+  int sink_ref, progress_ref, cb_ref, result_ref;
+  int follow;               /* -1 default, 0 no, 1 yes */
+  int max_retries, idempotent;
+  /* progress of this request */
+  int attempts, redirects;
+  double started, wake_at;
+  long status;
+  int routed;               /* this attempt's body goes to sink/output */
+  int body_truncated;
+  curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
+  curl_off_t prog_now, prog_total;
+  gl_buf body, headers;
+  int lua_err_ref;          /* error raised by sink/progress */
+  int canceled;
+  /* final error, when the request failed without an HTTP answer */
+  const char *err_kind; char *err_msg; CURLcode err_code;
+  char errbuf[CURL_ERROR_SIZE];
+  /* bookkeeping */
+  gl_transfer *next, *prev;
+  struct gl_tbox *box;      /* Lua handle, may be collected first */
+};
+
+typedef struct gl_tbox { gl_transfer *t; } gl_tbox;
+
+/* transfer.c */
+gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx);
+int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
+/* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
+int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
+int  gl_transfer_push_result(lua_State *L, gl_transfer *t);  /* 1 or 2 values */
+void gl_transfer_free(lua_State *L, gl_transfer *t);
+double gl_now(void);
+void gl_sleep(double seconds);
+void gl_transfer_open(lua_State *L);
+
+/* client.c */
+gl_client *gl_check_client(lua_State *L, int i);
+void gl_client_open(lua_State *L);
+void gl_client_log(gl_client *c, lua_State *L, const char *line);
+
+/* engine.c */
+void gl_engine_init(gl_engine *e, gl_client *c, int is_batch);
+void gl_engine_close(lua_State *L, gl_engine *e);
+int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);
+int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
+void gl_engine_open(lua_State *L);
+int  gl_client_start(lua_State *L);
+int  gl_client_poll(lua_State *L);
+int  gl_client_wait(lua_State *L);
+int  gl_client_running(lua_State *L);
+int  gl_client_hooks(lua_State *L);
+int  gl_client_socket_action(lua_State *L);
+int  gl_client_batch(lua_State *L);
+
+/* http.c: parsing helpers, all bounded and total (never crash on input) */
+const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
+int  gl_push_headers(lua_State *L, const char *raw, size_t n);
+int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */
+double gl_retry_after(const char *v, size_t n, double now_wall);  /* <0: none */
+int  gl_url_origin(const char *url, gl_buf *out);  /* 0 when not a URL */
+void gl_redact_url(const char *url, gl_buf *out);
+void gl_http_open(lua_State *L);
+
+/* encode.c */
+void gl_encode_open(lua_State *L);
+/* crypto.c, listen.c */
+void gl_crypto_open(lua_State *L);
+void gl_listen_open(lua_State *L);
+
+#endif

@@ -1,0 +1,360 @@
+/* HTTP text parsing: response headers, Link (RFC 8288), Retry-After, URL
+ * origins and redaction. Every parser here is bounded by its length and
+ * total: malformed input yields an error value, never a crash. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gl.h"
+
+static int ieq(const char *a, const char *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) return 0;
+  return 1;
+}
+
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* ====================================================================== */
+/* response headers                                                       */
+/* ====================================================================== */
+
+/* raw holds the header lines of one response ("Name: value\r\n"...).
+ * Returns the first value of name (case-insensitive), trimmed. */
+const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len) {
+  size_t nl = strlen(name), i = 0;
+  while (i < n) {
+    size_t e = i, vs, ve;
+    while (e < n && raw[e] != '\n') e++;
+    if (e - i > nl && raw[i + nl] == ':' && ieq(raw + i, name, nl)) {
+      vs = i + nl + 1;
+      ve = e;
+      while (vs < ve && is_ows(raw[vs])) vs++;
+      while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
+      *len = ve - vs;
+      return raw + vs;
+    }
+    i = e + 1;
+  }
+  return NULL;
+}
+
+/* Pushes { ["lower-name"] = "value" }; repeated names are joined with ", "
+ * (RFC 9110 5.3), which keeps several Link headers parseable as one. */
+int gl_push_headers(lua_State *L, const char *raw, size_t n) {
+  size_t i = 0;
+  int t;
+  lua_newtable(L);
+  t = lua_gettop(L);
+  while (i < n) {
+    size_t e = i, c, vs, ve, k;
+    char name[256];
+    while (e < n && raw[e] != '\n') e++;
+    c = i;
+    while (c < e && raw[c] != ':') c++;
+    if (c < e && c > i && c - i < sizeof name) {
+      for (k = 0; k < c - i; k++) name[k] = (char)tolower((unsigned char)raw[i + k]);
+      name[k] = '\0';
+      vs = c + 1; ve = e;
+      while (vs < ve && is_ows(raw[vs])) vs++;
+      while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
+      lua_getfield(L, t, name);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushlstring(L, raw + vs, ve - vs);
+      } else {
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, raw + vs, ve - vs);
+        lua_concat(L, 3);
+      }
+      lua_setfield(L, t, name);
+    }
+    i = e + 1;
+  }
+  return 1;
+}
+
+/* ====================================================================== */
+/* Link header (RFC 8288)                                                 */
+/* ====================================================================== */
+static int link_fail(lua_State *L, size_t at, const char *why) {
+  lua_settop(L, 0);
+  lua_pushnil(L);
+  lua_pushfstring(L, "malformed Link header at byte %d: %s", (int)at + 1, why);
+  return 2;
+}
+
+/* Pushes { rel = url, ... } or nil, message. Several rels in one value
+ * ("next last") each map to the URL. The first link of a rel wins. */
+int gl_parse_link(lua_State *L, const char *s, size_t n) {
+  size_t i = 0;
+  int t;
+  lua_newtable(L);
+  t = lua_gettop(L);
+  for (;;) {
+    size_t us, ue;
+    int urlpos;
+    while (i < n && (is_ows(s[i]) || s[i] == ',')) i++;
+    if (i >= n) break;
+    if (s[i] != '<') return link_fail(L, i, "expected '<'");
+    us = ++i;
+    while (i < n && s[i] != '>') i++;
+    if (i >= n) return link_fail(L, i, "unterminated '<'");
+    ue = i++;
+    lua_pushlstring(L, s + us, ue - us);
+    urlpos = lua_gettop(L);
+    /* parameters */
+    for (;;) {
+      size_t ps, pe;
+      while (i < n && is_ows(s[i])) i++;
+      if (i >= n || s[i] == ',') break;
+      if (s[i] != ';') return link_fail(L, i, "expected ';' or ','");
+      i++;
+      while (i < n && is_ows(s[i])) i++;
+      ps = i;
+      while (i < n && (isalnum((unsigned char)s[i]) || strchr("!#$%&'*+-.^_`|~", s[i]))) i++;
+      pe = i;
+      if (pe == ps) return link_fail(L, i, "expected a parameter name");
+      while (i < n && is_ows(s[i])) i++;
+      if (i < n && s[i] == '=') {
+        luaL_Buffer b;
+        i++;
+        while (i < n && is_ows(s[i])) i++;
+        luaL_buffinit(L, &b);
+        if (i < n && s[i] == '"') {
+          i++;
+          while (i < n && s[i] != '"') {
+            if (s[i] == '\\' && i + 1 < n) i++;
+            luaL_addchar(&b, s[i]);
+            i++;
+          }
+          if (i >= n) { luaL_pushresult(&b); return link_fail(L, i, "unterminated quoted string"); }
+          i++;
+        } else {
+          while (i < n && s[i] != ';' && s[i] != ',' && !is_ows(s[i])) {
+            luaL_addchar(&b, s[i]);
+            i++;
+          }
+        }
+        luaL_pushresult(&b);
+        if (pe - ps == 3 && ieq(s + ps, "rel", 3)) {
+          /* rel may hold several space-separated relation types */
+          size_t rn, k = 0;
+          const char *rv = lua_tolstring(L, -1, &rn);
+          while (k < rn) {
+            size_t ks;
+            while (k < rn && isspace((unsigned char)rv[k])) k++;
+            ks = k;
+            while (k < rn && !isspace((unsigned char)rv[k])) k++;
+            if (k > ks) {
+              char rel[64];
+              size_t m = k - ks < sizeof rel - 1 ? k - ks : sizeof rel - 1, j;
+              for (j = 0; j < m; j++) rel[j] = (char)tolower((unsigned char)rv[ks + j]);
+              rel[m] = '\0';
+              lua_getfield(L, t, rel);
+              if (lua_isnil(L, -1)) {
+                lua_pushvalue(L, urlpos);
+                lua_setfield(L, t, rel);
+              }
+              lua_pop(L, 1);
+            }
+          }
+        }
+        lua_pop(L, 1);
+      }
+    }
+    lua_settop(L, t);
+  }
+  return 1;
+}
+
+static int l_parse_link(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_settop(L, 1);
+  return gl_parse_link(L, s, n);
+}
+
+/* ====================================================================== */
+/* Retry-After: delay-seconds or an HTTP-date                             */
+/* ====================================================================== */
+double gl_retry_after(const char *v, size_t n, double now_wall) {
+  char tmp[128];
+  size_t i;
+  int digits = n > 0;
+  if (n == 0 || n >= sizeof tmp) return -1;
+  for (i = 0; i < n; i++) if (!isdigit((unsigned char)v[i])) digits = 0;
+  memcpy(tmp, v, n);
+  tmp[n] = '\0';
+  if (digits) return n > 9 ? 1e9 : (double)atol(tmp);
+  {
+    time_t t = curl_getdate(tmp, NULL);
+    if (t == (time_t)-1) return -1;
+    return (double)t - now_wall;
+  }
+}
+
+/* ====================================================================== */
+/* URLs                                                                   */
+/* ====================================================================== */
+
+/* Splits "scheme://[user@]host[:port]/..." into its origin, lower-cased with
+ * the default port made explicit. Returns 0 when url is not absolute. */
+int gl_url_origin(const char *url, gl_buf *out) {
+  const char *p = strstr(url, "://"), *a, *e, *at, *h, *colon = NULL;
+  size_t i;
+  char port[8];
+  int https;
+  if (!p || p == url) return 0;
+  for (i = 0; url + i < p; i++)
+    if (!isalpha((unsigned char)url[i])) return 0;
+  https = (p - url == 5 && ieq(url, "https", 5));
+  a = p + 3;
+  e = a;
+  while (*e && *e != '/' && *e != '?' && *e != '#') e++;
+  at = NULL;
+  for (h = a; h < e; h++) if (*h == '@') at = h;
+  h = at ? at + 1 : a;
+  if (*h == '[') {
+    const char *rb = memchr(h, ']', (size_t)(e - h));
+    if (!rb) return 0;
+    if (rb + 1 < e && rb[1] == ':') colon = rb + 1;
+  } else {
+    const char *q;
+    for (q = h; q < e; q++) if (*q == ':') colon = q;
+  }
+  out->n = 0;
+  for (i = 0; url + i < p + 3; i++) {
+    char c = (char)tolower((unsigned char)url[i]);
+    if (!gl_buf_add(out, &c, 1)) return 0;
+  }
+  for (; h < (colon ? colon : e); h++) {
+    char c = (char)tolower((unsigned char)*h);
+    if (!gl_buf_add(out, &c, 1)) return 0;
+  }
+  if (colon && colon + 1 < e) {
+    size_t m = (size_t)(e - colon - 1);
+    if (m >= sizeof port) return 0;
+    memcpy(port, colon + 1, m);
+    port[m] = '\0';
+  } else {
+    strcpy(port, https ? "443" : (p - url == 4 && ieq(url, "http", 4)) ? "80" : "0");
+  }
+  return gl_buf_add(out, ":", 1) && gl_buf_adds(out, port);
+}
+
+static int secret_param(const char *k, size_t n) {
+  static const char *const names[] = { "private_token", "access_token", "job_token",
+    "token", "refresh_token", "client_secret", "password", "code", "code_verifier",
+    "device_code", NULL };
+  int i;
+  for (i = 0; names[i]; i++)
+    if (strlen(names[i]) == n && ieq(k, names[i], n)) return 1;
+  return 0;
+}
+
+/* Copies url with userinfo and credential-like query values replaced by
+ * "[REDACTED]": what the user sees must never carry a secret. */
+void gl_redact_url(const char *url, gl_buf *out) {
+  const char *p = strstr(url, "://"), *q, *s = url;
+  out->n = 0;
+  gl_buf_adds(out, "");
+  if (p) {
+    const char *a = p + 3, *e = a, *at = NULL, *h;
+    while (*e && *e != '/' && *e != '?' && *e != '#') e++;
+    for (h = a; h < e; h++) if (*h == '@') at = h;
+    if (at) {
+      gl_buf_add(out, url, (size_t)(a - url));
+      gl_buf_adds(out, "[REDACTED]");
+      s = at;
+    }
+  }
+  q = strchr(s, '?');
+  if (!q) { gl_buf_adds(out, s); return; }
+  gl_buf_add(out, s, (size_t)(q - s) + 1);
+  s = q + 1;
+  while (*s && *s != '#') {
+    const char *amp = s, *eq;
+    while (*amp && *amp != '&' && *amp != '#') amp++;
+    eq = memchr(s, '=', (size_t)(amp - s));
+    if (eq && secret_param(s, (size_t)(eq - s))) {
+      gl_buf_add(out, s, (size_t)(eq - s) + 1);
+      gl_buf_adds(out, "[REDACTED]");
+    } else {
+      gl_buf_add(out, s, (size_t)(amp - s));
+    }
+    s = amp;
+    if (*s == '&') { gl_buf_add(out, "&", 1); s++; }
+  }
+}
+
+static int l_redact(lua_State *L) {
+  gl_buf b = {0, 0, 0};
+  gl_redact_url(luaL_checkstring(L, 1), &b);
+  lua_pushlstring(L, b.p ? b.p : "", b.n);
+  gl_buf_free(&b);
+  return 1;
+}
+
+static int l_origin(lua_State *L) {
+  gl_buf b = {0, 0, 0};
+  if (gl_url_origin(luaL_checkstring(L, 1), &b)) lua_pushlstring(L, b.p, b.n);
+  else lua_pushnil(L);
+  gl_buf_free(&b);
+  return 1;
+}
+
+/* rebase(base, url): the next-page URL a server advertises may carry the
+ * wrong host (external_url behind a proxy). Keep the configured base and
+ * take only what follows "/api/v4" (path and query) from the link. */
+static int l_rebase(lua_State *L) {
+  size_t bn;
+  const char *base = luaL_checklstring(L, 1, &bn);
+  const char *url = luaL_checkstring(L, 2);
+  const char *p = strstr(url, "://"), *rest, *v4, *hash;
+  if (bn && base[bn - 1] == '/') bn--;
+  if (p) {
+    rest = p + 3;
+    while (*rest && *rest != '/' && *rest != '?') rest++;
+  } else {
+    rest = url;
+  }
+  v4 = strstr(rest, "/api/v4");
+  if (v4 && (v4[7] == '/' || v4[7] == '?' || v4[7] == '\0')) {
+    rest = v4 + 7;
+  } else if (*rest == '/' || *rest == '\0' || *rest == '?') {
+    /* not under /api/v4: resolve against the base's origin */
+    gl_buf o = {0, 0, 0};
+    hash = strchr(rest, '#');
+    if (!gl_url_origin(base, &o)) { gl_buf_free(&o); return luaL_error(L, "rebase: bad base URL"); }
+    {
+      const char *bp = strstr(base, "://") + 3;
+      while (*bp && *bp != '/' && *bp != '?') bp++;
+      lua_pushlstring(L, base, (size_t)(bp - base));
+    }
+    gl_buf_free(&o);
+    lua_pushlstring(L, rest, hash ? (size_t)(hash - rest) : strlen(rest));
+    lua_concat(L, 2);
+    return 1;
+  }
+  hash = strchr(rest, '#');
+  lua_pushlstring(L, base, bn);
+  lua_pushlstring(L, rest, hash ? (size_t)(hash - rest) : strlen(rest));
+  lua_concat(L, 2);
+  return 1;
+}
+
+static int l_header_table(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  return gl_push_headers(L, s, n);
+}
+
+void gl_http_open(lua_State *L) {
+  static const luaL_Reg fns[] = {
+    { "parse_link", l_parse_link }, { "redact_url", l_redact },
+    { "origin", l_origin }, { "rebase", l_rebase },
+    { "parse_headers", l_header_table }, { NULL, NULL }
+  };
+  luaL_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,765 @@
+/* One logical request: a chain of attempts and redirect hops on one easy
+ * handle. The same state machine serves blocking calls (client.c, which
+ * sleeps between attempts) and the multi engine (engine.c, which parks the
+ * transfer until its wake time). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "gl.h"
+
+double gl_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void gl_sleep(double seconds) {
+  struct timespec ts;
+  if (seconds <= 0) return;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
+}
+
+static char *xstrdup(const char *s) {
+  size_t n;
+  char *p;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  p = (char *)malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+static void unref(lua_State *L, int *ref) {
+  if (*ref != LUA_NOREF && *ref != LUA_REFNIL) luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+  *ref = LUA_NOREF;
+}
+
+/* Wipes and frees a header list that may hold a credential. */
+static void free_secret_slist(struct curl_slist *l) {
+  struct curl_slist *i;
+  for (i = l; i; i = i->next) memset(i->data, 0, strlen(i->data));
+  curl_slist_free_all(l);
+}
+
+/* ====================================================================== */
+/* building a transfer from a Lua request table                           */
+/* ====================================================================== */
+static const char *opt_string(lua_State *L, int t, const char *k) {
+  const char *s;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "request.%s: expected a string, got %s", k, luaL_typename(L, -1));
+  s = lua_tostring(L, -1);
+  lua_pop(L, 1);              /* the request table keeps it alive */
+  return s;
+}
+
+static int opt_ref(lua_State *L, int t, const char *k, int type) {
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return LUA_NOREF; }
+  if (lua_type(L, -1) != type)
+    luaL_error(L, "request.%s: expected a %s, got %s", k, lua_typename(L, type),
+               luaL_typename(L, -1));
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Checks every field first so that a bad argument raises before anything
+ * is allocated (luaL_error would otherwise leak the half-built transfer). */
+static void check_request(lua_State *L, int t) {
+  static const char *const known[] = { "method", "url", "headers", "body", "file",
+    "form", "output", "sink", "progress", "follow", "retries", "resume_from",
+    "timeout", NULL };
+  const char *m;
+  luaL_checktype(L, t, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int i, ok = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      for (i = 0; known[i]; i++) if (strcmp(known[i], lua_tostring(L, -2)) == 0) ok = 1;
+    if (!ok) luaL_error(L, "request: unknown field '%s'", lua_type(L, -2) == LUA_TSTRING ?
+                        lua_tostring(L, -2) : luaL_typename(L, -2));
+    lua_pop(L, 1);
+  }
+  m = opt_string(L, t, "method");
+  if (!m || !*m) luaL_error(L, "request.method is required");
+  for (; *m; m++) if (*m < 'A' || *m > 'Z') luaL_error(L, "request.method must be upper case letters");
+  if (!opt_string(L, t, "url")) luaL_error(L, "request.url is required");
+  opt_string(L, t, "body"); opt_string(L, t, "file"); opt_string(L, t, "output");
+  lua_getfield(L, t, "headers");
+  if (!lua_isnil(L, -1)) {
+    size_t i, n;
+    luaL_checktype(L, -1, LUA_TTABLE);
+    n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "request.headers[%d]: expected a string", (int)i);
+      if (strpbrk(lua_tostring(L, -1), "\r\n")) luaL_error(L, "request.headers[%d]: line breaks are not allowed", (int)i);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, t, "form");
+  if (!lua_isnil(L, -1)) {
+    size_t i, n;
+    luaL_checktype(L, -1, LUA_TTABLE);
+    n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, (int)i);
+      if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "request.form[%d]: expected a table", (int)i);
+      lua_getfield(L, -1, "name");
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "request.form[%d].name: expected a string", (int)i);
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "value");
+      lua_getfield(L, -2, "file");
+      if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "request.form[%d]: needs a string 'value' or 'file'", (int)i);
+      lua_pop(L, 3);
+    }
+  }
+  lua_pop(L, 1);
+  {
+    int nbody = 0;
+    lua_getfield(L, t, "body"); nbody += !lua_isnil(L, -1);
+    lua_getfield(L, t, "file"); nbody += !lua_isnil(L, -1);
+    lua_getfield(L, t, "form"); nbody += !lua_isnil(L, -1);
+    lua_pop(L, 3);
+    if (nbody > 1) luaL_error(L, "request: give only one of body, file and form");
+  }
+  lua_getfield(L, t, "sink");
+  if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
+  lua_getfield(L, t, "progress");
+  if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
+  lua_pop(L, 2);
+  {
+    lua_getfield(L, t, "output");
+    lua_getfield(L, t, "sink");
+    if (!lua_isnil(L, -1) && !lua_isnil(L, -2)) luaL_error(L, "request: give only one of output and sink");
+    lua_pop(L, 2);
+  }
+}
+
+static int fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code) {
+  t->err_kind = kind;
+  free(t->err_msg);
+  t->err_msg = xstrdup(msg);
+  t->err_code = code;
+  return 0;
+}
+
+gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
+  gl_transfer *t;
+  const char *s;
+  ri = ri < 0 ? lua_gettop(L) + ri + 1 : ri;
+  check_request(L, ri);
+  t = (gl_transfer *)calloc(1, sizeof *t);
+  if (!t) { luaL_error(L, "out of memory"); return NULL; }
+  t->client = c;
+  t->body_ref = t->sink_ref = t->progress_ref = t->cb_ref = t->result_ref = LUA_NOREF;
+  t->lua_err_ref = LUA_NOREF;
+  t->follow = -1;
+  t->max_retries = c->retries;
+  t->started = gl_now();
+  t->method = xstrdup(opt_string(L, ri, "method"));
+  t->url = xstrdup(opt_string(L, ri, "url"));
+  t->idempotent = !strcmp(t->method, "GET") || !strcmp(t->method, "HEAD") ||
+                  !strcmp(t->method, "PUT") || !strcmp(t->method, "DELETE") ||
+                  !strcmp(t->method, "OPTIONS");
+  lua_getfield(L, ri, "headers");
+  if (lua_istable(L, -1)) {
+    size_t i, n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      struct curl_slist *nl;
+      lua_rawgeti(L, -1, (int)i);
+      nl = curl_slist_append(t->user_headers, lua_tostring(L, -1));
+      if (nl) t->user_headers = nl;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, ri, "body");
+  if (lua_isstring(L, -1)) {
+    t->req_body = lua_tolstring(L, -1, &t->req_body_len);
+    t->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* keeps t->req_body alive */
+  } else {
+    lua_pop(L, 1);
+  }
+  t->upload_path = xstrdup(opt_string(L, ri, "file"));
+  t->output = xstrdup(opt_string(L, ri, "output"));
+  t->sink_ref = opt_ref(L, ri, "sink", LUA_TFUNCTION);
+  t->progress_ref = opt_ref(L, ri, "progress", LUA_TFUNCTION);
+  lua_getfield(L, ri, "follow");
+  if (!lua_isnil(L, -1)) t->follow = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, ri, "retries");
+  if (lua_isnumber(L, -1)) t->max_retries = (int)lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, ri, "resume_from");
+  if (lua_isnumber(L, -1)) t->resume_from = (curl_off_t)lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if ((s = opt_string(L, ri, "form")) != NULL) (void)s;
+  lua_getfield(L, ri, "form");
+  if (lua_istable(L, -1)) {
+    /* The mime tree is owned by the transfer; curl copies names/values
+     * (curl_mime_data with CURL_ZERO_TERMINATED copies) and streams files. */
+    size_t i, n = gl_rawlen(L, -1);
+    CURL *tmp = curl_easy_init();
+    t->mime = curl_mime_init(tmp);
+    for (i = 1; i <= n && t->mime; i++) {
+      curl_mimepart *part = curl_mime_addpart(t->mime);
+      size_t vl;
+      const char *v;
+      lua_rawgeti(L, -1, (int)i);
+      lua_getfield(L, -1, "name");
+      curl_mime_name(part, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "file");
+      if (lua_isstring(L, -1)) {
+        if (curl_mime_filedata(part, lua_tostring(L, -1)) != CURLE_OK)
+          fail(t, "file", "cannot read the file of a form part", CURLE_READ_ERROR);
+      }
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "value");
+      if (lua_isstring(L, -1)) {
+        v = lua_tolstring(L, -1, &vl);
+        curl_mime_data(part, v, vl);
+      }
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "filename");
+      if (lua_isstring(L, -1)) curl_mime_filename(part, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "type");
+      if (lua_isstring(L, -1)) curl_mime_type(part, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      lua_pop(L, 1);
+    }
+    if (tmp) curl_easy_cleanup(tmp);
+  }
+  lua_pop(L, 1);
+  if (!t->method || !t->url) {
+    gl_transfer_free(L, t);
+    luaL_error(L, "out of memory");
+  }
+  return t;
+}
+
+void gl_transfer_free(lua_State *L, gl_transfer *t) {
+  if (!t) return;
+  if (t->box) t->box->t = NULL;
+  unref(L, &t->body_ref); unref(L, &t->sink_ref); unref(L, &t->progress_ref);
+  unref(L, &t->cb_ref); unref(L, &t->result_ref); unref(L, &t->lua_err_ref);
+  if (t->easy && (!t->client || t->easy != t->client->easy)) curl_easy_cleanup(t->easy);
+  if (t->hop_headers) free_secret_slist(t->hop_headers);
+  curl_slist_free_all(t->user_headers);
+  if (t->mime) curl_mime_free(t->mime);
+  if (t->upload_fp) fclose(t->upload_fp);
+  if (t->out_fp) fclose(t->out_fp);
+  free(t->upload_path); free(t->output);
+  free(t->method); free(t->url); free(t->err_msg);
+  gl_buf_free(&t->body); gl_buf_free(&t->headers);
+  free(t);
+}
+
+/* ====================================================================== */
+/* curl callbacks: never raise, never longjmp through libcurl             */
+/* ====================================================================== */
+static void store_lua_error(gl_transfer *t) {
+  lua_State *L = t->L;
+  if (t->lua_err_ref == LUA_NOREF) t->lua_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  else lua_pop(L, 1);
+}
+
+static void route_decide(gl_transfer *t) {
+  long code = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+  t->status = code;
+  t->routed = code >= 200 && code < 300 && (t->out_fp || t->sink_ref != LUA_NOREF);
+  if (t->routed && t->out_fp && t->resume_from > 0 && code != 206) {
+    /* the server ignored our Range: start the file over */
+    if (fflush(t->out_fp) == 0 && ftruncate(fileno(t->out_fp), 0) == 0) rewind(t->out_fp);
+    t->resume_from = 0;
+    t->delivered = 0;
+  }
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
+  gl_transfer *t = (gl_transfer *)ud;
+  size_t n = size * nmemb;
+  if (t->routed < 0) route_decide(t);
+  if (t->routed) {
+    if (t->out_fp) {
+      if (fwrite(ptr, 1, n, t->out_fp) != n) {
+        fail(t, "io", "cannot write the output file", CURLE_WRITE_ERROR);
+        return 0;
+      }
+    } else {
+      lua_State *L = t->L;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_ref);
+      lua_pushlstring(L, ptr, n);
+      if (lua_pcall(L, 1, 0, 0) != 0) { store_lua_error(t); return 0; }
+    }
+    t->delivered += (curl_off_t)n;
+    return n;
+  }
+  if (t->status >= 200 && t->status < 300) {
+    if (!gl_buf_add(&t->body, ptr, n)) { fail(t, "too_large", "out of memory for the response body", CURLE_OUT_OF_MEMORY); return 0; }
+  } else if (t->body.n < GL_MAX_ERROR_BODY) {
+    size_t room = GL_MAX_ERROR_BODY - t->body.n;
+    if (!gl_buf_add(&t->body, ptr, n < room ? n : room)) return 0;
+    if (n > room) t->body_truncated = 1;
+  } else {
+    t->body_truncated = 1;    /* drop the rest: memory stays bounded */
+  }
+  return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
+  gl_transfer *t = (gl_transfer *)ud;
+  size_t n = size * nmemb;
+  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+    t->headers.n = 0;         /* a new response (1xx, or a new hop) */
+    t->routed = -1;
+    return n;
+  }
+  if (t->headers.n + n > GL_MAX_HEADERS) {
+    fail(t, "too_large", "response headers exceed 1 MiB", CURLE_RECV_ERROR);
+    return 0;
+  }
+  if (!gl_buf_add(&t->headers, ptr, n)) return 0;
+  return n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud) {
+  gl_transfer *t = (gl_transfer *)ud;
+  size_t got = fread(buf, 1, size * nitems, t->upload_fp);
+  if (got == 0 && ferror(t->upload_fp)) return CURL_READFUNC_ABORT;
+  return got;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+  gl_transfer *t = (gl_transfer *)ud;
+  int up = t->upload_fp != NULL || t->mime != NULL;
+  curl_off_t now = up ? ulnow : dlnow, total = up ? ultotal : dltotal;
+  lua_State *L = t->L;
+  if (t->canceled) return 1;
+  if (!up) { now += t->resume_from; if (total > 0) total += t->resume_from; }
+  if (now == t->prog_now && total == t->prog_total) return 0;
+  if (!up && t->routed != 1) return 0;   /* only the real payload counts */
+  t->prog_now = now; t->prog_total = total;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->progress_ref);
+  lua_pushnumber(L, (lua_Number)now);
+  if (total > 0) lua_pushnumber(L, (lua_Number)total); else lua_pushnil(L);
+  if (lua_pcall(L, 2, 0, 0) != 0) { store_lua_error(t); return 1; }
+  return 0;
+}
+
+/* ====================================================================== */
+/* one attempt                                                            */
+/* ====================================================================== */
+static int same_origin(gl_transfer *t) {
+  gl_buf o = {0, 0, 0};
+  int same = gl_url_origin(t->url, &o) && t->client->origin &&
+             strcmp(o.p, t->client->origin) == 0;
+  gl_buf_free(&o);
+  return same;
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *line) {
+  struct curl_slist *nl = curl_slist_append(l, line);
+  return nl ? nl : l;
+}
+
+int gl_transfer_setup(gl_transfer *t) {
+  gl_client *c = t->client;
+  CURL *e = t->easy;
+  struct curl_slist *i;
+  const char *m = t->method;
+  long timeout = c->timeout_ms;
+
+  curl_easy_reset(e);
+  t->headers.n = 0;
+  t->body.n = 0;
+  t->status = 0;
+  t->routed = -1;
+  t->body_truncated = 0;
+  t->errbuf[0] = '\0';
+  t->prog_now = t->prog_total = -1;
+
+  if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
+  for (i = c->extra_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+  for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+  /* credentials go only to the origin they were configured for */
+  if (c->token && c->auth_name && same_origin(t)) {
+    gl_buf h = {0, 0, 0};
+    gl_buf_adds(&h, c->auth_name);
+    gl_buf_adds(&h, ": ");
+    if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
+    gl_buf_adds(&h, c->token);
+    if (h.p) t->hop_headers = add_header(t->hop_headers, h.p);
+    if (h.p) memset(h.p, 0, h.n);
+    gl_buf_free(&h);
+    if (c->sudo) {
+      gl_buf s = {0, 0, 0};
+      gl_buf_adds(&s, "Sudo: ");
+      gl_buf_adds(&s, c->sudo);
+      if (s.p) t->hop_headers = add_header(t->hop_headers, s.p);
+      gl_buf_free(&s);
+    }
+  }
+  if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
+
+  curl_easy_setopt(e, CURLOPT_URL, t->url);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hop_headers);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* redirects are ours */
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+  /* A streamed download may take long: the timeout then bounds stalls
+   * (below 1 byte/s for timeout seconds) instead of the whole transfer. */
+  if (t->output || t->sink_ref != LUA_NOREF || t->upload_path) {
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (timeout + 999) / 1000);
+  } else {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  }
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
+  if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
+                                                     : (long)CURL_HTTP_VERSION_1_1);
+  if (t->progress_ref != LUA_NOREF) {
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)t);
+  }
+
+  /* output file: opened on the first attempt, started over on a retry
+   * unless resuming */
+  if (t->output) {
+    if (!t->out_fp) {
+      t->out_fp = fopen(t->output, t->resume_from > 0 ? "ab" : "wb");
+      if (!t->out_fp) return fail(t, "io", "cannot open the output file", CURLE_WRITE_ERROR);
+    } else if (t->resume_from > 0 || t->delivered > 0) {
+      if (t->resume_from > 0) {
+        t->resume_from += t->delivered;
+      } else if (fflush(t->out_fp) != 0 || ftruncate(fileno(t->out_fp), 0) != 0) {
+        return fail(t, "io", "cannot rewrite the output file", CURLE_WRITE_ERROR);
+      } else {
+        rewind(t->out_fp);
+      }
+      t->delivered = 0;
+    }
+  }
+  if (t->resume_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resume_from);
+
+  if (strcmp(m, "GET") == 0) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(m, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    if (strcmp(m, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+    if (t->mime) {
+      curl_easy_setopt(e, CURLOPT_MIMEPOST, t->mime);
+    } else if (t->upload_path) {
+      if (t->upload_fp) fclose(t->upload_fp);
+      t->upload_fp = fopen(t->upload_path, "rb");
+      if (!t->upload_fp) return fail(t, "io", "cannot open the file to upload", CURLE_READ_ERROR);
+      if (fseeko(t->upload_fp, 0, SEEK_END) != 0) return fail(t, "io", "cannot size the file to upload", CURLE_READ_ERROR);
+      t->upload_size = (curl_off_t)ftello(t->upload_fp);
+      rewind(t->upload_fp);
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(e, CURLOPT_READDATA, (void *)t);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, t->upload_size);
+      if (strcmp(m, "PUT") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+    } else {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req_body ? t->req_body : "");
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(t->req_body ? t->req_body_len : 0));
+    }
+  }
+  t->attempts++;
+  return 1;
+}
+
+/* ====================================================================== */
+/* after an attempt: done, again now (redirect), or again later (retry)   */
+/* ====================================================================== */
+static double backoff(gl_transfer *t) {
+  gl_client *c = t->client;
+  double d = c->retry_base;
+  int i;
+  for (i = 1; i < t->attempts && d < 60; i++) d *= 2;
+  /* xorshift64: per-client state, so no global PRNG */
+  c->rng ^= c->rng << 13; c->rng ^= c->rng >> 7; c->rng ^= c->rng << 17;
+  return d / 2 + (d / 2) * (double)(c->rng % 1000000) / 1e6;
+}
+
+static const char *classify(CURLcode rc) {
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: return "dns";
+    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: case CURLE_SSL_CRL_BADFILE:
+      return "tls";
+    default: return "transport";
+  }
+}
+
+static void log_attempt(gl_transfer *t, const char *what, double delay) {
+  gl_client *c = t->client;
+  gl_buf u = {0, 0, 0};
+  char line[512];
+  if (c->log_ref == LUA_NOREF || !t->L) return;
+  gl_redact_url(t->url, &u);
+  if (delay >= 0)
+    snprintf(line, sizeof line, "%s %.300s -> %s; retry %d in %.2fs", t->method,
+             u.p ? u.p : "", what, t->attempts, delay);
+  else
+    snprintf(line, sizeof line, "%s %.300s -> %s (%.3fs)", t->method, u.p ? u.p : "",
+             what, gl_now() - t->started);
+  gl_buf_free(&u);
+  gl_client_log(c, t->L, line);
+}
+
+/* Wall-clock delay asked by the server, or -1. */
+static double server_delay(gl_transfer *t) {
+  size_t n;
+  const char *v = gl_header_get(t->headers.p, t->headers.n, "retry-after", &n);
+  double d = -1, wall = (double)time(NULL);
+  if (v) d = gl_retry_after(v, n, wall);
+  if (d < 0 && (v = gl_header_get(t->headers.p, t->headers.n, "ratelimit-reset", &n))) {
+    char tmp[32];
+    if (n < sizeof tmp) { memcpy(tmp, v, n); tmp[n] = '\0'; d = atof(tmp) - wall; }
+    if (d < 0) d = 0;
+  }
+  return d;
+}
+
+static void note_rate_limit(gl_transfer *t) {
+  size_t n;
+  const char *v = gl_header_get(t->headers.p, t->headers.n, "ratelimit-remaining", &n);
+  if (v && n == 1 && v[0] == '0') {
+    double d = server_delay(t);
+    gl_client *c = t->client;
+    if (d < 0) d = 1;
+    if (d > c->max_wait) d = c->max_wait;
+    c->rl_block_until = gl_now() + d;
+  }
+}
+
+static int may_retry(gl_transfer *t, double *delay) {
+  gl_client *c = t->client;
+  if (t->attempts > t->max_retries) return 0;
+  if (t->delivered > 0 && t->sink_ref != LUA_NOREF) return 0;  /* cannot unsend */
+  if (*delay < 0) *delay = backoff(t);
+  if (*delay > c->max_wait) *delay = c->max_wait;
+  if (gl_now() + *delay - t->started > c->deadline) return 0;
+  return 1;
+}
+
+int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
+  double delay = -1;
+  char what[CURL_ERROR_SIZE + 64];
+  if (t->canceled) return fail(t, "canceled", "request canceled", CURLE_ABORTED_BY_CALLBACK);
+  if (t->lua_err_ref != LUA_NOREF) return fail(t, "callback", "a callback raised an error", rc);
+  if (t->err_kind) return 0;    /* set by a callback: io, too_large */
+  if (rc != CURLE_OK) {
+    const char *kind = classify(rc);
+    snprintf(what, sizeof what, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+    if ((strcmp(kind, "transport") == 0 || strcmp(kind, "timeout") == 0) &&
+        (t->idempotent || rc == CURLE_COULDNT_CONNECT) && may_retry(t, &delay)) {
+      log_attempt(t, what, delay);
+      t->wake_at = gl_now() + delay;
+      return 2;
+    }
+    log_attempt(t, what, -1);
+    return fail(t, kind, what, rc);
+  }
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  note_rate_limit(t);
+  snprintf(what, sizeof what, "%ld", t->status);
+  if (t->status >= 300 && t->status < 400 && t->status != 304) {
+    char *loc = NULL;
+    curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc);
+    if (loc && t->follow != 0) {
+      int getlike = !strcmp(t->method, "GET") || !strcmp(t->method, "HEAD");
+      gl_buf from = {0, 0, 0}, to = {0, 0, 0};
+      int downgrade;
+      if (!getlike && t->follow < 0) {
+        snprintf(what, sizeof what, "the server answered %s with a %ld redirect; "
+                 "the request was not sent again", t->method, t->status);
+        log_attempt(t, what, -1);
+        return fail(t, "redirect", what, CURLE_OK);
+      }
+      gl_url_origin(t->url, &from);
+      gl_url_origin(loc, &to);
+      downgrade = from.p && to.p && strncmp(from.p, "https:", 6) == 0 &&
+                  strncmp(to.p, "https:", 6) != 0;
+      gl_buf_free(&from); gl_buf_free(&to);
+      if (downgrade) {
+        log_attempt(t, what, -1);
+        return fail(t, "redirect", "refused a redirect from https to plain http", CURLE_OK);
+      }
+      if (t->redirects >= GL_MAX_REDIRECTS) {
+        log_attempt(t, what, -1);
+        return fail(t, "redirect", "too many redirects (more than 5)", CURLE_TOO_MANY_REDIRECTS);
+      }
+      log_attempt(t, what, -1);
+      {
+        char *nu = xstrdup(loc);
+        if (!nu) return fail(t, "transport", "out of memory", CURLE_OUT_OF_MEMORY);
+        free(t->url);
+        t->url = nu;
+      }
+      t->redirects++;
+      t->attempts--;          /* a hop is not a retry */
+      return 1;
+    }
+  }
+  if (t->status == 429 ||
+      (t->idempotent && (t->status == 500 || t->status == 502 || t->status == 503 || t->status == 504))) {
+    if (t->status == 429) delay = server_delay(t);
+    if (may_retry(t, &delay)) {
+      log_attempt(t, what, delay);
+      t->wake_at = gl_now() + delay;
+      return 2;
+    }
+  }
+  log_attempt(t, what, -1);
+  if (t->out_fp && fclose(t->out_fp) != 0) {
+    t->out_fp = NULL;
+    return fail(t, "io", "cannot finish writing the output file", CURLE_WRITE_ERROR);
+  }
+  t->out_fp = NULL;
+  return 0;
+}
+
+/* ====================================================================== */
+/* results                                                                */
+/* ====================================================================== */
+int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
+  gl_buf u = {0, 0, 0};
+  gl_redact_url(t->url, &u);
+  if (t->err_kind) {
+    lua_pushnil(L);
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, t->err_kind); lua_setfield(L, -2, "kind");
+    lua_pushstring(L, t->err_msg ? t->err_msg : t->err_kind); lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)t->err_code); lua_setfield(L, -2, "code");
+    lua_pushstring(L, t->method); lua_setfield(L, -2, "method");
+    lua_pushlstring(L, u.p ? u.p : "", u.n); lua_setfield(L, -2, "url");
+    lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
+    if (t->status) {
+      lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, -2, "status");
+      gl_push_headers(L, t->headers.p, t->headers.n); lua_setfield(L, -2, "headers");
+    }
+    if (t->lua_err_ref != LUA_NOREF) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, t->lua_err_ref);
+      lua_setfield(L, -2, "cause");
+    }
+    gl_buf_free(&u);
+    return 2;
+  }
+  lua_createtable(L, 0, 9);
+  lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, -2, "status");
+  gl_push_headers(L, t->headers.p, t->headers.n); lua_setfield(L, -2, "headers");
+  if (!t->routed || t->routed < 0 || t->body.n) {
+    lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.n);
+    lua_setfield(L, -2, "body");
+  }
+  if (t->body_truncated) { lua_pushboolean(L, 1); lua_setfield(L, -2, "truncated"); }
+  lua_pushlstring(L, u.p ? u.p : "", u.n); lua_setfield(L, -2, "url");
+  lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
+  lua_pushinteger(L, t->redirects); lua_setfield(L, -2, "redirects");
+  lua_pushnumber(L, (lua_Number)t->delivered); lua_setfield(L, -2, "received");
+  {
+    long v = 0;
+    if (t->easy) curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
+    lua_pushinteger(L, v == CURL_HTTP_VERSION_2_0 ? 2 : v == CURL_HTTP_VERSION_3 ? 3 : 1);
+    lua_setfield(L, -2, "http_version");
+  }
+  gl_buf_free(&u);
+  return 1;
+}
+
+/* ====================================================================== */
+/* transfer handles ("gitlab.transfer")                                   */
+/* ====================================================================== */
+static gl_tbox *check_box(lua_State *L) {
+  return (gl_tbox *)luaL_checkudata(L, 1, GL_TRANSFER_MT);
+}
+
+static int l_cancel(lua_State *L) {
+  gl_tbox *b = check_box(L);
+  gl_transfer *t = b->t;
+  if (t && t->state != GL_T_DONE) {
+    t->canceled = 1;
+    unref(L, &t->cb_ref);     /* callbacks never run after cancel */
+    if (t->engine) {
+      if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(t->engine->multi, t->easy);
+      t->state = GL_T_DONE;
+      /* unlink from the active list; free now */
+      if (t->prev) t->prev->next = t->next; else t->engine->active = t->next;
+      if (t->next) t->next->prev = t->prev;
+      t->next = t->prev = NULL;
+      gl_transfer_free(L, t);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
+static int l_tdone(lua_State *L) {
+  gl_tbox *b = check_box(L);
+  lua_pushboolean(L, b->t == NULL || b->t->state == GL_T_DONE);
+  return 1;
+}
+
+static int l_tgc(lua_State *L) {
+  gl_tbox *b = check_box(L);
+  if (b->t) b->t->box = NULL;   /* the transfer goes on without its handle */
+  b->t = NULL;
+  return 0;
+}
+
+static int l_ttostring(lua_State *L) {
+  gl_tbox *b = check_box(L);
+  if (b->t) lua_pushfstring(L, "gitlab.transfer (%s %s)", b->t->method, b->t->state == GL_T_DONE ? "done" : "running");
+  else lua_pushliteral(L, "gitlab.transfer (finished)");
+  return 1;
+}
+
+void gl_transfer_open(lua_State *L) {
+  static const luaL_Reg m[] = {
+    { "cancel", l_cancel }, { "done", l_tdone }, { NULL, NULL }
+  };
+  luaL_newmetatable(L, GL_TRANSFER_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, m, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_tgc); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_ttostring); lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
