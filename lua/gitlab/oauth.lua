@@ -1,0 +1,654 @@
+--- OAuth 2 sign-in against GitLab (GitLab is the provider).
+--
+-- Flows: device authorization grant (`device_login`), authorization code
+-- with PKCE S256 and a loopback redirect listener (`pkce_login`), token
+-- refresh, revocation, token info and dynamic client registration.
+--
+-- Every flow returns `tokens, nil` or `nil, err`; `tokens` is
+-- `{ access_token, refresh_token, expires_at, scope, token_type }` where
+-- `expires_at` is a Unix time computed from the local clock (GitLab's
+-- `created_at` comes from the server's clock, which may be off).
+-- Invalid arguments raise; network and server failures return `nil, err`.
+-- `err` is the client's error object for HTTP failures (with `err.code`
+-- set to GitLab's OAuth `error` field when there is one), or an error
+-- object `{ kind = "oauth", code = ..., message = ... }` made here.
+--
+-- Hook for the client (automatic refresh). `gitlab.new` calls, when its
+-- options hold `oauth = { ... }`:
+--
+--     local hooks = require("gitlab.oauth").attach(gl, opts.oauth, opts)
+--
+-- `attach` installs the access token with `gl:_set_token("oauth_token", t)`
+-- and returns a table with two functions the client must call:
+--
+--     hooks.before_request(gl)    -- before sending any request (sync or
+--                                 -- async); refreshes when the access token
+--                                 -- expires within `hooks.skew` seconds.
+--                                 -- Returns true, or nil, err (send the
+--                                 -- request anyway: GitLab will answer 401)
+--     hooks.on_401(gl, err)       -- after a request answered 401. Returns
+--                                 -- true when it refreshed the pair: the
+--                                 -- client retries that request once, and
+--                                 -- does not call on_401 for the retry.
+--
+-- After a refresh `opts.oauth.on_refresh(tokens)` is called with the new
+-- pair so the caller can persist it: GitLab invalidates the old refresh
+-- token the moment it issues the new one.
+--
+-- @module gitlab.oauth
+
+local core = require("gitlab.core")
+
+local M = {}
+
+local DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+-- Options copied from a flow's options to the HTTP client it makes.
+local TRANSPORT_KEYS = {
+  "timeout", "connect_timeout", "retries", "verify", "ca_file", "proxy",
+  "user_agent", "log", "headers",
+}
+
+-------------------------------------------------------------------------------
+-- errors
+-------------------------------------------------------------------------------
+
+local OAuthError = {}
+OAuthError.__index = OAuthError
+OAuthError.__tostring = function(e)
+  if e.code and e.code ~= e.message then
+    return ("oauth: %s (%s)"):format(e.message, e.code)
+  end
+  return "oauth: " .. tostring(e.message)
+end
+
+local function oauth_error(code, message, extra)
+  local e = { kind = "oauth", code = code, message = message or code }
+  for k, v in pairs(extra or {}) do e[k] = v end
+  return setmetatable(e, OAuthError)
+end
+
+local json_decode
+do
+  local ok, cjson = pcall(require, "cjson.safe")
+  if ok then
+    json_decode = cjson.decode
+  else
+    json_decode = function() return nil end
+  end
+end
+
+-- GitLab's OAuth error fields from a client error, whatever shape the
+-- client gives the body in (decoded table or raw string).
+local function error_fields(err)
+  if type(err) ~= "table" then return nil end
+  for _, body in ipairs({ err.data, err.body, err.json }) do
+    if type(body) == "string" then body = json_decode(body) end
+    if type(body) == "table" and type(body.error) == "string" then
+      return body.error, body.error_description
+    end
+  end
+  return nil
+end
+
+-- Mark a client error with the OAuth code so callers can test err.code.
+local function annotate(err)
+  if type(err) == "table" then
+    local code = error_fields(err)
+    if code and err.code == nil then
+      pcall(function() err.code = code end)
+    end
+  end
+  return err
+end
+
+-------------------------------------------------------------------------------
+-- argument checks (programmer errors raise at the caller's position)
+-------------------------------------------------------------------------------
+
+local function check_opts(fname, opts, required)
+  if type(opts) ~= "table" then
+    error(("oauth.%s: expected a table of options, got %s")
+      :format(fname, type(opts)), 3)
+  end
+  for _, k in ipairs(required) do
+    if type(opts[k]) ~= "string" or opts[k] == "" then
+      error(("oauth.%s: option '%s' (a string) is required"):format(fname, k), 3)
+    end
+  end
+end
+
+local function scope_string(scopes)
+  if scopes == nil then return nil end
+  if type(scopes) == "string" then return scopes end
+  if type(scopes) == "table" then return table.concat(scopes, " ") end
+  error("oauth: scopes must be a string or a list of strings", 3)
+end
+
+-------------------------------------------------------------------------------
+-- HTTP
+-------------------------------------------------------------------------------
+
+-- A client for the instance root, without credentials unless `token` (an
+-- OAuth access token, sent as Authorization: Bearer) is given.
+local function make_client(opts, token)
+  local cfg = { url = opts.url, oauth_token = token }
+  for _, k in ipairs(TRANSPORT_KEYS) do cfg[k] = opts[k] end
+  return require("gitlab").new(cfg)
+end
+
+local function call(opts, method, path, ropts, token)
+  local gl = make_client(opts, token)
+  ropts.root = true
+  local data, resp = gl:request(method, path, ropts)
+  if gl.close then gl:close() end
+  if data == nil then return nil, annotate(resp) end
+  return data, resp
+end
+
+local function now_fn(opts)
+  return opts.now or os.time
+end
+
+-- Token endpoint answer -> tokens table.
+local function make_tokens(data, now)
+  if type(data) ~= "table" or type(data.access_token) ~= "string" then
+    return nil, oauth_error("invalid_response",
+      "the token endpoint answered without an access_token")
+  end
+  local expires_at
+  local expires_in = tonumber(data.expires_in)
+  if expires_in then expires_at = now() + math.floor(expires_in) end
+  return {
+    access_token = data.access_token,
+    refresh_token = data.refresh_token,
+    expires_at = expires_at,
+    scope = data.scope,
+    token_type = data.token_type or "bearer",
+    created_at = data.created_at,
+  }
+end
+
+-------------------------------------------------------------------------------
+-- PKCE helpers
+-------------------------------------------------------------------------------
+
+--- The PKCE S256 challenge for a verifier: base64url(SHA-256(verifier)).
+-- @tparam string verifier 43 to 128 characters of `[A-Za-z0-9-._~]`
+-- @treturn string the challenge
+function M.challenge(verifier)
+  if type(verifier) ~= "string" or #verifier < 43 or #verifier > 128
+     or verifier:find("[^%w%-%._~]") then
+    error("oauth.challenge: verifier must be 43-128 chars of [A-Za-z0-9-._~]", 2)
+  end
+  return core.base64url(core.sha256(verifier))
+end
+
+--- A fresh PKCE pair from the system's random generator.
+-- @treturn string verifier (43 characters)
+-- @treturn string challenge
+function M.pkce_pair()
+  local verifier = assert(core.base64url(assert(core.random_bytes(32))))
+  return verifier, M.challenge(verifier)
+end
+
+local function random_state()
+  return assert(core.base64url(assert(core.random_bytes(24))))
+end
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end))
+end
+
+local function urldecode(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function parse_query(q)
+  local t = {}
+  for pair in (q or ""):gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    t[urldecode(k)] = urldecode(v)
+  end
+  return t
+end
+
+local function root_url(url)
+  url = url:gsub("/+$", "")
+  url = url:gsub("/api/v4$", "")
+  return url
+end
+
+--- The URL of GitLab's authorize page for the authorization code flow.
+-- @tparam table opts `url`, `client_id`, `redirect_uri`, `state`,
+--   `code_challenge` (S256), `scopes` (list or space-separated string)
+-- @treturn string
+function M.authorize_url(opts)
+  check_opts("authorize_url", opts, { "url", "client_id", "redirect_uri" })
+  local params = {
+    { "client_id", opts.client_id },
+    { "redirect_uri", opts.redirect_uri },
+    { "response_type", "code" },
+    { "state", opts.state },
+    { "scope", scope_string(opts.scopes) },
+  }
+  if opts.code_challenge then
+    params[#params + 1] = { "code_challenge", opts.code_challenge }
+    params[#params + 1] = { "code_challenge_method", "S256" }
+  end
+  local parts = {}
+  for _, p in ipairs(params) do
+    if p[2] ~= nil then parts[#parts + 1] = p[1] .. "=" .. urlencode(p[2]) end
+  end
+  return root_url(opts.url) .. "/oauth/authorize?" .. table.concat(parts, "&")
+end
+
+-------------------------------------------------------------------------------
+-- device authorization grant
+-------------------------------------------------------------------------------
+
+--- Sign in with the device authorization grant (GitLab 17.9+).
+--
+-- Asks GitLab for a user code, hands it to `on_code`, then polls the token
+-- endpoint every `interval` seconds (5 more after each `slow_down`) until
+-- the user approves, denies, or the code expires.
+-- @tparam table opts
+--   `url` instance URL; `client_id`; `scopes` (list or string);
+--   `on_code(info)` shows `info.user_code` and `info.verification_uri`
+--   (also `verification_uri_complete`, `expires_in`, `interval`);
+--   `sleep(seconds)` (default: a blocking sleep); `now()` (default os.time);
+--   transport options (`timeout`, `ca_file`, `verify`, `proxy`, ...)
+-- @return tokens, or nil and an error whose `code` is `expired_token`,
+--   `access_denied`, ... (see GitLab's OAuth docs)
+function M.device_login(opts)
+  check_opts("device_login", opts, { "url", "client_id" })
+  if type(opts.on_code) ~= "function" then
+    error("oauth.device_login: option 'on_code' (a function) is required", 2)
+  end
+  local sleep = opts.sleep or core.sleep
+  local now = now_fn(opts)
+
+  local info, err = call(opts, "POST", "/oauth/authorize_device", {
+    form = { client_id = opts.client_id, scope = scope_string(opts.scopes) },
+  })
+  if not info then return nil, err end
+  if type(info) ~= "table" or type(info.device_code) ~= "string" then
+    return nil, oauth_error("invalid_response",
+      "the device authorization endpoint answered without a device_code")
+  end
+
+  local interval = tonumber(info.interval) or 5
+  local deadline = now() + (tonumber(info.expires_in) or 300)
+  opts.on_code({
+    user_code = info.user_code,
+    verification_uri = info.verification_uri,
+    verification_uri_complete = info.verification_uri_complete,
+    expires_in = info.expires_in,
+    interval = interval,
+  })
+
+  while true do
+    if now() >= deadline then
+      return nil, oauth_error("expired_token",
+        "the device code expired before the sign-in was approved")
+    end
+    sleep(interval)
+    local data, perr = call(opts, "POST", "/oauth/token", {
+      form = {
+        grant_type = DEVICE_GRANT,
+        device_code = info.device_code,
+        client_id = opts.client_id,
+      },
+    })
+    if data then return make_tokens(data, now) end
+    local code = error_fields(perr)
+    if code == "slow_down" then
+      interval = interval + 5
+    elseif code ~= "authorization_pending" then
+      return nil, perr
+    end
+  end
+end
+
+-------------------------------------------------------------------------------
+-- authorization code with PKCE
+-------------------------------------------------------------------------------
+
+local PAGE = [[<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>%s</title></head>
+<body style="font-family:sans-serif;margin:3em"><h1>%s</h1><p>%s</p></body>
+</html>
+]]
+
+local function html_escape(s)
+  return (tostring(s):gsub("[&<>\"']", {
+    ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
+    ["'"] = "&#39;",
+  }))
+end
+
+local function page(title, text)
+  title, text = html_escape(title), html_escape(text)
+  return PAGE:format(title, title, text)
+end
+
+local function parse_redirect(uri)
+  local host, port, path = uri:match("^http://([^/:]+):(%d+)(/[^?#]*)$")
+  if not host then
+    host, path = uri:match("^http://([^/:]+)(/[^?#]*)$")
+    port = "80"
+  end
+  if not host then
+    error("oauth.pkce_login: redirect_uri must look like http://127.0.0.1:PORT/path", 3)
+  end
+  if host == "localhost" then host = "127.0.0.1" end
+  if host:sub(1, 1) == "[" then host = host:sub(2, -2) end
+  return host, tonumber(port), path
+end
+
+--- Sign in with the authorization code flow, PKCE (S256) and a loopback
+-- redirect.
+--
+-- Listens on `http://127.0.0.1:port/callback`, calls `open(url)` with
+-- GitLab's authorize URL (open it in a browser), waits for the redirect,
+-- checks `state`, answers the browser with a short page and exchanges the
+-- code for tokens.
+-- @tparam table opts
+--   `url`; `client_id`; `client_secret` (confidential apps only);
+--   `scopes`; `port` (default 7171; 0 picks a free one); `host` (loopback,
+--   default 127.0.0.1); `path` (default "/callback"); or a whole
+--   `redirect_uri` as registered with the application;
+--   `open(authorize_url)` (default: print the URL on stderr);
+--   `timeout` seconds to wait for the browser (default 300);
+--   transport options (`http_timeout` is the HTTP timeout here)
+-- @return tokens, or nil and an error (`code` = "timeout",
+--   "invalid_state", "access_denied", ...)
+function M.pkce_login(opts)
+  check_opts("pkce_login", opts, { "url", "client_id" })
+  if opts.open ~= nil and type(opts.open) ~= "function" then
+    error("oauth.pkce_login: option 'open' must be a function", 2)
+  end
+  local host, port, path
+  if opts.redirect_uri then
+    host, port, path = parse_redirect(opts.redirect_uri)
+  else
+    host, port, path = opts.host or "127.0.0.1", opts.port or 7171,
+      opts.path or "/callback"
+  end
+
+  local listener, lerr = core.listen{ host = host, port = port }
+  if not listener then
+    return nil, oauth_error("listen", lerr)
+  end
+  local redirect_uri = opts.redirect_uri
+  if not redirect_uri then
+    local h = host:find(":") and ("[" .. host .. "]") or host
+    redirect_uri = ("http://%s:%d%s"):format(h, listener:port(), path)
+  end
+
+  local verifier, challenge = M.pkce_pair()
+  local state = random_state()
+  local url = M.authorize_url{
+    url = opts.url, client_id = opts.client_id, redirect_uri = redirect_uri,
+    state = state, code_challenge = challenge, scopes = opts.scopes,
+  }
+  local open = opts.open or function(u)
+    io.stderr:write("Open this URL in a browser to sign in to GitLab:\n  ",
+      u, "\n")
+  end
+
+  local ok, oerr = pcall(open, url)
+  if not ok then
+    listener:close()
+    error(oerr, 0)
+  end
+
+  local http_opts = {}
+  for k, v in pairs(opts) do http_opts[k] = v end
+  http_opts.timeout = opts.http_timeout
+
+  local now = now_fn(opts)
+  local clock = opts.clock or os.time
+  local deadline = clock() + (opts.timeout or 300)
+  local tokens, err
+  while true do
+    local left = deadline - clock()
+    local req, aerr
+    if left > 0 then req, aerr = listener:accept(left) end
+    if not req then
+      if aerr == nil or aerr == "timeout" then
+        err = oauth_error("timeout", "no answer from the browser in time")
+      else
+        err = oauth_error("listen", tostring(aerr))
+      end
+      break
+    end
+    local target = req.target or ""
+    local rpath, query = target:match("^([^?]*)%??(.*)$")
+    if req.method ~= "GET" or rpath ~= path then
+      -- favicon.ico and the like: not ours, keep waiting
+      listener:respond(404, "text/plain; charset=utf-8", "Not found\n")
+    else
+      local q = parse_query(query)
+      if q.state ~= state then
+        listener:respond(400, "text/html; charset=utf-8",
+          page("Sign-in failed", "The answer did not match this sign-in "
+            .. "request (state mismatch). Start the sign-in again."))
+        err = oauth_error("invalid_state",
+          "the redirect's state does not match the request")
+        break
+      elseif q.error then
+        listener:respond(400, "text/html; charset=utf-8",
+          page("Sign-in failed", q.error_description or q.error))
+        err = oauth_error(q.error, q.error_description or q.error)
+        break
+      elseif not q.code or q.code == "" then
+        listener:respond(400, "text/html; charset=utf-8",
+          page("Sign-in failed", "GitLab's answer held no code."))
+        err = oauth_error("invalid_request", "the redirect held no code")
+        break
+      end
+      local form = {
+        grant_type = "authorization_code",
+        client_id = opts.client_id,
+        client_secret = opts.client_secret,
+        code = q.code,
+        redirect_uri = redirect_uri,
+        code_verifier = verifier,
+      }
+      local data
+      data, err = call(http_opts, "POST", "/oauth/token", { form = form })
+      if data then tokens, err = make_tokens(data, now) end
+      if tokens then
+        listener:respond(200, "text/html; charset=utf-8",
+          page("Signed in to GitLab", "You can close this tab now."))
+      else
+        listener:respond(500, "text/html; charset=utf-8",
+          page("Sign-in failed", "GitLab refused the code exchange; "
+            .. "see the program's output."))
+      end
+      break
+    end
+  end
+  listener:close()
+  if tokens then return tokens end
+  return nil, err
+end
+
+-------------------------------------------------------------------------------
+-- refresh, revoke, token info, registration
+-------------------------------------------------------------------------------
+
+--- Exchange a refresh token for a new pair. The old access and refresh
+-- tokens stop working: save the new ones.
+-- @tparam table opts `url`, `client_id`, `refresh_token`,
+--   `client_secret` (confidential apps), `redirect_uri` (when registered)
+-- @return tokens or nil, err
+function M.refresh(opts)
+  check_opts("refresh", opts, { "url", "client_id", "refresh_token" })
+  local data, err = call(opts, "POST", "/oauth/token", {
+    form = {
+      grant_type = "refresh_token",
+      refresh_token = opts.refresh_token,
+      client_id = opts.client_id,
+      client_secret = opts.client_secret,
+      redirect_uri = opts.redirect_uri,
+    },
+  })
+  if not data then return nil, err end
+  return make_tokens(data, now_fn(opts))
+end
+
+--- Revoke an access or refresh token.
+-- @tparam table opts `url`, `client_id`, `token`, `client_secret`,
+--   `token_type_hint` ("access_token" or "refresh_token")
+-- @return true or nil, err
+function M.revoke(opts)
+  check_opts("revoke", opts, { "url", "client_id", "token" })
+  local data, err = call(opts, "POST", "/oauth/revoke", {
+    form = {
+      client_id = opts.client_id,
+      client_secret = opts.client_secret,
+      token = opts.token,
+      token_type_hint = opts.token_type_hint,
+    },
+  })
+  if data == nil then return nil, err end
+  return true
+end
+
+--- What GitLab knows about an access token.
+-- @tparam table opts `url`, `token`
+-- @return `{ resource_owner_id, scope = {...}, expires_in, application =
+--   { uid }, created_at }` or nil, err
+function M.token_info(opts)
+  check_opts("token_info", opts, { "url", "token" })
+  -- The token goes in the Authorization header, never in the URL.
+  return call(opts, "GET", "/oauth/token/info", {}, opts.token)
+end
+
+--- Register an OAuth application dynamically (unauthenticated).
+-- @tparam table opts `url`, `client_name` (< 200 characters),
+--   `redirect_uris` (list); any other registration metadata
+--   (`grant_types`, `scope`, ...) is passed through
+-- @return the registration (`client_id`, `redirect_uris`, ...) or nil, err
+function M.register(opts)
+  check_opts("register", opts, { "url", "client_name" })
+  if type(opts.redirect_uris) ~= "table" or #opts.redirect_uris == 0 then
+    error("oauth.register: option 'redirect_uris' (a list) is required", 2)
+  end
+  local skip = { url = true, now = true }
+  for _, k in ipairs(TRANSPORT_KEYS) do skip[k] = true end
+  local body = {}
+  for k, v in pairs(opts) do
+    if not skip[k] then body[k] = v end
+  end
+  return call(opts, "POST", "/oauth/register", { body = body })
+end
+
+-------------------------------------------------------------------------------
+-- automatic refresh for a client
+-------------------------------------------------------------------------------
+
+local function is_invalid_token(err)
+  if type(err) ~= "table" or err.status ~= 401 then return false end
+  local code = error_fields(err)
+  if code == "invalid_token" then return true end
+  local h = err.headers
+  local www = type(h) == "table" and (h["www-authenticate"] or h["WWW-Authenticate"])
+  return type(www) == "string" and www:find("invalid_token", 1, true) ~= nil
+end
+
+--- Attach automatic refresh to a client (called by `gitlab.new`).
+-- @param gl the client; must offer `gl:_set_token(kind, token)`
+-- @tparam table oauth `client_id`, `client_secret`, `access_token`,
+--   `refresh_token`, `expires_at`, `redirect_uri`, `on_refresh(tokens)`,
+--   `skew` (seconds before expiry to refresh, default 60), `now()`
+-- @tparam table copts the options given to `gitlab.new` (url, transport)
+-- @treturn table hooks `{ before_request = fn(gl), on_401 = fn(gl, err),
+--   tokens = current pair }`
+function M.attach(gl, oauth, copts)
+  if type(oauth) ~= "table" then
+    error("oauth: the 'oauth' option must be a table", 3)
+  end
+  if type(oauth.access_token) ~= "string" and type(oauth.refresh_token) ~= "string" then
+    error("oauth: the 'oauth' option needs access_token or refresh_token", 3)
+  end
+  if oauth.on_refresh ~= nil and type(oauth.on_refresh) ~= "function" then
+    error("oauth: 'on_refresh' must be a function", 3)
+  end
+  copts = copts or {}
+  local now = oauth.now or os.time
+  local hooks = {
+    skew = oauth.skew or 60,
+    tokens = {
+      access_token = oauth.access_token,
+      refresh_token = oauth.refresh_token,
+      expires_at = tonumber(oauth.expires_at),
+    },
+  }
+
+  local http_opts = { url = copts.url or oauth.url }
+  for _, k in ipairs(TRANSPORT_KEYS) do http_opts[k] = copts[k] end
+  -- never copy the client's credential headers onto the token endpoint
+  http_opts.headers = nil
+  if type(http_opts.url) ~= "string" then
+    error("oauth: the client's url is required for refresh", 3)
+  end
+
+  local function do_refresh()
+    local rt = hooks.tokens.refresh_token
+    if type(rt) ~= "string" or oauth.client_id == nil then
+      return nil, oauth_error("no_refresh_token",
+        "the access token expired and no refresh token or client_id is set")
+    end
+    local ropts = {
+      url = http_opts.url, client_id = oauth.client_id,
+      client_secret = oauth.client_secret, refresh_token = rt,
+      redirect_uri = oauth.redirect_uri, now = now,
+    }
+    for _, k in ipairs(TRANSPORT_KEYS) do ropts[k] = http_opts[k] end
+    local tokens, err = M.refresh(ropts)
+    if not tokens then return nil, err end
+    if tokens.refresh_token == nil then tokens.refresh_token = rt end
+    hooks.tokens = tokens
+    gl:_set_token("oauth_token", tokens.access_token)
+    if oauth.on_refresh then oauth.on_refresh(tokens) end
+    return true
+  end
+  hooks.refresh = do_refresh
+
+  function hooks.before_request()
+    local t = hooks.tokens
+    if t.access_token == nil
+       or (t.expires_at and now() >= t.expires_at - hooks.skew) then
+      return do_refresh()
+    end
+    return true
+  end
+
+  function hooks.on_401(_, err)
+    if not is_invalid_token(err) then return false end
+    local ok, rerr = do_refresh()
+    if not ok then
+      if type(err) == "table" then
+        pcall(function() err.refresh_error = rerr end)
+      end
+      return false
+    end
+    return true
+  end
+
+  if type(oauth.access_token) == "string" then
+    gl:_set_token("oauth_token", oauth.access_token)
+  end
+  return hooks
+end
+
+M._parse_query = parse_query   -- for specs
+M._error = oauth_error
+
+return M
