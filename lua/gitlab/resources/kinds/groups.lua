@@ -1,0 +1,139 @@
+-- Groups, epics and group-only resources.
+return {
+  group = {
+    path = "groups", ops = "LGCUD", home = "/groups",
+    collection = { import = "POST import upload" },
+    actions = {
+      subgroups = "GET subgroups list=group",
+      descendant_groups = "GET descendant_groups list=group",
+      projects = "GET projects list=project",
+      shared_projects = "GET projects/shared list=project",
+      transfer_project = "POST projects/:project_id",
+      transfer = "POST transfer self",
+      transfer_locations = "GET transfer_locations list=group",
+      share = "POST share",
+      unshare = "DELETE share/:group_id",
+      restore = "POST restore self",
+      search = "GET search list",
+      issues_statistics = "GET issues_statistics",
+      ldap_sync = "POST ldap_sync",
+      export = "POST export",
+      export_download = "GET export/download download",
+      export_relations = "POST export_relations",
+      export_relations_status = "GET export_relations",
+      export_relations_download = "GET export_relations/download download",
+      import_status = "GET import",
+      avatar = "GET avatar download",
+      set_avatar = "PUT avatar upload",
+      purge_dependency_proxy = "DELETE dependency_proxy/cache",
+      dora_metrics = "GET dora/metrics",
+      provisioned_users = "GET provisioned_users list=user",
+      saml_identities = "GET saml/identities list",
+      update_saml_identity = "PATCH saml/:identity_id",
+      scim_identities = "GET scim/identities list",
+      update_scim_identity = "PATCH scim/:identity_id",
+    },
+    subs = {
+      access_requests = "access_request",
+      access_tokens = "access_token",
+      audit_events = "audit_event",
+      badges = "badge",
+      billable_members = "billable_member",
+      boards = "board",
+      clusters = "cluster",
+      custom_attributes = "custom_attribute",
+      deploy_tokens = "deploy_token",
+      epic_boards = "epic_board",
+      epics = "epic",
+      hooks = "hook",
+      invitations = "invitation",
+      issues = { "issue", ops = "L" },
+      iterations = "iteration",
+      labels = "label",
+      ldap_group_links = "ldap_group_link",
+      member_roles = "member_role",
+      members = "group_member",
+      members_all = { "member", path = "members/all", ops = "LG" },
+      merge_requests = { "merge_request", ops = "L" },
+      milestones = "milestone",
+      notification_settings = "notification_settings",
+      packages = { "package", ops = "L" },
+      pending_members = { "member", path = "pending_members", ops = "L" },
+      protected_environments = "protected_environment",
+      push_rule = "push_rule",
+      registry_repositories = { "registry_repository", ops = "L" },
+      releases = { "release", ops = "L" },
+      runners = { "runner", ops = "L",
+                  collection = { reset_registration_token = "POST reset_registration_token" } },
+      saml_group_links = "saml_group_link",
+      service_accounts = "service_account",
+      uploads = "upload",
+      variables = "variable",
+      wikis = "wiki",
+      composer_packages = "group_composer_packages",
+      debian_packages = "group_debian_packages",
+      maven_packages = "group_maven_packages",
+      nuget_packages = "group_nuget_packages",
+      pypi_packages = "group_pypi_packages",
+    },
+  },
+
+  billable_member = {
+    path = "billable_members", ops = "LD",
+    actions = { memberships = "GET memberships list" },
+  },
+
+  epic_board = {
+    path = "epic_boards", ops = "LG",
+    subs = { lists = { "board_list", ops = "LG" } },
+  },
+
+  epic = {
+    path = "epics", id = "iid", ops = "LGCUD",
+    actions = { todo = "POST todos" },
+    subs = {
+      award_emoji = "award_emoji",
+      discussions = "discussion",
+      child_epics = "child_epic",
+      issues = "epic_issue",
+      notes = "note",
+      related_epics = "related_epic",
+      resource_label_events = "resource_label_event",
+    },
+  },
+
+  -- assign an issue: epic.issues:create{ issue_id = 42 } (POST .../issues/42)
+  epic_issue = {
+    path = "issues", id = "issue_id", ops = "LCUD", create_in_path = true,
+  },
+
+  -- child epics (GitLab's "epic links"): create makes a new child epic,
+  -- assign(child_epic_id) links an existing one, update re-orders it
+  child_epic = {
+    path = "epics", ops = "LCUD",
+    collection = { assign = "POST :child_epic_id" },
+  },
+
+  related_epic = { path = "related_epics", id = "related_epic_link_id", ops = "LCD" },
+
+  ldap_group_link = {
+    path = "ldap_group_links", id = "cn", ops = "LCD",
+    collection = {
+      delete_link = "DELETE .",
+      delete_for_provider = "DELETE :provider/:cn",
+    },
+  },
+
+  member_role = { path = "member_roles", ops = "LCD" },
+
+  saml_group_link = { path = "saml_group_links", id = "name", ops = "LGCD" },
+
+  service_account = {
+    path = "service_accounts", ops = "C",
+    subs = { personal_access_tokens = "service_account_token" },
+  },
+  service_account_token = {
+    path = "personal_access_tokens", ops = "C",
+    actions = { rotate = "POST rotate" },
+  },
+}

@@ -1,0 +1,226 @@
+-- The root (what a client reaches: gl.projects, gl:markdown{...}) and
+-- instance-wide resources (admin, settings, templates, geo, ...).
+return {
+  root = {
+    path = "", single = true, ops = "",
+    -- client methods: gl:<name>(params)
+    actions = {
+      avatar = "GET avatar",
+      ci_lint = "POST ci/lint",
+      code_completions = "POST code_suggestions/completions",
+      code_suggestions_token = "POST code_suggestions/tokens",
+      import_bitbucket_server = "POST import/bitbucket_server",
+      import_github = "POST import/github",
+      import_github_cancel = "POST import/github/cancel",
+      import_github_gists = "POST import/github/gists",
+      issues_statistics = "GET issues_statistics",
+      job = "GET job",
+      job_allowed_agents = "GET job/allowed_agents",
+      ldap_groups = "GET ldap/groups list",
+      ldap_provider_groups = "GET ldap/:provider/groups list",
+      markdown = "POST markdown",
+      search = "GET search list",
+      version = "GET version",
+      metadata = "GET metadata",
+      user_activities = "GET user/activities list",
+      user_counts = "GET user_counts",
+    },
+    subs = {
+      appearance = "appearance",
+      applications = "application",
+      audit_events = "audit_event",
+      broadcast_messages = "broadcast_message",
+      bulk_imports = "bulk_import",
+      current_user = "current_user",
+      deploy_keys = { "deploy_key", ops = "L" },
+      deploy_tokens = { "deploy_token", ops = "L" },
+      dockerfile_templates = { "template", path = "templates/dockerfiles" },
+      events = "event",
+      experiments = "experiment",
+      features = "feature",
+      geo_nodes = { "geo_site", path = "geo_nodes" },
+      geo_sites = "geo_site",
+      gitignore_templates = { "template", path = "templates/gitignores" },
+      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls" },
+      group_activity = "group_activity",
+      group_repository_storage_moves = { "storage_move", path = "group_repository_storage_moves" },
+      groups = "group",
+      hooks = "system_hook",
+      instance_clusters = "instance_cluster",
+      instance_variables = { "variable", path = "admin/ci/variables" },
+      issues = { "issue", ops = "LG" },
+      keys = "key",
+      license = "license",
+      license_templates = { "template", path = "templates/licenses" },
+      licenses = { "license", path = "licenses", ops = "L" },
+      merge_requests = { "merge_request", ops = "L" },
+      namespaces = "namespace",
+      notification_settings = "notification_settings",
+      pages_domains = { "pages_domain", ops = "L" },
+      personal_access_tokens = "personal_access_token",
+      plan_limits = "plan_limits",
+      project_aliases = "project_alias",
+      project_repository_storage_moves = { "storage_move", path = "project_repository_storage_moves" },
+      projects = "project",
+      registry_repositories = { "registry_repository", ops = "G" },
+      runners = { "runner",
+                  collection = {
+                    list_all = "GET all list",
+                    delete_by_token = "DELETE .",
+                    reset_registration_token = "POST reset_registration_token",
+                    verify = "POST verify",
+                  } },
+      search_migrations = "search_migration",
+      service_accounts = { "service_account", path = "service_accounts" },
+      settings = "application_settings",
+      sidekiq = "sidekiq",
+      sidekiq_queues = "sidekiq_queue",
+      snippet_repository_storage_moves = { "storage_move", path = "snippet_repository_storage_moves" },
+      snippets = "snippet",
+      statistics = "application_statistics",
+      suggestions = "suggestion",
+      todos = "todo",
+      topics = "topic",
+      usage_data = "usage_data",
+      users = "user",
+      -- instance-level package registries
+      conan_packages = { "conan_packages", path = "packages/conan/v1" },
+      maven_packages = { "maven_packages", path = "packages/maven" },
+      npm_packages = { "npm_packages", path = "packages/npm" },
+    },
+  },
+
+  appearance = { path = "application/appearance", single = true, ops = "GU" },
+  application_settings = { path = "application/settings", single = true, ops = "GU" },
+  application_statistics = { path = "application/statistics", single = true, ops = "G" },
+  plan_limits = { path = "application/plan_limits", single = true, ops = "GU" },
+
+  application = { path = "applications", ops = "LCD" },
+
+  broadcast_message = { path = "broadcast_messages", ops = "LGCUD" },
+
+  bulk_import = {
+    path = "bulk_imports", ops = "LGC",
+    collection = { entities = "GET entities list" },
+    subs = { entities = "bulk_import_entity" },
+  },
+  bulk_import_entity = { path = "entities", ops = "LG" },
+
+  deploy_key = { path = "deploy_keys", ops = "LC" },
+
+  experiment = { path = "experiments", ops = "L" },
+
+  -- gl.features:create{ name = "x", value = true } sets a feature flag
+  feature = { path = "features", id = "name", ops = "LCD", create_in_path = true },
+
+  geo_site = {
+    path = "geo_sites", ops = "LGCUD",
+    actions = {
+      repair = "POST repair",
+      status = "GET status",
+    },
+    collection = {
+      statuses = "GET statuses list",
+      all_status = "GET status list",
+      current_failures = "GET current/failures",
+    },
+  },
+
+  group_activity = {
+    path = "analytics/group_activity", single = true, ops = "",
+    actions = {
+      issues_count = "GET issues_count",
+      merge_requests_count = "GET merge_requests_count",
+      new_members_count = "GET new_members_count",
+    },
+  },
+
+  storage_move = { path = "project_repository_storage_moves", ops = "LGC" },
+
+  system_hook = {
+    path = "hooks", ops = "LGCD",
+    actions = { test = "POST ." },
+  },
+
+  instance_cluster = {
+    path = "admin/clusters", ops = "LGUD",
+    collection = { add = "POST add" },
+  },
+
+  -- gl.keys:get(id); gl.keys:find{ fingerprint = } finds a key's user
+  key = {
+    path = "keys", ops = "G",
+    collection = { find = "GET ." },
+  },
+
+  -- gl.license:current(), gl.license:create{ license = }
+  license = {
+    path = "license", ops = "CD",
+    collection = { current = "GET ." },
+    actions = { refresh_billable_users = "PUT refresh_billable_users" },
+  },
+
+  namespace = {
+    path = "namespaces", ops = "LG",
+    actions = { exists = "GET exists" },
+  },
+
+  project_alias = { path = "project_aliases", id = "name", ops = "LGCD" },
+
+  search_migration = { path = "admin/search/migrations", id = "version", ops = "LG" },
+
+  sidekiq = {
+    path = "sidekiq", single = true, ops = "",
+    actions = {
+      queue_metrics = "GET queue_metrics",
+      process_metrics = "GET process_metrics",
+      job_stats = "GET job_stats",
+      compound_metrics = "GET compound_metrics",
+    },
+  },
+
+  -- gl.sidekiq_queues:delete("default", { user = "root" }) drops its jobs
+  sidekiq_queue = { path = "admin/sidekiq/queues", id = "name", ops = "D" },
+
+  snippet = {
+    path = "snippets", ops = "LGCUD",
+    actions = {
+      raw = "GET raw download",
+      file_raw = "GET files/:ref/*file_path/raw download",
+      user_agent_detail = "GET user_agent_detail",
+    },
+    collection = {
+      public = "GET public list=snippet",
+      all = "GET all list=snippet",
+    },
+  },
+
+  -- gl.suggestions:lazy(id):apply(); gl.suggestions:batch_apply{ ids = {..} }
+  suggestion = {
+    path = "suggestions", ops = "",
+    actions = { apply = "PUT apply" },
+    collection = { batch_apply = "PUT batch_apply" },
+  },
+
+  template = { path = "templates", id = "key", ops = "LG" },
+
+  todo = {
+    path = "todos", ops = "LD",
+    actions = { mark_as_done = "POST mark_as_done self" },
+    collection = { mark_all_as_done = "POST mark_as_done" },
+  },
+
+  topic = {
+    path = "topics", ops = "LGCUD",
+    collection = { merge = "POST merge" },
+  },
+
+  usage_data = {
+    path = "usage_data", single = true, ops = "",
+    actions = {
+      metric_definitions = "GET metric_definitions raw",
+      non_sql_metrics = "GET non_sql_metrics",
+      queries = "GET queries",
+    },
+  },
+}

@@ -1,0 +1,401 @@
+-- Projects and what hangs under them (issues, merge requests, settings...).
+-- Repository and CI/CD kinds live in repository.lua and ci.lua.
+return {
+  project = {
+    path = "projects", ops = "LGCUD", home = "/projects",
+    collection = {
+      import = "POST import upload",
+      remote_import = "POST remote-import",
+      remote_import_s3 = "POST remote-import-s3",
+      create_for_user = "POST user/:user_id kind=project",
+    },
+    actions = {
+      archive = "POST archive self",
+      unarchive = "POST unarchive self",
+      star = "POST star self",
+      unstar = "POST unstar self",
+      restore = "POST restore self",
+      transfer = "PUT transfer self",
+      transfer_locations = "GET transfer_locations list",
+      fork = "POST fork kind=project",
+      forks = "GET forks list=project",
+      create_fork_relation = "POST fork/:forked_from_id",
+      delete_fork_relation = "DELETE fork",
+      share = "POST share",
+      unshare = "DELETE share/:group_id",
+      share_locations = "GET share_locations list",
+      housekeeping = "POST housekeeping",
+      languages = "GET languages",
+      statistics = "GET statistics",
+      storage = "GET storage",
+      snapshot = "GET snapshot download",
+      users = "GET users list",
+      groups = "GET groups list",
+      invited_groups = "GET invited_groups list=group",
+      starrers = "GET starrers list",
+      search = "GET search list",
+      upload = "POST uploads upload",
+      export = "POST export",
+      export_status = "GET export",
+      export_download = "GET export/download download",
+      export_relations = "POST export_relations",
+      export_relations_status = "GET export_relations/status",
+      export_relations_download = "GET export_relations/download download",
+      import_status = "GET import",
+      import_project_members = "POST import_project_members/:project_id",
+      pull_mirror = "POST mirror/pull",
+      pull_mirror_details = "GET mirror/pull",
+      pages = "GET pages",
+      unpublish_pages = "DELETE pages",
+      delete_artifacts = "DELETE artifacts",
+      dora_metrics = "GET dora/metrics",
+      issues_statistics = "GET issues_statistics",
+      templates = "GET templates/:type list",
+      template = "GET templates/:type/:name",
+      set_commit_status = "POST statuses/:sha",
+      set_approvers = "PUT approvers",
+      trigger_pipeline = "POST trigger/pipeline kind=pipeline",
+      starred_dashboards = "GET metrics/user_starred_dashboards",
+      unstar_dashboards = "DELETE metrics/user_starred_dashboards",
+    },
+    subs = {
+      access_requests = "access_request",
+      access_tokens = "access_token",
+      alert_management_alerts = "alert",
+      approval_rules = "approval_rule",
+      approvals = "project_approvals",
+      audit_events = "audit_event",
+      badges = "badge",
+      boards = "board",
+      ci_lint = "ci_lint",
+      cluster_agents = "cluster_agent",
+      clusters = "cluster",
+      custom_attributes = "custom_attribute",
+      deploy_keys = "project_deploy_key",
+      deploy_tokens = "deploy_token",
+      deployments = "deployment",
+      environments = "environment",
+      error_tracking_client_keys = "error_tracking_client_key",
+      error_tracking_settings = "error_tracking_settings",
+      events = "event",
+      external_status_checks = "external_status_check",
+      feature_flags = "feature_flag",
+      feature_flags_user_lists = "feature_flags_user_list",
+      freeze_periods = "freeze_period",
+      hooks = "hook",
+      integrations = "integration",
+      invitations = "invitation",
+      issues = "issue",
+      iterations = "iteration",
+      job_token_scope = "job_token_scope",
+      jobs = "job",
+      labels = "label",
+      managed_licenses = "managed_license",
+      members = "member",
+      members_all = { "member", path = "members/all", ops = "LG" },
+      merge_requests = "merge_request",
+      merge_trains = "merge_train",
+      milestones = "milestone",
+      notification_settings = "notification_settings",
+      packages = "package",
+      pages_domains = "pages_domain",
+      pipeline_schedules = "pipeline_schedule",
+      pipelines = "pipeline",
+      product_analytics = "product_analytics",
+      protected_branches = "protected_branch",
+      protected_environments = "protected_environment",
+      protected_tags = "protected_tag",
+      push_rule = "push_rule",
+      registry_repositories = "registry_repository",
+      releases = "release",
+      remote_mirrors = "remote_mirror",
+      repository = "repository",
+      resource_groups = "resource_group",
+      runners = { "runner", ops = "LCD",
+                  collection = { reset_registration_token = "POST reset_registration_token" } },
+      secure_files = "secure_file",
+      services = { "integration", path = "services" },
+      snippets = "project_snippet",
+      terraform_states = "terraform_state",
+      triggers = "trigger",
+      uploads = "upload",
+      variables = "variable",
+      vulnerabilities = "vulnerability",
+      wikis = "wiki",
+      -- package registries speaking each package manager's protocol
+      composer_packages = "composer_packages",
+      conan_packages = "conan_packages",
+      debian_packages = "debian_packages",
+      generic_packages = "generic_packages",
+      go_proxy = "go_proxy",
+      helm_packages = "helm_packages",
+      maven_packages = "maven_packages",
+      npm_packages = "npm_packages",
+      nuget_packages = "nuget_packages",
+      pypi_packages = "pypi_packages",
+      rubygems_packages = "rubygems_packages",
+    },
+    aliases = {
+      branches = "repository.branches",
+      tags = "repository.tags",
+      commits = "repository.commits",
+      repository_files = "repository.files",
+      files = "repository.files",
+    },
+  },
+
+  issue = {
+    path = "issues", id = "iid", ops = "LGCUD",
+    home = "/projects/{project_id}/issues",
+    actions = {
+      move = "POST move kind=issue",
+      clone = "POST clone kind=issue",
+      reorder = "PUT reorder",
+      subscribe = "POST subscribe self",
+      unsubscribe = "POST unsubscribe self",
+      todo = "POST todo",
+      time_estimate = "POST time_estimate",
+      reset_time_estimate = "POST reset_time_estimate",
+      add_spent_time = "POST add_spent_time",
+      reset_spent_time = "POST reset_spent_time",
+      time_stats = "GET time_stats",
+      closed_by = "GET closed_by list=merge_request",
+      participants = "GET participants list",
+      related_merge_requests = "GET related_merge_requests list=merge_request",
+      user_agent_detail = "GET user_agent_detail",
+    },
+    subs = {
+      award_emoji = "award_emoji",
+      discussions = "discussion",
+      links = "issue_link",
+      metric_images = "metric_image",
+      notes = "note",
+      resource_iteration_events = "resource_iteration_event",
+      resource_label_events = "resource_label_event",
+      resource_milestone_events = "resource_milestone_event",
+      resource_state_events = "resource_state_event",
+    },
+  },
+
+  issue_link = { path = "links", id = "issue_link_id", ops = "LGCD" },
+
+  metric_image = { path = "metric_images", ops = "LCUD", create_upload = true },
+
+  -- alerts are reached lazily: project.alert_management_alerts:lazy(iid)
+  alert = {
+    path = "alert_management_alerts", id = "iid", ops = "",
+    subs = { metric_images = "metric_image" },
+  },
+
+  merge_request = {
+    path = "merge_requests", id = "iid", ops = "LGCUD",
+    home = "/projects/{project_id}/merge_requests",
+    actions = {
+      merge = "PUT merge self",
+      approve = "POST approve",
+      unapprove = "POST unapprove",
+      reset_approvals = "PUT reset_approvals",
+      approval_state = "GET approval_state",
+      approvals = "GET approvals",
+      set_approvals = "POST approvals",
+      set_approvers = "PUT approvers",
+      rebase = "PUT rebase",
+      cancel_merge_when_pipeline_succeeds = "POST cancel_merge_when_pipeline_succeeds self",
+      merge_ref = "GET merge_ref",
+      merge_to_ref = "PUT merge_ref",
+      changes = "GET changes",
+      diffs = "GET diffs list",
+      commits = "GET commits list",
+      closes_issues = "GET closes_issues list=issue",
+      related_issues = "GET related_issues list=issue",
+      participants = "GET participants list",
+      reviewers = "GET reviewers",
+      status_checks = "GET status_checks list",
+      set_status_check_response = "POST status_check_responses",
+      subscribe = "POST subscribe self",
+      unsubscribe = "POST unsubscribe self",
+      todo = "POST todo",
+      time_estimate = "POST time_estimate",
+      reset_time_estimate = "POST reset_time_estimate",
+      add_spent_time = "POST add_spent_time",
+      reset_spent_time = "POST reset_spent_time",
+      time_stats = "GET time_stats",
+    },
+    subs = {
+      approval_rules = "approval_rule",
+      award_emoji = "award_emoji",
+      context_commits = "context_commit",
+      discussions = { "discussion", ops = "LGCU" },
+      draft_notes = "draft_note",
+      notes = "note",
+      pipelines = { "pipeline", ops = "LC", create_path = false },
+      resource_label_events = "resource_label_event",
+      resource_milestone_events = "resource_milestone_event",
+      resource_state_events = "resource_state_event",
+      versions = "merge_request_version",
+    },
+  },
+
+  merge_request_version = { path = "versions", ops = "LG" },
+
+  context_commit = {
+    path = "context_commits", ops = "LC",
+    collection = { delete_commits = "DELETE ." },
+  },
+
+  draft_note = {
+    path = "draft_notes", ops = "LGCUD",
+    actions = { publish = "PUT publish" },
+    collection = { bulk_publish = "POST bulk_publish" },
+  },
+
+  approval_rule = { path = "approval_rules", ops = "LGCUD" },
+
+  -- project-level approval configuration (`POST` updates it)
+  project_approvals = { path = "approvals", single = true, ops = "GU", update_method = "POST" },
+
+  merge_train = {
+    path = "merge_trains", ops = "L",
+    collection = {
+      merge_request_status = "GET merge_requests/:merge_request_iid",
+      add_merge_request = "POST merge_requests/:merge_request_iid",
+    },
+  },
+
+  project_deploy_key = {
+    path = "deploy_keys", ops = "LGCUD",
+    actions = { enable = "POST enable" },
+  },
+
+  deployment = {
+    path = "deployments", ops = "LGCUD",
+    actions = {
+      approval = "POST approval",
+      merge_requests = "GET merge_requests list=merge_request",
+    },
+  },
+
+  environment = {
+    path = "environments", ops = "LGCUD",
+    actions = { stop = "POST stop self" },
+    collection = {
+      delete_review_apps = "DELETE review_apps",
+      stop_stale = "POST stop_stale",
+    },
+  },
+
+  error_tracking_client_key = { path = "error_tracking/client_keys", ops = "LCD" },
+
+  error_tracking_settings = {
+    path = "error_tracking/settings", single = true, ops = "GU", update_method = "PATCH",
+    actions = { enable = "PUT ." },
+  },
+
+  external_status_check = { path = "external_status_checks", ops = "LCUD" },
+
+  feature_flag = { path = "feature_flags", id = "name", ops = "LGCUD" },
+
+  feature_flags_user_list = { path = "feature_flags_user_lists", id = "iid", ops = "LGCUD" },
+
+  freeze_period = { path = "freeze_periods", ops = "LGCUD" },
+
+  integration = { path = "integrations", id = "slug", ops = "LGUD" },
+
+  job_token_scope = {
+    path = "job_token_scope", single = true, ops = "GU", update_method = "PATCH",
+    subs = {
+      allowlist = { "job_token_scope_entry", path = "allowlist" },
+      groups_allowlist = { "job_token_scope_entry", path = "groups_allowlist" },
+    },
+  },
+  job_token_scope_entry = { path = "allowlist", ops = "LCD" },
+
+  managed_license = { path = "managed_licenses", ops = "LGCUD", update_method = "PATCH" },
+
+  package = {
+    path = "packages", ops = "LGD",
+    subs = { package_files = "package_file" },
+  },
+  package_file = { path = "package_files", ops = "LD" },
+
+  pages_domain = { path = "pages/domains", id = "domain", ops = "LGCUD" },
+
+  product_analytics = {
+    path = "product_analytics", single = true, ops = "",
+    actions = {
+      funnels = "GET funnels",
+      dry_run = "POST request/dry-run",
+      load = "POST request/load",
+      meta = "GET request/meta",
+    },
+  },
+
+  protected_branch = { path = "protected_branches", id = "name", ops = "LGCUD", update_method = "PATCH" },
+
+  protected_tag = { path = "protected_tags", id = "name", ops = "LGCD" },
+
+  registry_repository = {
+    path = "registry/repositories", ops = "LGD",
+    subs = { tags = "registry_tag" },
+  },
+  registry_tag = {
+    path = "tags", id = "name", ops = "LGD",
+    collection = { delete_in_bulk = "DELETE ." },
+  },
+
+  release = {
+    path = "releases", id = "tag_name", ops = "LGCUD",
+    actions = {
+      create_evidence = "POST evidence",
+      download_asset = "GET downloads/*asset_path download",
+    },
+    collection = {
+      latest = "GET permalink/latest kind=release",
+      latest_evidence = "GET permalink/latest/evidence",
+      latest_download_asset = "GET permalink/latest/downloads/*asset_path download",
+    },
+    subs = { links = "release_link" },
+  },
+  release_link = { path = "assets/links", ops = "LGCUD" },
+
+  remote_mirror = {
+    path = "remote_mirrors", ops = "LGCUD",
+    actions = { sync = "POST sync" },
+  },
+
+  resource_group = {
+    path = "resource_groups", id = "key", ops = "LGU",
+    actions = { upcoming_jobs = "GET upcoming_jobs list=job" },
+  },
+
+  secure_file = {
+    path = "secure_files", ops = "LGCD", create_upload = true,
+    actions = { download = "GET download download" },
+  },
+
+  project_snippet = {
+    path = "snippets", ops = "LGCUD",
+    actions = {
+      raw = "GET raw download",
+      file_raw = "GET files/:ref/*file_path/raw download",
+      user_agent_detail = "GET user_agent_detail",
+    },
+    subs = {
+      award_emoji = "award_emoji",
+      discussions = "discussion",
+      notes = "note",
+    },
+  },
+
+  terraform_state = {
+    path = "terraform/state", id = "name", ops = "GCD", create_in_path = true,
+    actions = { unlock = "DELETE lock" },
+    subs = { versions = "terraform_state_version" },
+  },
+  terraform_state_version = {
+    path = "versions", id = "serial", ops = "GD",
+    actions = { download = "GET . download" },
+  },
+
+  vulnerability = { path = "vulnerabilities", ops = "LC" },
+}

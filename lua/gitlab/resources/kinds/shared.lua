@@ -1,0 +1,120 @@
+-- Kinds shared by projects, groups, users and the instance.
+return {
+  award_emoji = { path = "award_emoji", ops = "LGCD" },
+
+  note = {
+    path = "notes", ops = "LGCUD",
+    subs = { award_emoji = "award_emoji" },
+  },
+
+  discussion = {
+    path = "discussions", ops = "LGC",
+    subs = { notes = "discussion_note" },
+  },
+
+  -- notes inside a discussion: no list of their own (the discussion has them)
+  discussion_note = { path = "notes", ops = "GCUD" },
+
+  resource_label_event = { path = "resource_label_events", ops = "LG" },
+  resource_milestone_event = { path = "resource_milestone_events", ops = "LG" },
+  resource_state_event = { path = "resource_state_events", ops = "LG" },
+  resource_iteration_event = { path = "resource_iteration_events", ops = "LG" },
+
+  custom_attribute = { path = "custom_attributes", id = "key", ops = "LGUD" },
+
+  badge = {
+    path = "badges", ops = "LGCUD",
+    collection = { render = "GET render" },
+  },
+
+  board = {
+    path = "boards", ops = "LGCUD",
+    subs = { lists = "board_list" },
+  },
+  board_list = { path = "lists", ops = "LGCUD" },
+
+  hook = {
+    path = "hooks", ops = "LGCUD",
+    actions = { test = "POST test/:trigger" },
+  },
+
+  member = { path = "members", ops = "LGCUD" },
+
+  -- group members also know approvals (user caps) and LDAP overrides
+  group_member = {
+    path = "members", ops = "LGCUD",
+    actions = {
+      approve = "PUT approve",
+      override = "POST override",
+      remove_override = "DELETE override",
+    },
+    collection = { approve_all = "PUT approve_all" },
+  },
+
+  access_request = {
+    path = "access_requests", ops = "LCD",
+    actions = { approve = "PUT approve" },
+  },
+
+  access_token = {
+    path = "access_tokens", ops = "LGCD",
+    actions = { rotate = "POST rotate" },
+  },
+
+  invitation = { path = "invitations", id = "email", ops = "LGCUD" },
+
+  deploy_token = { path = "deploy_tokens", ops = "LGCD" },
+
+  variable = { path = "variables", id = "key", ops = "LGCUD" },
+
+  label = {
+    path = "labels", ops = "LGCUD",
+    actions = {
+      promote = "PUT promote self",
+      subscribe = "POST subscribe self",
+      unsubscribe = "POST unsubscribe self",
+    },
+    collection = {
+      update_by_name = "PUT .",
+      delete_by_name = "DELETE .",
+    },
+  },
+
+  milestone = {
+    path = "milestones", ops = "LGCUD",
+    actions = {
+      issues = "GET issues list=issue",
+      merge_requests = "GET merge_requests list=merge_request",
+      burndown_events = "GET burndown_events list",
+      promote = "POST promote",
+    },
+  },
+
+  upload = {
+    path = "uploads", ops = "LGD",
+    collection = {
+      upload = "POST . upload",
+      download_by_secret = "GET :secret/:filename download",
+      delete_by_secret = "DELETE :secret/:filename",
+    },
+  },
+
+  wiki = {
+    path = "wikis", id = "slug", ops = "LGCUD",
+    collection = { upload_attachment = "POST attachments upload" },
+  },
+
+  cluster = { path = "clusters", ops = "LGUD", collection = { add = "POST user" } },
+
+  protected_environment = { path = "protected_environments", id = "name", ops = "LGCUD" },
+
+  push_rule = { path = "push_rule", single = true, ops = "GCUD" },
+
+  notification_settings = { path = "notification_settings", single = true, ops = "GU" },
+
+  audit_event = { path = "audit_events", ops = "LG" },
+
+  iteration = { path = "iterations", ops = "L" },
+
+  event = { path = "events", ops = "L" },
+}
