@@ -1,0 +1,17 @@
+# make bench: benchmarks against peers and the libcurl floor (bench/run.sh).
+# Installs what it needs (Debian packages, npm's @gitbeaker/rest into
+# bench/node_modules), builds the floor, the go-gitlab peer and the library,
+# serves pre-generated pages from nginx on 127.0.0.1 and prints a Markdown
+# table (also written to build/bench/report.md). Knobs: BENCH_RUNS,
+# BENCH_WORKLOADS, BENCH_CLIENTS, BENCH_NO_DEPS (see bench/run.sh).
+.PHONY: bench bench-quick bench-deps bench-report
+bench:
+	LUA54=$(LUA54) LUAJIT=$(LUAJIT) bash bench/run.sh
+
+# one run of each, for checking the harness itself
+bench-quick:
+	BENCH_RUNS=1 LUA54=$(LUA54) LUAJIT=$(LUAJIT) bash bench/run.sh
+
+# the report of the last run, again
+bench-report:
+	$(LUA54) bench/report.lua build/bench/results.tsv build/bench/capacity.tsv build/bench/meta.txt
