@@ -230,12 +230,15 @@ local function compile_placement(name, p)
     id = p.id or kind.id,
     collection = kind.collection,
     create_path = kind.create_path,
+    bare = p.bare or false,
     doc = p.doc,
   }
+  if pl.bare then pl.collection = {} end
   if p.create_path ~= nil then pl.create_path = p.create_path or nil end
   if p.collection then
+    local base = pl.collection
     pl.collection = {}
-    for k, v in pairs(kind.collection) do pl.collection[k] = v end
+    for k, v in pairs(base) do pl.collection[k] = v end
     for k, v in pairs(compile_actions(p.collection)) do pl.collection[k] = v end
   end
   return pl
@@ -393,9 +396,9 @@ end
 -- @return manager
 function Object:manager(name)
   local c = octx(self)
-  local p = c.kind.subs[name]
+  local p = not c.placement.bare and c.kind.subs[name] or nil
   if not p then
-    local alias = c.kind.aliases[name]
+    local alias = not c.placement.bare and c.kind.aliases[name] or nil
     if alias then
       local cur = self
       for part in alias:gmatch("[^.]+") do cur = M.sub(cur, part) end
@@ -419,12 +422,19 @@ function Object:totable()
   return t
 end
 
-local function class_for(kind)
-  local cls = classes[kind.name]
+-- One metatable per kind; a "bare" one (no actions, no sub-resources) for
+-- items listed where the kind's actions do not apply (project.runners).
+local NO_SUBS = {}
+
+local function class_for(kind, bare)
+  local key = bare and (kind.name .. "#bare") or kind.name
+  local cls = classes[key]
   if cls then return cls end
   local methods = {}
   for k, f in pairs(Object) do methods[k] = f end
-  for aname, a in pairs(kind.actions) do
+  local subs, aliases = kind.subs, kind.aliases
+  if bare then subs, aliases = NO_SUBS, NO_SUBS end
+  for aname, a in pairs(bare and NO_SUBS or kind.actions) do
     methods[aname] = function(self, ...)
       return run_action(octx(self).gl, obj_path(self), a, self, ...)
     end
@@ -437,14 +447,14 @@ local function class_for(kind)
   cls.__index = function(obj, key)
     local m = methods[key]
     if m then return m end
-    if kind.subs[key] or kind.aliases[key] then return Object.manager(obj, key) end
+    if subs[key] or aliases[key] then return Object.manager(obj, key) end
     return nil
   end
   cls.__tostring = function(obj)
     local c = ctx[obj]
     return ("<%s %s>"):format(cls.__name, c and c.path or "?")
   end
-  classes[kind.name] = cls
+  classes[key] = cls
   class_kind[cls] = kind
   return cls
 end
@@ -481,7 +491,7 @@ wrap = function(gl, pl, base, data, query)
     end
     if not path and data[pl.id] ~= nil then path = base .. "/" .. encode(data[pl.id]) end
   end
-  setmetatable(data, class_for(kind))
+  setmetatable(data, class_for(kind, pl.bare))
   ctx[data] = { gl = gl, path = path, placement = pl, kind = kind, query = query }
   snap[data] = deepcopy(data)
   return data
@@ -940,8 +950,11 @@ end
 function M.routes(max_depth)
   max_depth = max_depth or 8
   local out = {}
+  local section, section_path, section_doc
   local function add(method, path, how, kind)
-    out[#out + 1] = { method = method, path = path, call = how, kind = kind }
+    out[#out + 1] = { method = method, path = path, call = how, kind = kind,
+                      section = section, section_path = section_path,
+                      doc = section_doc }
   end
   local ORDER = { "list", "get", "create", "update", "delete" }
   local function walk(pl, base, who, depth, seen)
@@ -950,6 +963,7 @@ function M.routes(max_depth)
     local mgr = who .. "." .. pl.name
     local item = kind.single and mpath or (mpath .. "/:" .. pl.id)
     local oname = kind.name
+    section, section_path, section_doc = mgr, mpath, pl.doc or kind.doc
     for _, op in ipairs(ORDER) do
       if pl.ops[op] then
         if op == "list" then add("GET", mpath, mgr .. ":list(query)", kind.name)
@@ -978,6 +992,16 @@ function M.routes(max_depth)
       local a = pl.collection[aname]
       add(a.method, join(mpath, a.path), mgr .. ":" .. aname .. action_sig(a), kind.name)
     end
+    if pl.bare then return end
+    if pl.home and not kind.single then
+      local home = pl.home:gsub("{([%w_.]+)}", function(e) return ":" .. e:gsub("%.", "_") end)
+      if M.shape(home) ~= M.shape(mpath) then
+        -- items are canonical objects documented where they live
+        local last = out[#out]
+        if last and last.section == mgr then last.note = ("items are `%s` objects at `%s/:%s`"):format(kind.name, home, pl.id) end
+        return
+      end
+    end
     for _, aname in ipairs(sorted_keys(kind.actions)) do
       local a = kind.actions[aname]
       add(a.method, join(item, a.path), oname .. ":" .. aname .. action_sig(a), kind.name)
@@ -989,6 +1013,7 @@ function M.routes(max_depth)
     end
     seen[kind.name] = nil
   end
+  section, section_path = "gl", ""
   for _, aname in ipairs(sorted_keys(root.actions)) do
     local a = root.actions[aname]
     add(a.method, join("", a.path), "gl:" .. aname .. "(params)", "root")

@@ -111,7 +111,7 @@ return {
       remote_mirrors = "remote_mirror",
       repository = "repository",
       resource_groups = "resource_group",
-      runners = { "runner", ops = "LCD",
+      runners = { "runner", ops = "LCD", bare = true,
                   collection = { reset_registration_token = "POST reset_registration_token" } },
       secure_files = "secure_file",
       services = { "integration", path = "services" },

@@ -32,7 +32,7 @@ return {
       gpg_keys = "gpg_key",
       impersonation_tokens = "impersonation_token",
       keys = "ssh_key",
-      personal_access_tokens = { "personal_access_token", ops = "C" },
+      personal_access_tokens = { "personal_access_token", ops = "C", bare = true },
     },
   },
 
@@ -50,7 +50,7 @@ return {
       gpg_keys = "gpg_key",
       keys = "ssh_key",
       preferences = "user_preferences",
-      runners = { "runner", ops = "C" },
+      runners = { "runner", ops = "C", bare = true },
       status = "user_status",
     },
   },
