@@ -427,8 +427,8 @@ end
 local NO_SUBS = {}
 
 local function class_for(kind, bare)
-  local key = bare and (kind.name .. "#bare") or kind.name
-  local cls = classes[key]
+  local ckey = bare and (kind.name .. "#bare") or kind.name
+  local cls = classes[ckey]
   if cls then return cls end
   local methods = {}
   for k, f in pairs(Object) do methods[k] = f end
@@ -454,7 +454,7 @@ local function class_for(kind, bare)
     local c = ctx[obj]
     return ("<%s %s>"):format(cls.__name, c and c.path or "?")
   end
-  classes[key] = cls
+  classes[ckey] = cls
   class_kind[cls] = kind
   return cls
 end
@@ -998,7 +998,9 @@ function M.routes(max_depth)
       if M.shape(home) ~= M.shape(mpath) then
         -- items are canonical objects documented where they live
         local last = out[#out]
-        if last and last.section == mgr then last.note = ("items are `%s` objects at `%s/:%s`"):format(kind.name, home, pl.id) end
+        if last and last.section == mgr then
+          last.note = ("items are `%s` objects at `%s/:%s`"):format(kind.name, home, pl.id)
+        end
         return
       end
     end
