@@ -1,0 +1,651 @@
+--- The client: raw REST calls, pagination, transfers of files, GraphQL,
+-- and the non-blocking API. Made by `gitlab.new`.
+--
+-- Every call returns `data, resp` on success and `nil, err` on failure
+-- (see `gitlab.errors`); iterators raise `err` instead, so a failed page
+-- never ends a loop silently.
+-- @classmod gitlab.client
+
+local core = require("gitlab.core")
+local cjson = require("cjson")
+local cjson_safe = require("cjson.safe")
+local errors = require("gitlab.errors")
+local async = require("gitlab.async")
+
+local Client = {}
+local resources_mod   -- gitlab.resources, loaded on first use
+
+-- Header tables: stored lower-case, read in any case.
+local ci_mt = {
+  __index = function(t, k)
+    if type(k) == "string" then
+      local lk = k:lower()
+      if lk ~= k then return rawget(t, lk) end
+    end
+    return nil
+  end,
+}
+
+Client.__index = function(self, k)
+  local v = Client[k]
+  if v ~= nil then return v end
+  if type(k) ~= "string" or k:sub(1, 1) == "_" then return nil end
+  if resources_mod == nil then
+    local ok, mod = pcall(require, "gitlab.resources")
+    resources_mod = ok and mod or false
+  end
+  if resources_mod and resources_mod.manager then
+    local m = resources_mod.manager(self, k)
+    if m ~= nil then
+      rawset(self, k, m)
+      return m
+    end
+  end
+  return nil
+end
+
+Client.__tostring = function(self)
+  return "gitlab client (" .. self.url .. ")"
+end
+
+-------------------------------------------------------------------------------
+-- responses and errors
+-------------------------------------------------------------------------------
+
+local function num(v)
+  if v == nil or v == "" then return nil end
+  return tonumber(v)
+end
+
+-- resp.status, headers, page numbers, next_url (Link, rebased on the
+-- configured base URL), rate_limit.
+local function make_resp(ctx, r)
+  local h = setmetatable(r.headers or {}, ci_mt)
+  local resp = {
+    status = r.status, headers = h, url = r.url, attempts = r.attempts,
+    redirects = r.redirects, http_version = r.http_version,
+    page = num(h["x-page"]), per_page = num(h["x-per-page"]),
+    next_page = num(h["x-next-page"]), prev_page = num(h["x-prev-page"]),
+    total = num(h["x-total"]), total_pages = num(h["x-total-pages"]),
+  }
+  local link = h["link"]
+  if link then
+    local links, lerr = core.parse_link(link)
+    if links then
+      resp.links = links
+      if links.next then resp.next_url = core.rebase(ctx.base, links.next) end
+    else
+      resp.link_error = lerr
+    end
+  end
+  if h["ratelimit-limit"] or h["ratelimit-remaining"] then
+    resp.rate_limit = {
+      limit = num(h["ratelimit-limit"]), remaining = num(h["ratelimit-remaining"]),
+      reset = num(h["ratelimit-reset"]), observed = num(h["ratelimit-observed"]),
+      name = h["ratelimit-name"],
+    }
+  end
+  return resp
+end
+
+local OFFSET_HINT = " (use keyset pagination: pagination = \"keyset\" with order_by)"
+
+-- Turns the core's answer into (data, resp) or (nil, err).
+local function finish(ctx, method, shown, opts, r, e)
+  local redact = ctx.redact
+  if not r then
+    return nil, errors.new{
+      kind = e.kind, message = redact(e.message), method = method,
+      url = e.url, path = shown, status = e.status, code = e.code,
+      headers = e.headers and setmetatable(e.headers, ci_mt),
+      cause = e.cause, attempts = e.attempts,
+    }
+  end
+  local resp = make_resp(ctx, r)
+  if r.status >= 400 then
+    local msg = errors.http_message(r.status, r.body, resp.headers)
+    if r.status == 405 and msg:lower():find("offset", 1, true) and
+       msg:lower():find("pagination", 1, true) and not msg:find("keyset", 1, true) then
+      msg = msg .. OFFSET_HINT
+    end
+    return nil, errors.new{
+      status = r.status,
+      kind = r.status == 401 and "auth" or r.status == 429 and "rate_limit" or "http",
+      message = redact(msg), body = r.body and redact(r.body), headers = resp.headers,
+      method = method, url = r.url, path = shown, response = resp,
+      truncated = r.truncated, attempts = r.attempts,
+    }
+  end
+  local body = r.body
+  if body == nil or method == "HEAD" then return true, resp end   -- streamed
+  if opts.raw then return body, resp end
+  if body == "" or r.status == 204 then return true, resp end
+  local ct = resp.headers["content-type"] or ""
+  if ct:find("json", 1, true) or (ct == "" and body:find("^%s*[%[{]")) then
+    local data, derr = cjson_safe.decode(body)
+    if data == nil then
+      return nil, errors.new{
+        kind = "decode", status = r.status, method = method, url = r.url, path = shown,
+        message = "invalid JSON in the response: " .. tostring(derr),
+        body = redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
+      }
+    end
+    return data, resp
+  end
+  return body, resp
+end
+
+-------------------------------------------------------------------------------
+-- building requests
+-------------------------------------------------------------------------------
+
+local REQUEST_OPTS = {
+  query = "table", body = true, form = "table", multipart = "table",
+  headers = "table", raw = "boolean", root = "boolean", file = "string",
+  output = "string", sink = "function", progress = "function",
+  follow = "boolean", retries = "number", resume_from = "number",
+}
+
+local function check_opts(fname, opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(fname .. ": options must be a table, got " .. type(opts), 3)
+  end
+  for k, v in pairs(opts) do
+    local want = REQUEST_OPTS[k]
+    if want == nil then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
+    if want ~= true and type(v) ~= want then
+      error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
+    end
+  end
+  return opts
+end
+
+-- Returns the core request table and the path shown in errors.
+local function build(self, method, path, opts, fname)
+  if type(method) ~= "string" or not method:match("^%a+$") then
+    error(fname .. ": method must be a word such as \"GET\"", 3)
+  end
+  if type(path) ~= "string" or path == "" then
+    error(fname .. ": path must be a non-empty string", 3)
+  end
+  method = method:upper()
+  local url, shown
+  if path:find("^[hH][tT][tT][pP][sS]?://") then
+    url = path
+    shown = core.redact_url(path)
+  else
+    if path:sub(1, 1) ~= "/" then path = "/" .. path end
+    url = (opts.root and self._ctx.root or self._ctx.base) .. path
+    shown = core.redact_url(path)
+  end
+  if opts.query and next(opts.query) ~= nil then
+    url = url .. (url:find("?", 1, true) and "&" or "?") .. core.query(opts.query)
+  end
+  local headers, has_ctype = {}, false
+  if opts.headers then
+    for k, v in pairs(opts.headers) do
+      if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
+        error(fname .. ": headers must map names to strings", 3)
+      end
+      if k:lower() == "content-type" then has_ctype = true end
+      headers[#headers + 1] = k .. ": " .. tostring(v)
+    end
+  end
+  local req = {
+    method = method, url = url, headers = headers, file = opts.file,
+    output = opts.output, sink = opts.sink, progress = opts.progress,
+    follow = opts.follow, retries = opts.retries, resume_from = opts.resume_from,
+  }
+  local nbody = (opts.body ~= nil and 1 or 0) + (opts.form and 1 or 0) +
+                (opts.multipart and 1 or 0) + (opts.file and 1 or 0)
+  if nbody > 1 then error(fname .. ": give only one of body, form, multipart and file", 3) end
+  if opts.body ~= nil then
+    local b = opts.body
+    if type(b) == "table" then
+      local ok, s = pcall(cjson.encode, b)
+      if not ok then error(fname .. ": body cannot be encoded as JSON: " .. tostring(s), 3) end
+      req.body = s
+      if not has_ctype then headers[#headers + 1] = "Content-Type: application/json" end
+    elseif type(b) == "string" then
+      req.body = b
+    else
+      error(fname .. ": body must be a table (JSON) or a string", 3)
+    end
+  elseif opts.form then
+    req.body = core.query(opts.form)
+    if not has_ctype then
+      headers[#headers + 1] = "Content-Type: application/x-www-form-urlencoded"
+    end
+  elseif opts.multipart then
+    req.form = opts.multipart
+  elseif opts.file and not has_ctype then
+    headers[#headers + 1] = "Content-Type: application/octet-stream"
+  end
+  return req, shown, method
+end
+
+-- One request, blocking or (inside gitlab.async.run) yielding.
+local function perform(self, req, method, shown, opts)
+  local r, e
+  if async.current() then
+    local c = self._core
+    r, e = async.await(function(resume) c:start(req, resume) end)
+  else
+    r, e = self._core:request(req)
+  end
+  return finish(self._ctx, method, shown, opts, r, e)
+end
+
+-------------------------------------------------------------------------------
+-- raw API
+-------------------------------------------------------------------------------
+
+--- Sends a request. `path` is relative to `/api/v4` (or to the instance
+-- root with `root = true`), or an absolute URL.
+-- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
+-- @tparam string path e.g. "/projects/42"
+-- @tparam[opt] table opts `query`, `body` (table sent as JSON, or string),
+--   `form` (urlencoded), `multipart` (list of `{name=, value=|file=}`),
+--   `file` (raw body streamed from disk), `headers`, `raw` (return the body
+--   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`
+-- @return data (decoded JSON, string, or true), resp; or nil, err
+function Client:request(method, path, opts)
+  opts = check_opts("request", opts)
+  local req, shown
+  req, shown, method = build(self, method, path, opts, "request")
+  local hooks = self._hooks
+  if hooks then hooks.before_request(self) end
+  local data, resp = perform(self, req, method, shown, opts)
+  if data == nil and hooks and resp.status == 401 and hooks.on_401(self, resp) then
+    data, resp = perform(self, req, method, shown, opts)
+  end
+  return data, resp
+end
+
+--- GET with a query table. @return data, resp or nil, err
+function Client:get(path, query, opts)
+  opts = check_opts("get", opts)
+  if query ~= nil then opts.query = query end
+  return self:request("GET", path, opts)
+end
+
+--- POST with a JSON body. @return data, resp or nil, err
+function Client:post(path, body, opts)
+  opts = check_opts("post", opts)
+  if body ~= nil then opts.body = body end
+  return self:request("POST", path, opts)
+end
+
+--- PUT with a JSON body. @return data, resp or nil, err
+function Client:put(path, body, opts)
+  opts = check_opts("put", opts)
+  if body ~= nil then opts.body = body end
+  return self:request("PUT", path, opts)
+end
+
+--- PATCH with a JSON body. @return data, resp or nil, err
+function Client:patch(path, body, opts)
+  opts = check_opts("patch", opts)
+  if body ~= nil then opts.body = body end
+  return self:request("PATCH", path, opts)
+end
+
+--- DELETE. @return true, resp or nil, err
+function Client:delete(path, query, opts)
+  opts = check_opts("delete", opts)
+  if query ~= nil then opts.query = query end
+  return self:request("DELETE", path, opts)
+end
+
+--- HEAD. @return true, resp (headers only) or nil, err
+function Client:head(path, query, opts)
+  opts = check_opts("head", opts)
+  if query ~= nil then opts.query = query end
+  return self:request("HEAD", path, opts)
+end
+
+--- The current user (`GET /user`).
+function Client:user()
+  return self:get("/user")
+end
+
+--- GitLab's version (`GET /version`).
+function Client:version()
+  return self:get("/version")
+end
+
+--- GraphQL (`POST /api/graphql`); GraphQL errors become an error object
+-- of kind "graphql" with `err.errors` holding GitLab's list.
+-- @tparam string query
+-- @tparam[opt] table variables
+function Client:graphql(query, variables)
+  if type(query) ~= "string" then error("graphql: query must be a string", 2) end
+  local data, resp = self:request("POST", "/api/graphql",
+    { root = true, body = { query = query, variables = variables } })
+  if data == nil then return nil, resp end
+  if type(data) == "table" and type(data.errors) == "table" and #data.errors > 0 then
+    local msgs = {}
+    for _, e in ipairs(data.errors) do msgs[#msgs + 1] = errors.flatten(e.message or e) end
+    return nil, errors.new{ kind = "graphql", method = "POST", path = "/api/graphql",
+      message = table.concat(msgs, "; "), errors = data.errors, data = data.data,
+      response = resp, status = resp.status }
+  end
+  return type(data) == "table" and data.data or data, resp
+end
+
+-------------------------------------------------------------------------------
+-- pagination
+-------------------------------------------------------------------------------
+
+local function copy(t)
+  local c = {}
+  if t then for k, v in pairs(t) do c[k] = v end end
+  return c
+end
+
+local function page_error(resp, path, msg)
+  return errors.new{ kind = "decode", method = "GET", path = path, message = msg,
+    status = resp and resp.status, response = resp }
+end
+
+--- Iterates over pages: `for items, resp in gl:pages(path, query) do`.
+-- Offset pagination follows `Link`/`X-Next-Page`; keyset (`pagination =
+-- "keyset"`) follows `Link` only. When the first page gives the number of
+-- pages, the following ones are fetched up to `concurrency` at a time and
+-- still yielded in order. A failed page raises the error object.
+-- @tparam string path
+-- @tparam[opt] table query
+-- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`
+function Client:pages(path, query, opts)
+  if type(path) ~= "string" then error("pages: path must be a string", 2) end
+  if query ~= nil and type(query) ~= "table" then error("pages: query must be a table", 2) end
+  opts = opts or {}
+  local q = copy(query)
+  if q.per_page == nil then q.per_page = opts.per_page or self.per_page end
+  local keyset = q.pagination == "keyset"
+  local concurrency = opts.concurrency or self.concurrency
+  local max_pages = opts.max_pages
+  local n, next_url, next_page, done = 0, nil, nil, false
+  local batch, pending, last_scheduled, total_pages   -- prefetch state
+  local ctx = self._ctx
+
+  local function check_page(data, resp)
+    if data == nil then
+      if batch then batch:close(); batch = nil end
+      done = true
+      error(resp, 0)
+    end
+    if type(data) ~= "table" then
+      done = true
+      error(page_error(resp, path, "expected a JSON array for a page of " .. path), 0)
+    end
+    return data, resp
+  end
+
+  local function advance(resp)
+    next_url, next_page = nil, nil
+    if resp.next_url then
+      next_url = resp.next_url
+    elseif not keyset and resp.next_page then
+      next_page = resp.next_page
+    elseif resp.link_error and not resp.next_page then
+      done = true
+      error(page_error(resp, path, resp.link_error), 0)
+    end
+  end
+
+  local function page_req(p)
+    local pq = copy(q)
+    pq.page = p
+    return (build(self, "GET", path, { query = pq }, "pages"))
+  end
+
+  local function start_prefetch(first_resp)
+    if keyset or concurrency <= 1 or async.current() or max_pages then return end
+    total_pages = first_resp.total_pages
+    local cur = first_resp.page or 1
+    if not total_pages or total_pages <= cur + 1 then return end
+    batch = self._core:batch()
+    pending = {}
+    last_scheduled = cur
+    while last_scheduled < total_pages and last_scheduled - cur < concurrency do
+      last_scheduled = last_scheduled + 1
+      pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
+    end
+  end
+
+  return function()
+    if done then return nil end
+    if max_pages and n >= max_pages then done = true return nil end
+    local data, resp
+    if n == 0 then
+      data, resp = check_page(self:request("GET", path, { query = q }))
+      n = 1
+      advance(resp)
+      if next_url or next_page then start_prefetch(resp) end
+      if not (next_url or next_page) then done = true end
+      return data, resp
+    end
+    if batch and #pending > 0 then
+      local item = table.remove(pending, 1)
+      local r, e = batch:await(item.h)
+      if last_scheduled < total_pages then
+        last_scheduled = last_scheduled + 1
+        pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
+      end
+      local req_shown = path
+      data, resp = check_page(finish(ctx, "GET", req_shown, {}, r, e))
+      n = n + 1
+      if #pending == 0 then
+        batch:close()
+        batch = nil
+        -- pages may have been added while we listed: carry on from the
+        -- last one's links instead of trusting the first total
+        advance(resp)
+        if not (next_url or next_page) then done = true end
+      end
+      return data, resp
+    end
+    if next_url then
+      data, resp = check_page(self:request("GET", next_url, {}))
+    elseif next_page then
+      local pq = copy(q)
+      pq.page = next_page
+      data, resp = check_page(self:request("GET", path, { query = pq }))
+    else
+      done = true
+      return nil
+    end
+    n = n + 1
+    advance(resp)
+    if not (next_url or next_page) then done = true end
+    return data, resp
+  end
+end
+
+--- Iterates over items across pages: `for issue in gl:paginate(path, q) do`.
+-- @tparam string path
+-- @tparam[opt] table query
+-- @tparam[opt] table opts `max_items`, `max_pages`, `concurrency`
+function Client:paginate(path, query, opts)
+  local next_page = self:pages(path, query, opts)
+  local items, i, count = nil, 0, 0
+  local max_items = opts and opts.max_items
+  return function()
+    if max_items and count >= max_items then return nil end
+    while true do
+      if items then
+        i = i + 1
+        local v = items[i]
+        if v ~= nil then
+          count = count + 1
+          return v
+        end
+      end
+      items, i = next_page(), 0
+      if items == nil then return nil end
+    end
+  end
+end
+
+--- Collects every item: `local list, err = gl:all(path, query, opts)`.
+-- @tparam[opt] table opts `max_items`, `max_pages`
+-- @return list or nil, err
+function Client:all(path, query, opts)
+  local list = {}
+  local ok, err = pcall(function()
+    for item in self:paginate(path, query, opts) do list[#list + 1] = item end
+  end)
+  if not ok then
+    if errors.is_error(err) then return nil, err end
+    error(err, 0)
+  end
+  return list
+end
+
+-------------------------------------------------------------------------------
+-- files
+-------------------------------------------------------------------------------
+
+local function file_size(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local size = f:seek("end")
+  f:close()
+  return size
+end
+
+--- Streams a response body to a file, a file handle or a sink function
+-- with flat memory. Writing to a file name is atomic: the body goes to
+-- `NAME.part`, renamed on success and removed on failure (kept when
+-- `resume = true`, and resumed with `Range` next time).
+-- @tparam string path
+-- @tparam table opts `output` (name or file handle), `sink(chunk)`,
+--   `progress(done, total)`, `query`, `resume`
+-- @return true, resp or nil, err
+function Client:download(path, opts)
+  if type(opts) ~= "table" then error("download: options table required", 2) end
+  local output, sink = opts.output, opts.sink
+  local ropts = { query = opts.query, progress = opts.progress, headers = opts.headers }
+  if type(output) == "string" then
+    local part = output .. ".part"
+    local have = opts.resume and file_size(part) or nil
+    if not opts.resume then os.remove(part) end
+    ropts.output = part
+    if have and have > 0 then ropts.resume_from = have end
+    local ok, resp = self:request("GET", path, ropts)
+    if not ok then
+      if not opts.resume then os.remove(part) end
+      return nil, resp
+    end
+    local rok, rerr = os.rename(part, output)
+    if not rok then
+      os.remove(part)
+      return nil, errors.new{ kind = "io", method = "GET", path = path,
+        message = "cannot move the download into place: " .. tostring(rerr) }
+    end
+    return true, resp
+  elseif io.type(output) == "file" then
+    ropts.sink = function(chunk) assert(output:write(chunk)) end
+  elseif type(sink) == "function" then
+    ropts.sink = sink
+  else
+    error("download: give output (file name or handle) or sink (function)", 2)
+  end
+  return self:request("GET", path, ropts)
+end
+
+--- Uploads a file as multipart form data, streamed from disk.
+-- @tparam string path e.g. "/projects/42/uploads"
+-- @tparam table opts `file` (path), `field` ("file"), `filename`,
+--   `content_type`, `fields` (other form fields), `method` ("POST")
+function Client:upload(path, opts)
+  if type(opts) ~= "table" or type(opts.file) ~= "string" then
+    error("upload: opts.file (a file name) is required", 2)
+  end
+  local f = io.open(opts.file, "rb")
+  if not f then
+    return nil, errors.new{ kind = "io", method = opts.method or "POST", path = path,
+      message = "cannot open " .. opts.file }
+  end
+  f:close()
+  local parts = {}
+  if opts.fields then
+    local keys = {}
+    for k in pairs(opts.fields) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = { name = k, value = tostring(opts.fields[k]) }
+    end
+  end
+  parts[#parts + 1] = { name = opts.field or "file", file = opts.file,
+    filename = opts.filename or opts.file:match("[^/]+$"), type = opts.content_type }
+  return self:request(opts.method or "POST", path,
+    { multipart = parts, progress = opts.progress, query = opts.query })
+end
+
+-------------------------------------------------------------------------------
+-- non-blocking
+-------------------------------------------------------------------------------
+
+--- Starts a request and returns a handle at once; `callback(err, data,
+-- resp)` runs exactly once (never after `handle:cancel()`), from
+-- `gl:poll()`, `gl:wait()` or the event loop after `gl:attach(uv)`.
+function Client:request_async(method, path, opts, callback)
+  if type(callback) ~= "function" then error("request_async: callback must be a function", 2) end
+  opts = check_opts("request_async", opts)
+  local req, shown
+  req, shown, method = build(self, method, path, opts, "request_async")
+  local ctx = self._ctx   -- not self: a busy client may still be collected
+  local uvst = self._uv
+  if uvst and uvst.opts.schedule then callback = uvst.opts.schedule(callback) end
+  if self._hooks then self._hooks.before_request(self) end
+  return self._core:start(req, function(r, e)
+    local data, resp = finish(ctx, method, shown, opts, r, e)
+    if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
+  end)
+end
+
+--- Runs ready transfers and callbacks, waiting at most `timeout` seconds.
+-- @return number of transfers still in flight
+function Client:poll(timeout)
+  return self._core:poll(timeout or 0)
+end
+
+--- Runs until no transfer is in flight.
+function Client:wait()
+  return self._core:wait()
+end
+
+--- Number of transfers in flight.
+function Client:running()
+  return self._core:running()
+end
+
+--- Lets libuv drive this client's transfers (Neovim: `gl:attach(vim.uv or
+-- vim.loop)`). @param uv the luv module @tparam[opt] table opts `schedule`
+function Client:attach(uv, opts)
+  return async.attach(self, uv, opts)
+end
+
+--- Replaces the credential (used by OAuth refresh).
+-- @tparam string kind "token", "oauth_token" or "job_token"
+-- @tparam string token
+function Client:_set_token(kind, token)
+  local header = ({ token = "PRIVATE-TOKEN", oauth_token = "Authorization",
+                    job_token = "JOB-TOKEN" })[kind]
+  if not header then error("_set_token: unknown credential kind " .. tostring(kind), 2) end
+  self._core:set_token(header, token)
+  self._ctx.set_secret(token)
+end
+
+--- Closes the client: transfers in flight are cancelled, connections
+-- closed. Idempotent; also run by the garbage collector.
+function Client:close()
+  async.detach(self)
+  self._core:close()
+end
+Client.__close = Client.close
+
+return Client

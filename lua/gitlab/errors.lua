@@ -1,0 +1,131 @@
+--- Error objects returned (or raised by iterators) on failure.
+--
+-- Fields: `status` (HTTP status, nil for transport failures), `kind`
+-- (`"http"`, `"auth"`, `"rate_limit"`, `"transport"`, `"timeout"`, `"tls"`,
+-- `"dns"`, `"redirect"`, `"decode"`, `"callback"`, `"canceled"`, `"io"`,
+-- `"too_large"`, `"graphql"`), `message` (GitLab's message flattened to one
+-- line), `body`, `headers`, `method`, `url` and `path` (credentials
+-- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
+-- @module gitlab.errors
+
+local cjson = require("cjson.safe")
+
+local M = {}
+
+local Error = {}
+Error.__index = Error
+M.Error = Error
+
+local REASONS = {
+  [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden",
+  [404] = "Not Found", [405] = "Method Not Allowed", [406] = "Not Acceptable",
+  [409] = "Conflict", [410] = "Gone", [412] = "Precondition Failed",
+  [413] = "Payload Too Large", [414] = "URI Too Long", [415] = "Unsupported Media Type",
+  [422] = "Unprocessable Entity", [429] = "Too Many Requests",
+  [500] = "Internal Server Error", [502] = "Bad Gateway",
+  [503] = "Service Unavailable", [504] = "Gateway Timeout",
+}
+M.REASONS = REASONS
+
+function Error.__tostring(e)
+  local where = (e.method or "?") .. " " .. (e.path or e.url or "?")
+  local msg = e.message or e.kind or "error"
+  if e.status and not msg:find("^" .. e.status) then
+    msg = e.status .. " " .. msg
+  end
+  return where .. ": " .. msg
+end
+
+--- Is `v` an error object of this library?
+function M.is_error(v)
+  return getmetatable(v) == Error
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+-- GitLab's message shapes, flattened to one line:
+--   "404 Project Not Found"; {"title": ["can't be blank"]};
+--   ["a", "b"]; {"error": "..."}; nested tables.
+local function flatten(v, depth)
+  depth = depth or 0
+  if depth > 8 then return "..." end
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" or t == "boolean" then return tostring(v) end
+  if t ~= "table" then return nil end
+  local parts = {}
+  if #v > 0 then
+    for _, x in ipairs(v) do parts[#parts + 1] = flatten(x, depth + 1) end
+    return table.concat(parts, ", ")
+  end
+  for _, k in ipairs(sorted_keys(v)) do
+    local s = flatten(v[k], depth + 1)
+    if s then
+      if k == "base" or k == "error" or k == "message" or type(k) ~= "string" then
+        parts[#parts + 1] = s
+      else
+        parts[#parts + 1] = k .. " " .. s
+      end
+    end
+  end
+  return table.concat(parts, "; ")
+end
+M.flatten = flatten
+
+local function one_line(s, max)
+  s = s:gsub("[\r\n\t]+", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  if #s > max then s = s:sub(1, max) .. "..." end
+  return s
+end
+
+--- Message of an HTTP error answer, from whatever body it has.
+-- @tparam number status
+-- @tparam string body
+-- @tparam table headers (lower-case keys)
+function M.http_message(status, body, headers)
+  local reason = REASONS[status] or "HTTP error"
+  if body == nil or body:match("^%s*$") then return reason end
+  local ctype = (headers and headers["content-type"] or ""):lower()
+  local first = body:match("^%s*(.)")
+  if first == "{" or first == "[" or ctype:find("json", 1, true) then
+    local data = cjson.decode(body)
+    if type(data) == "table" then
+      local msg
+      if data.error and data.error_description then
+        msg = flatten(data.error) .. ": " .. flatten(data.error_description)
+      elseif data.message ~= nil then
+        msg = flatten(data.message)
+      elseif data.error ~= nil then
+        msg = flatten(data.error)
+      elseif data.errors ~= nil then
+        msg = flatten(data.errors)
+      else
+        msg = flatten(data)
+      end
+      if msg and msg ~= "" then return one_line(msg, 500) end
+    end
+  end
+  if ctype:find("html", 1, true) or body:find("^%s*<") then
+    local title = body:match("<[Tt][Ii][Tt][Ll][Ee]>(.-)</[Tt][Ii][Tt][Ll][Ee]>")
+      or body:match("<[Hh]1>(.-)</[Hh]1>")
+    title = title and one_line(title:gsub("<[^>]*>", ""), 120)
+    if title and title ~= "" then
+      return reason .. " (HTML error page: " .. title .. ")"
+    end
+    return reason .. " (HTML error page)"
+  end
+  return one_line(body, 300)
+end
+
+--- Builds an error object.
+-- @tparam table fields
+function M.new(fields)
+  return setmetatable(fields, Error)
+end
+
+return M

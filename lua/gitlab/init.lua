@@ -1,0 +1,189 @@
+--- lua-gitlab: a GitLab REST API v4 client.
+--
+--     local gitlab = require("gitlab")
+--     local gl = gitlab.new{ url = "https://gitlab.example.com", token = "glpat-..." }
+--     local project, err = gl:get("/projects/" .. gitlab.encode("group/proj"))
+--
+-- @module gitlab
+
+local core = require("gitlab.core")
+local Client = require("gitlab.client")
+
+local M = {
+  _VERSION = core.version,
+  core = core,
+  errors = require("gitlab.errors"),
+  async = require("gitlab.async"),
+  null = require("cjson").null,
+}
+
+local OPTIONS = {
+  url = "string", token = "string", oauth_token = "string", job_token = "string",
+  oauth = "table", sudo = "string", timeout = "number", connect_timeout = "number",
+  retries = "number", retry_base = "number", max_wait = "number", deadline = "number",
+  per_page = "number", concurrency = "number", verify = "boolean", ca_file = "string",
+  proxy = "string", user_agent = "string", headers = "table", log = true,
+  allow_insecure = "boolean", http2 = "boolean",
+}
+
+--- Encodes a project/group path, branch or file name as one URL segment.
+-- @tparam string|number s e.g. "group/proj"
+-- @treturn string "group%2Fproj"
+function M.encode(s)
+  return core.encode(s)
+end
+
+-- Replaces every occurrence of the secret by "[REDACTED]".
+local function make_redactor()
+  local secret
+  local function redact(s)
+    if type(s) ~= "string" or not secret or #secret < 4 then return s end
+    local out, i = {}, 1
+    while true do
+      local a, b = s:find(secret, i, true)
+      if not a then break end
+      out[#out + 1] = s:sub(i, a - 1)
+      out[#out + 1] = "[REDACTED]"
+      i = b + 1
+    end
+    if i == 1 then return s end
+    out[#out + 1] = s:sub(i)
+    return table.concat(out)
+  end
+  return redact, function(v) secret = v end
+end
+
+--- Creates a client.
+-- @tparam table opts `url` ("https://gitlab.com"; "/api/v4" is appended
+--   unless present), one credential (`token`, `oauth_token`, `job_token`
+--   or `oauth = {...}` for automatic refresh), `sudo`, `timeout` (30),
+--   `connect_timeout` (10), `retries` (5), `per_page` (100), `concurrency`
+--   (4), `verify` (true), `ca_file`, `proxy`, `user_agent`, `headers`,
+--   `log` (function(line) or true for stderr), `allow_insecure`
+-- @return client
+function M.new(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("gitlab.new: options must be a table", 2) end
+  for k, v in pairs(opts) do
+    local want = OPTIONS[k]
+    if want == nil then error("gitlab.new: unknown option '" .. tostring(k) .. "'", 2) end
+    if want ~= true and type(v) ~= want then
+      error(("gitlab.new: option '%s' must be a %s, got %s"):format(k, want, type(v)), 2)
+    end
+  end
+  local creds = 0
+  for _, k in ipairs{ "token", "oauth_token", "job_token", "oauth" } do
+    if opts[k] ~= nil then creds = creds + 1 end
+  end
+  if creds > 1 then
+    error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
+  end
+  local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
+  if not url:find("^[hH][tT][tT][pP][sS]?://[^/]") then
+    error("gitlab.new: url must start with http:// or https://, got " .. url, 2)
+  end
+  local base, root
+  if url:find("/api/v4$") then
+    base, root = url, url:sub(1, -8)
+  else
+    base, root = url .. "/api/v4", url
+  end
+  local auth, secret
+  if opts.token then auth, secret = "PRIVATE-TOKEN", opts.token
+  elseif opts.oauth_token then auth, secret = "Authorization", opts.oauth_token
+  elseif opts.job_token then auth, secret = "JOB-TOKEN", opts.job_token
+  end
+  local headers
+  if opts.headers then
+    headers = {}
+    local keys = {}
+    for k in pairs(opts.headers) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do headers[#headers + 1] = k .. ": " .. tostring(opts.headers[k]) end
+  end
+  local log = opts.log
+  if log == true then
+    log = function(line) io.stderr:write("gitlab: ", line, "\n") end
+  elseif log ~= nil and type(log) ~= "function" then
+    error("gitlab.new: log must be a function or true", 2)
+  end
+  local redact, set_secret = make_redactor()
+  set_secret(secret)
+  local c = core.client{
+    base = base, auth = auth, token = secret, sudo = opts.sudo,
+    timeout = opts.timeout, connect_timeout = opts.connect_timeout,
+    retries = opts.retries, retry_base = opts.retry_base, max_wait = opts.max_wait,
+    deadline = opts.deadline, verify = opts.verify, ca_file = opts.ca_file,
+    proxy = opts.proxy, user_agent = opts.user_agent, headers = headers, log = log,
+    http2 = opts.http2,
+    allow_insecure = opts.allow_insecure or (opts.oauth ~= nil and opts.allow_insecure) or nil,
+  }
+  local self = setmetatable({
+    url = base, root = root,
+    per_page = opts.per_page or 100, concurrency = opts.concurrency or 4,
+    _core = c,
+    _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
+  }, Client)
+  if opts.oauth then
+    if root:find("^http://") and not opts.allow_insecure then
+      local origin = core.origin(root) or root
+      if not (origin:find("^http://127%.") or origin:find("^http://localhost:") or
+              origin:find("^http://%[::1%]:")) then
+        error("gitlab.new: refusing to send a credential over plain http to " .. origin ..
+              "; use https or set allow_insecure = true", 2)
+      end
+    end
+    self._hooks = require("gitlab.oauth").attach(self, opts.oauth, opts)
+  end
+  return self
+end
+
+local function env(name, getenv)
+  local v = (getenv or os.getenv)(name)
+  if v == nil or v == "" then return nil end
+  return v
+end
+
+--- Creates a client from the environment: token from `GITLAB_TOKEN`, then
+-- `GITLAB_ACCESS_TOKEN`, then `OAUTH_TOKEN` (sent as Bearer); inside a CI
+-- job (`GITLAB_CI=true`) with none of them, `CI_JOB_TOKEN`. Host from
+-- `GITLAB_URL`, then `GITLAB_HOST`, then `CI_SERVER_URL`, else gitlab.com.
+-- @tparam[opt] table overrides options given to `gitlab.new` on top
+function M.from_env(overrides)
+  local getenv = overrides and overrides.getenv
+  local opts = {}
+  local url = env("GITLAB_URL", getenv) or env("GITLAB_HOST", getenv) or env("CI_SERVER_URL", getenv)
+  if url and not url:find("^%a[%w+.-]*://") then url = "https://" .. url end
+  opts.url = url or "https://gitlab.com"
+  local t = env("GITLAB_TOKEN", getenv) or env("GITLAB_ACCESS_TOKEN", getenv)
+  if t then
+    opts.token = t
+  elseif env("OAUTH_TOKEN", getenv) then
+    opts.oauth_token = env("OAUTH_TOKEN", getenv)
+  elseif env("GITLAB_CI", getenv) == "true" and env("CI_JOB_TOKEN", getenv) then
+    opts.job_token = env("CI_JOB_TOKEN", getenv)
+  end
+  if overrides then
+    local has_cred = overrides.token or overrides.oauth_token or overrides.job_token or overrides.oauth
+    for k, v in pairs(overrides) do
+      if k ~= "getenv" then opts[k] = v end
+    end
+    if has_cred then
+      for _, k in ipairs{ "token", "oauth_token", "job_token", "oauth" } do
+        if overrides[k] == nil then opts[k] = nil end
+      end
+    end
+  end
+  return M.new(opts)
+end
+
+--- Creates a client for a named instance of the configuration file
+-- (see `gitlab.config`). @tparam[opt] string name
+-- @return client or nil, err
+function M.from_config(name, lopts)
+  local opts, meta = require("gitlab.config").load(name, lopts)
+  if not opts then return nil, meta end
+  return M.new(opts)
+end
+
+return M
