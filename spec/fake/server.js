@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+'use strict';
+// Fake GitLab server for lua-gitlab's tests and `make demo`.
+//
+//   node spec/fake/server.js [--tls-cert F --tls-key F] [--port N]
+//
+// Listens on 127.0.0.1 and prints one JSON line once every listener is up:
+//   {"http":"http://127.0.0.1:P1","other":"http://127.0.0.1:P2","https":"https://127.0.0.1:P3"}
+// Exits when its stdin (a pipe) closes, and on SIGTERM/SIGINT.
+// See spec/fake/README.md for the admin API and the route-module interface.
+
+const fs = require('fs');
+const path = require('path');
+const http = require('http');
+const http2 = require('http2');
+const { App } = require('./lib/app');
+
+function usage(msg) {
+  if (msg) process.stderr.write('server.js: ' + msg + '\n');
+  process.stderr.write(
+    'usage: node spec/fake/server.js [--tls-cert FILE --tls-key FILE] [--port N]\n' +
+    '         [--tls-dir DIR] [--other-port N] [--https-port N] [--host ADDR]\n' +
+    '         [--routes DIR]\n' +
+    '         [--external-url URL] [--no-stdin-exit]\n');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { host: '127.0.0.1', port: 0, otherPort: 0, httpsPort: 0, stdinExit: true };
+  const need = (i) => {
+    if (i + 1 >= argv.length) usage(argv[i] + ' needs a value');
+    return argv[i + 1];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--tls-cert': o.cert = need(i); i++; break;
+      case '--tls-key': o.key = need(i); i++; break;
+      case '--port': o.port = Number(need(i)); i++; break;
+      case '--other-port': o.otherPort = Number(need(i)); i++; break;
+      case '--https-port': o.httpsPort = Number(need(i)); i++; break;
+      case '--tls-dir': o.tlsDir = need(i); i++; break;
+      case '--host': o.host = need(i); i++; break;
+      case '--routes': o.routes = need(i); i++; break;
+      case '--external-url': o.externalUrl = need(i); i++; break;
+      case '--no-stdin-exit': o.stdinExit = false; break;
+      case '-h': case '--help': usage(); break;
+      default: usage('unknown option ' + a);
+    }
+  }
+  if (!!o.cert !== !!o.key) usage('--tls-cert and --tls-key go together');
+  if (o.tlsDir && !o.cert) {
+    o.cert = path.join(o.tlsDir, 'server.pem');
+    o.key = path.join(o.tlsDir, 'server.key');
+  }
+  return o;
+}
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve(server.address().port);
+    });
+  });
+}
+
+function quietErrors(server) {
+  const drop = (err, socket) => {
+    if (socket && !socket.destroyed) socket.destroy();
+  };
+  server.on('clientError', drop);
+  server.on('tlsClientError', drop);
+  server.on('sessionError', () => {});
+  server.on('error', (e) => console.error('[fake] server error:', e.message));
+}
+
+function plainServer(handler) {
+  const s = http.createServer({ maxHeaderSize: 256 * 1024, requestTimeout: 0, keepAlive: true }, handler);
+  s.keepAliveTimeout = 65000;
+  s.headersTimeout = 70000;
+  s.timeout = 0;
+  quietErrors(s);
+  return s;
+}
+
+function loadRoutes(app, dir) {
+  let files = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+  } catch (e) {
+    return;
+  }
+  for (const f of files) {
+    try {
+      const mod = require(path.join(dir, f));
+      const fn = typeof mod === 'function' ? mod : mod && mod.register;
+      if (typeof fn !== 'function') throw new Error('module must export function (api)');
+      fn(app.api);
+      app.modules.push(f);
+    } catch (e) {
+      console.error('[fake] route module ' + f + ' failed to load: ' + (e && e.stack ? e.stack : e));
+      app.loadErrors.push({ file: f, error: String(e && e.message ? e.message : e) });
+    }
+  }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const app = new App();
+  const servers = [];
+
+  const main = plainServer(app.listener('http'));
+  const other = plainServer(app.listener('other'));
+  servers.push(main, other);
+  const urls = {};
+  const host = opts.host.includes(':') ? '[' + opts.host + ']' : opts.host;
+  urls.http = 'http://' + host + ':' + (await listen(main, opts.port, opts.host));
+  urls.other = 'http://' + host + ':' + (await listen(other, opts.otherPort, opts.host));
+  const tls = async (name, cert, key, port) => {
+    const secure = http2.createSecureServer({
+      cert: fs.readFileSync(cert),
+      key: fs.readFileSync(key),
+      allowHTTP1: true,
+      maxSendHeaderBlockLength: 4 << 20,
+      maxSessionMemory: 64,
+      settings: { maxHeaderListSize: 1 << 20 },
+    }, app.listener(name));
+    quietErrors(secure);
+    servers.push(secure);
+    urls[name] = 'https://' + host + ':' + (await listen(secure, port, opts.host));
+  };
+  if (opts.cert) await tls('https', opts.cert, opts.key, opts.httpsPort);
+  // --tls-dir also serves the broken certificates of certs.sh
+  if (opts.tlsDir) {
+    for (const [name, base] of [['https_expired', 'expired'], ['https_wrong_host', 'wrong-host']]) {
+      const cert = path.join(opts.tlsDir, base + '.pem');
+      if (fs.existsSync(cert)) await tls(name, cert, path.join(opts.tlsDir, base + '.key'), 0);
+    }
+  }
+  app.state.urls = urls;
+  loadRoutes(app, opts.routes || path.join(__dirname, 'routes'));
+  app.state.reset();
+  if (opts.externalUrl) app.state.setConfig({ external_url: opts.externalUrl });
+
+  const stop = () => {
+    for (const s of servers) {
+      try {
+        s.close();
+      } catch (e) {
+        /* already closed */
+      }
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', stop);
+  process.on('uncaughtException', (e) => console.error('[fake] uncaught:', e && e.stack ? e.stack : e));
+  process.on('unhandledRejection', (e) => console.error('[fake] unhandled rejection:', e && e.stack ? e.stack : e));
+
+  // Exit with the parent: only a pipe or socket on stdin is watched (a
+  // terminal or /dev/null would end the server at once under `make demo`).
+  if (opts.stdinExit) {
+    let watch = false;
+    try {
+      const st = fs.fstatSync(0);
+      watch = st.isFIFO() || st.isSocket();
+    } catch (e) {
+      watch = false;
+    }
+    if (watch) {
+      process.stdin.on('data', () => {});
+      process.stdin.on('end', stop);
+      process.stdin.on('close', stop);
+      process.stdin.on('error', stop);
+      process.stdin.resume();
+    }
+  }
+  process.stdout.write(JSON.stringify(urls) + '\n');
+}
+
+main().catch((e) => {
+  console.error('[fake] failed to start: ' + (e && e.stack ? e.stack : e));
+  process.exit(1);
+});
