@@ -41,7 +41,12 @@ end
 -- @tparam string|number s
 -- @treturn string
 local function encode(s)
-  s = tostring(s)
+  -- cjson decodes every number as a float: 42 would print as "42.0" on 5.4
+  if type(s) == "number" and s == math.floor(s) and s > -2^53 and s < 2^53 then
+    s = ("%d"):format(s)
+  else
+    s = tostring(s)
+  end
   if core and core.encode then return core.encode(s) end
   return (s:gsub("[^A-Za-z0-9_~%-]", function(c)
     return ("%%%02X"):format(c:byte())
@@ -593,7 +598,31 @@ M.List = List
 -- Actions
 ------------------------------------------------------------------------
 
-local DOWNLOAD_KEYS = { output = true, progress = true, sink = true, resume_from = true }
+local DOWNLOAD_KEYS = { output = true, progress = true, sink = true, resume = true }
+
+-- Options of gl:upload: the client's own keys stay, every other parameter
+-- becomes a form field next to the file.
+local UPLOAD_KEYS = { file = true, field = true, filename = true, content_type = true,
+                      progress = true, query = true }
+
+local function upload_opts(method, params, opts)
+  local o = { method = method }
+  local fields
+  for k, v in pairs(params or {}) do
+    if UPLOAD_KEYS[k] then o[k] = v
+    else
+      fields = fields or {}
+      fields[k] = v
+    end
+  end
+  for k, v in pairs(opts or {}) do o[k] = v end
+  if fields then
+    o.fields = o.fields or {}
+    for k, v in pairs(fields) do o.fields[k] = v end
+  end
+  if type(o.file) ~= "string" then error("upload needs { file = \"path\" }", 4) end
+  return o
+end
 
 -- Run action `a` at `base` (object or manager path). Arguments: one per
 -- placeholder of the action path, then a params table (query for GET, HEAD
@@ -629,8 +658,8 @@ run_action = function(gl, base, a, obj, ...)
       if DOWNLOAD_KEYS[k] then o[k] = v else q[k] = v end
     end
     if o.output or o.sink then
-      local qs = next(q) and query_string(q) or nil
-      return gl:download(qs and (path .. "?" .. qs) or path, o)
+      if next(q) then o.query = q end
+      return gl:download(path, o)
     end
     o.raw = true
     local data, r = call(gl, a.method, path, q, nil, o)
@@ -639,9 +668,9 @@ run_action = function(gl, base, a, obj, ...)
   end
 
   if a.upload then
-    local o = merged_opts(opts, params)
-    o.method = o.method or a.method
-    return gl:upload(path, o)
+    local data, r = gl:upload(path, upload_opts(a.method, params, opts))
+    if failed(data, r) then return nil, r end
+    return data, r
   end
 
   local extra = opts and merged_opts(opts) or nil
@@ -735,9 +764,7 @@ function Manager:create(attrs, opts)
   end
   local data, r
   if kind.create_upload then
-    local o = merged_opts(opts, attrs)
-    o.method = "POST"
-    data, r = self.gl:upload(path, o)
+    data, r = self.gl:upload(path, upload_opts("POST", attrs, opts))
   else
     data, r = call(self.gl, "POST", path, nil, attrs, opts)
   end
@@ -851,6 +878,11 @@ M.Manager = Manager
 function M.manager(gl, name)
   local p = root.subs[name]
   if p then return new_manager(gl, "", p, nil) end
+  if name == "search" then return M.search end
+  local a = root.actions[name]
+  if a then
+    return function(self, ...) return run_action(self, "", a, nil, ...) end
+  end
   local alias = root.aliases[name]
   if alias then
     local cur = gl
@@ -908,6 +940,22 @@ function M.attach(gl)
   return gl
 end
 
+--- `gl:search(scope, search, query)`: `GET /search` as a lazy list of the
+-- results of `scope` ("projects", "issues", "blobs", ...) matching `search`.
+-- @param gl client
+-- @tparam string scope
+-- @tparam string search
+-- @tparam[opt] table query more filters
+function M.search(gl, scope, search, query)
+  if type(scope) ~= "string" or type(search) ~= "string" then
+    error("search(scope, search, query): scope and search must be strings", 2)
+  end
+  local q = {}
+  for k, v in pairs(query or {}) do q[k] = v end
+  q.scope, q.search = scope, search
+  return new_list(gl, "/search", q, nil, nil)
+end
+
 --- Add `user`, `version`, `search` and the catalog's top-level actions as
 -- methods of the client class. Existing methods are never replaced.
 -- @tparam table Client the client method table
@@ -925,13 +973,7 @@ function M.install(Client)
     if failed(data, r) then return nil, r end
     return data, r
   end)
-  --- `GET /search`: a lazy list of results of `scope` matching `search`.
-  add("search", function(gl, scope, search, query)
-    local q = {}
-    for k, v in pairs(query or {}) do q[k] = v end
-    q.scope, q.search = scope, search
-    return new_list(gl, "/search", q, nil, nil)
-  end)
+  add("search", M.search)
   for name, a in pairs(root.actions) do
     add(name, function(gl, ...) return run_action(gl, "", a, nil, ...) end)
   end
