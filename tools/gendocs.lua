@@ -77,9 +77,10 @@ for _, s in ipairs(order) do
   if s.name == "gl" then
     w("## Client methods")
     w()
-    w("Also `gl:user()` (`GET /user`, an object), `gl:version()` and")
-    w("`gl:search(scope, search, query)` (a lazy list); `gl:graphql` belongs to")
-    w("the client.")
+    w("Top-level actions are client methods (`gl:markdown{ text = \"*x*\" }`). The client")
+    w("also has `gl:user()` and `gl:version()` (plain tables; `gl.current_user:get()` gives")
+    w("the user as an object) and `gl:graphql(query, variables)`; `gl:search(scope, search,")
+    w("query)` is a lazy list over `GET /search`.")
   else
     w(("## %s `%s`"):format(s.name, s.path))
     w()

@@ -3,6 +3,7 @@ return {
   -- project.pipelines:create{ ref = } posts to /projects/:id/pipeline
   pipeline = {
     path = "pipelines", ops = "LGCD", create_path = "pipeline",
+    doc = "`project.pipelines:create{ ref = \"main\" }` posts to `/projects/:id/pipeline`.",
     home = "/projects/{project_id}/pipelines",
     actions = {
       cancel = "POST cancel self",
@@ -22,6 +23,9 @@ return {
   -- job:download_artifacts{ output = } or job:call("artifacts", ...)
   job = {
     path = "jobs", ops = "LG",
+    doc = "A loaded job has an `artifacts` field (an array) that shadows the `artifacts` "
+      .. "method: use `job:download_artifacts{ output = \"a.zip\" }` or "
+      .. "`job:call(\"artifacts\", { output = \"a.zip\" })`.",
     home = "/projects/{pipeline.project_id}/jobs",
     actions = {
       cancel = "POST cancel self",

@@ -105,12 +105,15 @@ return {
   -- assign an issue: epic.issues:create{ issue_id = 42 } (POST .../issues/42)
   epic_issue = {
     path = "issues", id = "issue_id", ops = "LCUD", create_in_path = true,
+    doc = "`epic.issues:create{ issue_id = 42 }` assigns issue 42 (its global id).",
   },
 
   -- child epics (GitLab's "epic links"): create makes a new child epic,
   -- assign(child_epic_id) links an existing one, update re-orders it
   child_epic = {
     path = "epics", ops = "LCUD",
+    doc = "GitLab's epic links: `create` makes a new child epic, `assign(child_epic_id)` "
+      .. "links an existing one, `update` re-orders, `delete` unassigns.",
     collection = { assign = "POST :child_epic_id" },
   },
 

@@ -111,7 +111,10 @@ return {
   experiment = { path = "experiments", ops = "L" },
 
   -- gl.features:create{ name = "x", value = true } sets a feature flag
-  feature = { path = "features", id = "name", ops = "LCD", create_in_path = true },
+  feature = {
+    path = "features", id = "name", ops = "LCD", create_in_path = true,
+    doc = "`gl.features:create{ name = \"x\", value = true }` sets a feature flag.",
+  },
 
   geo_site = {
     path = "geo_sites", ops = "LGCUD",
@@ -150,12 +153,14 @@ return {
   -- gl.keys:get(id); gl.keys:find{ fingerprint = } finds a key's user
   key = {
     path = "keys", ops = "G",
+    doc = "`gl.keys:get(id)`; `gl.keys:find{ fingerprint = }` finds a key and its user.",
     collection = { find = "GET ." },
   },
 
   -- gl.license:current(), gl.license:create{ license = }
   license = {
     path = "license", ops = "CD",
+    doc = "`gl.license:current()`, `gl.license:create{ license = }`.",
     collection = { current = "GET ." },
     actions = { refresh_billable_users = "PUT refresh_billable_users" },
   },
@@ -180,7 +185,10 @@ return {
   },
 
   -- gl.sidekiq_queues:delete("default", { user = "root" }) drops its jobs
-  sidekiq_queue = { path = "admin/sidekiq/queues", id = "name", ops = "D" },
+  sidekiq_queue = {
+    path = "admin/sidekiq/queues", id = "name", ops = "D",
+    doc = "`gl.sidekiq_queues:delete(\"default\", { user = \"root\" })` drops matching jobs.",
+  },
 
   snippet = {
     path = "snippets", ops = "LGCUD",
@@ -198,6 +206,7 @@ return {
   -- gl.suggestions:lazy(id):apply(); gl.suggestions:batch_apply{ ids = {..} }
   suggestion = {
     path = "suggestions", ops = "",
+    doc = "`gl.suggestions:lazy(id):apply()`, `gl.suggestions:batch_apply{ ids = { ... } }`.",
     actions = { apply = "PUT apply" },
     collection = { batch_apply = "PUT batch_apply" },
   },

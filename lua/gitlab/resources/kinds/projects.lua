@@ -146,6 +146,8 @@ return {
 
   issue = {
     path = "issues", id = "iid", ops = "LGCUD",
+    doc = "Addressed by `iid`. A loaded issue has a `time_stats` field: the method is "
+      .. "`issue:call(\"time_stats\")`. Close with `issue.state_event = \"close\"; issue:save()`.",
     home = "/projects/{project_id}/issues",
     actions = {
       move = "POST move kind=issue",
@@ -184,6 +186,7 @@ return {
   -- alerts are reached lazily: project.alert_management_alerts:lazy(iid)
   alert = {
     path = "alert_management_alerts", id = "iid", ops = "",
+    doc = "Reached lazily: `project.alert_management_alerts:lazy(iid).metric_images:list()`.",
     subs = { metric_images = "metric_image" },
   },
 
@@ -252,7 +255,10 @@ return {
   approval_rule = { path = "approval_rules", ops = "LGCUD" },
 
   -- project-level approval configuration (`POST` updates it)
-  project_approvals = { path = "approvals", single = true, ops = "GU", update_method = "POST" },
+  project_approvals = {
+    path = "approvals", single = true, ops = "GU", update_method = "POST",
+    doc = "Project approval configuration; `save()` and `update` use POST as GitLab does.",
+  },
 
   merge_train = {
     path = "merge_trains", ops = "L",

@@ -3,6 +3,9 @@
 return {
   repository = {
     path = "repository", single = true, ops = "",
+    doc = "A namespace without an id: `project.repository:tree{ recursive = true }`, "
+      .. "`project.repository.files:get(\"lib/a.rb\", { ref = \"main\" })`. "
+      .. "Aliases on a project: `branches`, `tags`, `commits`, `files`, `repository_files`.",
     actions = {
       tree = "GET tree list",
       archive = "GET archive download",
@@ -29,6 +32,9 @@ return {
   -- `commit_message` (pass them to create, save(extra) or delete(params)).
   repository_file = {
     path = "files", id = "file_path", ops = "GCUD", create_in_path = true,
+    doc = "`file_path` is one encoded segment (`lib/a.rb` -> `lib%2Fa%2Erb`). `get` needs "
+      .. "`{ ref = }`; `create{ file_path =, branch =, content =, commit_message = }`, "
+      .. "`file:save{ branch =, commit_message = }`, `file:delete{ branch =, commit_message = }`.",
     actions = {
       raw = "GET raw download",
       blame = "GET blame",

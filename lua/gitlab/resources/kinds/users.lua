@@ -2,6 +2,8 @@
 return {
   user = {
     path = "users", ops = "LGCUD", home = "/users",
+    doc = "A loaded user has `followers`/`following` counts: the lists are "
+      .. "`user:call(\"followers\")` and `user:call(\"following\")`.",
     actions = {
       activate = "POST activate",
       deactivate = "POST deactivate",
@@ -45,6 +47,8 @@ return {
   -- lazily (gl.current_user.keys:list())
   current_user = {
     path = "user", single = true, ops = "G",
+    doc = "`gl.current_user:get()` is the signed-in user as an object; "
+      .. "`gl.current_user.keys:list()`. (`gl:user()` returns the plain table.)",
     subs = {
       emails = "email",
       gpg_keys = "gpg_key",
