@@ -30,7 +30,7 @@ class Ctx {
     this.origin = origin; // 'http' | 'https' | 'other'
     this.baseUrl = app.state.urls[origin] || '';
     this.method = req.method;
-    this.headers = req.headers;
+    this.headers = cleanHeaders(req.headers);
     this.httpVersion = req.httpVersionMajor === 2 ? 2 : 1;
     const url = req.url || '/';
     const qi = url.indexOf('?');
@@ -137,6 +137,18 @@ class Ctx {
   otherUrl(path) {
     return this.state.urls.other + (path || '');
   }
+}
+
+// HTTP/2 pseudo-headers are dropped; :authority becomes host, so the log
+// looks the same for both protocol versions.
+function cleanHeaders(h) {
+  let pseudo = false;
+  for (const k in h) if (k.charCodeAt(0) === 58) pseudo = true;
+  if (!pseudo) return h;
+  const o = {};
+  if (h.host === undefined && h[':authority'] !== undefined) o.host = h[':authority'];
+  for (const k of Object.keys(h)) if (k.charCodeAt(0) !== 58) o[k] = h[k];
+  return o;
 }
 
 function lowerKeys(h) {
