@@ -751,6 +751,11 @@ static int l_ttostring(lua_State *L) {
   return 1;
 }
 
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, gl_now());
+  return 1;
+}
+
 void gl_transfer_open(lua_State *L) {
   static const luaL_Reg m[] = {
     { "cancel", l_cancel }, { "done", l_tdone }, { NULL, NULL }
@@ -762,4 +767,6 @@ void gl_transfer_open(lua_State *L) {
   lua_pushcfunction(L, l_tgc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_ttostring); lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
+  lua_pushcfunction(L, l_now);        /* monotonic seconds, for timing */
+  lua_setfield(L, -2, "now");
 }

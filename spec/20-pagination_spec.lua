@@ -1,0 +1,177 @@
+-- Pagination: offset and keyset, parallel prefetch, big lists, foreign
+-- Link hosts, and failures that must never end a loop silently.
+local helpers = require("helpers")
+local errors = require("gitlab.errors")
+
+local function ids_of(list)
+  local ids = {}
+  for i, x in ipairs(list) do ids[i] = x.id end
+  return ids
+end
+
+local function assert_unique_in_order(list)
+  local seen = {}
+  for i, x in ipairs(list) do
+    assert.is_nil(seen[x.id], "duplicate id " .. tostring(x.id))
+    seen[x.id] = true
+    if i > 1 then assert.truthy(x.id > list[i - 1].id, "out of order at " .. i) end
+  end
+end
+
+describe("pagination", function()
+  local gl
+  local path = "/projects/2/issues"
+  setup(function()
+    helpers.reset()
+    gl = helpers.client()
+    helpers.seed{ path = path, count = 25, template = { title = "issue {n}" }, clear = true }
+  end)
+  before_each(function() helpers.admin("POST", "/__admin/faults/clear", {}) end)
+
+  local function listed(query, opts)
+    local out = {}
+    for x in gl:paginate(path, query, opts) do out[#out + 1] = x end
+    return out
+  end
+
+  it("yields the items of several offset pages in order", function()
+    local list = listed({ per_page = 10, sort = "asc", order_by = "id" }, { concurrency = 1 })
+    assert.equal(25, #list)
+    assert_unique_in_order(list)
+  end)
+
+  it("yields pages with their responses", function()
+    local n, sizes = 0, {}
+    for page, resp in gl:pages(path, { per_page = 10, sort = "asc" }, { concurrency = 1 }) do
+      n = n + 1
+      sizes[n] = #page
+      assert.equal(n, resp.page)
+      assert.equal(25, resp.total)
+      assert.equal(3, resp.total_pages)
+    end
+    assert.same({ 10, 10, 5 }, sizes)
+  end)
+
+  it("follows keyset pagination through Link only", function()
+    local list = listed({ pagination = "keyset", order_by = "id", sort = "asc", per_page = 10 })
+    assert.equal(25, #list)
+    assert_unique_in_order(list)
+    local urls = {}
+    for _, r in ipairs(helpers.requests()) do
+      if r.path:find("/issues$") then urls[#urls + 1] = r.query end
+    end
+    assert.truthy(#urls >= 3)
+    assert.truthy(urls[#urls]:find("id_after", 1, true))
+  end)
+
+  it("prefetches in parallel and yields the same sequence as sequential", function()
+    local seq = listed({ per_page = 5, sort = "asc" }, { concurrency = 1 })
+    local par = listed({ per_page = 5, sort = "asc" }, { concurrency = 4 })
+    assert.same(ids_of(seq), ids_of(par))
+    assert.equal(25, #par)
+  end)
+
+  it("prefetch overlaps slow pages", function()
+    helpers.fault{ path_re = "/projects/2/issues$", delay_ms = 300, times = -1, skip = 1 }
+    local t0 = os.clock()
+    local wall0 = os.time()
+    local list = listed({ per_page = 5, sort = "asc" }, { concurrency = 4 })
+    assert.equal(25, #list)
+    -- 4 slow pages at 300 ms each: well under the 1.2 s a sequential run takes
+    assert.truthy(os.time() - wall0 <= 1)
+    assert.truthy(os.clock() - t0 < 1)
+  end)
+
+  it("honours max_items and max_pages", function()
+    assert.equal(7, #assert(gl:all(path, { per_page = 5 }, { max_items = 7 })))
+    assert.equal(10, #assert(gl:all(path, { per_page = 5 }, { max_pages = 2 })))
+  end)
+
+  it("keeps the configured base URL when Link names another host", function()
+    helpers.admin("POST", "/__admin/config", { external_url = "http://gitlab.invalid:1" })
+    local ok, list = pcall(listed, { per_page = 10, pagination = "keyset", order_by = "id" })
+    helpers.admin("POST", "/__admin/config", { external_url = false })
+    assert.is_true(ok, tostring(list))
+    assert.equal(25, #list)
+  end)
+
+  it("raises the error object when a page fails mid-iteration", function()
+    helpers.fault{ path_re = "/projects/2/issues$", query_re = "page=2", status = 500,
+      times = -1, body = '{"message":"500 Internal Server Error"}' }
+    local got = 0
+    local ok, err = pcall(function()
+      for _ in gl:paginate(path, { per_page = 10 }, { concurrency = 1 }) do got = got + 1 end
+    end)
+    assert.is_false(ok)
+    assert.is_true(errors.is_error(err))
+    assert.equal(500, err.status)
+    assert.equal(10, got)
+    local list, err2 = gl:all(path, { per_page = 10 })
+    assert.is_nil(list)
+    assert.equal(500, err2.status)
+  end)
+
+  it("raises when a prefetched page fails", function()
+    helpers.fault{ path_re = "/projects/2/issues$", query_re = "page=3", status = 404,
+      times = -1, body = '{"message":"404 Not Found"}' }
+    local ok, err = pcall(function()
+      for _ in gl:paginate(path, { per_page = 5 }, { concurrency = 4 }) do end
+    end)
+    assert.is_false(ok)
+    assert.equal(404, err.status)
+  end)
+
+  it("explains the offset limit with a pointer to keyset", function()
+    local _, err = gl:get("/projects", { page = 600, per_page = 100 })
+    assert.equal(405, err.status)
+    assert.matches("keyset", err.message)
+  end)
+end)
+
+describe("pagination above 10,000 rows", function()
+  local gl
+  local path = "/projects/1/issues"
+  setup(function()
+    helpers.reset()
+    gl = helpers.client()
+    helpers.seed{ path = path, count = 10050, template = { title = "bulk {n}" }, clear = true }
+  end)
+  teardown(function() helpers.reset() end)
+
+  it("lists every item although X-Total is absent", function()
+    local _, resp = gl:get(path, { per_page = 100 })
+    assert.is_nil(resp.total)
+    assert.is_nil(resp.total_pages)
+    local list = assert(gl:all(path, { per_page = 100, sort = "asc" }))
+    assert.equal(10050, #list)
+    assert_unique_in_order(list)
+  end)
+
+  it("lists every item with keyset", function()
+    local n = 0
+    for _ in gl:paginate(path, { per_page = 100, pagination = "keyset", order_by = "id" }) do n = n + 1 end
+    assert.equal(10050, n)
+  end)
+end)
+
+describe("link parsing", function()
+  local core = require("gitlab.core")
+  it("reads several links, quoted and unquoted params, odd spacing", function()
+    local l = assert(core.parse_link('<https://h/api/v4/x?page=2>;rel="next" ,  <https://h/api/v4/x?page=1> ; rel=first;title="a, b",<https://h/api/v4/x?page=9>; rel="last prev"'))
+    assert.equal("https://h/api/v4/x?page=2", l.next)
+    assert.equal("https://h/api/v4/x?page=1", l.first)
+    assert.equal("https://h/api/v4/x?page=9", l.last)
+    assert.equal("https://h/api/v4/x?page=9", l.prev)
+  end)
+  it("reports malformed input as an error, never a crash", function()
+    for _, s in ipairs{ "<", "<a", "a>; rel=next", "<a>; =x", '<a>; rel="x', "<a> junk" } do
+      local l, err = core.parse_link(s)
+      assert.is_nil(l)
+      assert.matches("malformed Link header", err)
+    end
+  end)
+  it("rebases a next URL on the configured base", function()
+    assert.equal("http://127.0.0.1:9/gitlab/api/v4/projects?page=2",
+      core.rebase("http://127.0.0.1:9/gitlab/api/v4", "https://wrong.example/api/v4/projects?page=2"))
+  end)
+end)
