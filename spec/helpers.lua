@@ -84,7 +84,7 @@ helpers.json = cjson
 -- ------------------------------------------------------------- the server
 
 local server        -- decoded ready line
-local server_proc   -- io.popen handle: our end of the server's stdin
+local alive = {}    -- alive.proc: io.popen handle, our end of the server's stdin
 local server_err    -- server stderr file
 local certs_dir
 
@@ -137,7 +137,7 @@ function helpers.server()
   local cmd = "exec " .. q(node) .. " " .. q(ROOT .. "/spec/fake/server.js") .. " --tls-dir " .. q(certs.dir) ..
     " >" .. q(out) .. " 2>" .. q(server_err)
   -- Write mode: the server's stdin is this pipe, so it dies with us.
-  server_proc = assert(io.popen(cmd, "w"))
+  alive.proc = assert(io.popen(cmd, "w"))
   local line
   for _ = 1, 1000 do
     local s = read_file(out)
@@ -155,6 +155,17 @@ function helpers.server()
   s.certs = s.certs or certs.dir
   server = s
   return server
+end
+
+--- Stops the server this process started (closing its stdin); the next
+-- helpers.server() starts a fresh one.  No effect on a GITLAB_FAKE server
+-- beyond forgetting it.
+function helpers.stop_server()
+  if alive.proc then
+    alive.proc:close()
+    alive.proc = nil
+  end
+  server = nil
 end
 
 --- Text the server wrote on stderr so far (route module errors, crashes).
