@@ -90,6 +90,9 @@ static void add_table(lua_State *L, int acc, int *first, const char *prefix,
                       int tidx, int depth) {
   size_t len, i, nkeys = 0;
   if (depth > 32) luaL_error(L, "query: tables nested too deep");
+  /* each level keeps up to 4 values on the stack, and add_pair's buffers
+   * need a few more: without this a deep table writes past the stack */
+  luaL_checkstack(L, 12, "query: tables nested too deep");
   if (is_array(L, tidx, &len)) {
     for (i = 1; i <= len; i++) {
       int sub;
