@@ -35,7 +35,7 @@ w([[
   - `obj:save(extra)` sends only the fields changed since the object was
     loaded (deep comparison, so `table.insert(issue.labels, "bug")` counts),
     plus `extra`; it sends nothing when nothing changed.
-  - `obj:delete(params)`, `obj:refresh(query)`, `obj:changes()`, `obj:path()`,
+  - `obj:delete(params)`, `obj:refresh(query)`, `obj:changed()` (what save would send), `obj:rest_path()`,
     `obj:totable()`.
   - A data field shadows a method of the same name (a loaded job has an
     `artifacts` array; an issue has `time_stats`). The method stays reachable

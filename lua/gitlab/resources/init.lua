@@ -214,6 +214,10 @@ end
 
 local kinds = {}   -- compiled kinds by name
 
+-- Built-in object methods (see Object below): no action may take these names.
+local BUILTIN = { save = true, delete = true, refresh = true, changed = true, call = true,
+                  manager = true, rest_path = true, client = true, totable = true }
+
 local function compile_actions(tbl)
   local out = {}
   for name, spec in pairs(tbl or {}) do out[name] = parse_action(name, spec) end
@@ -273,6 +277,11 @@ compile_kind = function(name)
     doc = def.doc,
     subs = {},
   }
+  for aname in pairs(k.actions) do
+    if BUILTIN[aname] then
+      error(("catalog: action %s.%s hides a built-in method"):format(name, aname))
+    end
+  end
   kinds[name] = k  -- before subs: kinds may nest each other
   for sname, p in pairs(def.subs or {}) do k.subs[sname] = compile_placement(sname, p) end
   return k
@@ -323,12 +332,27 @@ local function obj_path(obj)
   return c.path
 end
 
-local function load_into(obj, data)
-  if type(data) == "table" and not data[1] then
-    for k in pairs(obj) do
-      if data[k] == nil then obj[k] = nil end
+-- Take the server's answer into obj and re-snapshot. `sent` (save) lists
+-- the fields just sent: those the answer leaves out were write-only
+-- parameters (`state_event`, `commit_message`) and are dropped; other
+-- fields the answer leaves out stay (the files API answers with two fields).
+-- Without `sent` (refresh) the object becomes exactly the answer.
+local function load_into(obj, data, sent)
+  if type(data) == "table" and data[1] == nil and next(data) ~= nil then
+    if sent then
+      for k in pairs(sent) do
+        if data[k] == nil then obj[k] = nil end
+      end
+    else
+      for k in pairs(obj) do
+        if data[k] == nil then obj[k] = nil end
+      end
     end
     for k, v in pairs(data) do obj[k] = v end
+  elseif sent then
+    for k, v in pairs(sent) do
+      if v == json_null then obj[k] = nil end
+    end
   end
   snap[obj] = deepcopy(obj)
 end
@@ -336,7 +360,7 @@ end
 --- Fields changed since the object was loaded (deep comparison).
 -- Removed fields map to JSON null.
 -- @treturn table field -> new value (empty when nothing changed)
-function Object:changes()
+function Object:changed()
   local old = snap[self] or {}
   local diff = {}
   for k, v in pairs(self) do
@@ -354,12 +378,12 @@ end
 -- @return self, resp; or self, nil when nothing was sent; or nil, err
 function Object:save(extra)
   local c = octx(self)
-  local body = self:changes()
+  local body = Object.changed(self)
   if extra then for k, v in pairs(extra) do body[k] = v end end
   if next(body) == nil then return self, nil end
   local data, r = call(c.gl, c.kind.update_method, obj_path(self), nil, body)
   if failed(data, r) then return nil, r end
-  if type(data) == "table" then load_into(self, data) else snap[self] = deepcopy(self) end
+  load_into(self, data, body)
   return self, r
 end
 
@@ -414,8 +438,9 @@ function Object:manager(name)
   return new_manager(c.gl, obj_path(self), p, self)
 end
 
---- The REST path of this object (relative to /api/v4).
-function Object:path() return obj_path(self) end
+--- The REST path of this object (relative to /api/v4). Named so because
+-- projects and groups have a `path` field.
+function Object:rest_path() return obj_path(self) end
 
 --- The client this object belongs to.
 function Object:client() return octx(self).gl end
@@ -567,8 +592,11 @@ function List:first(n)
   n = n or 1
   local q = {}
   for k, v in pairs(self.query or {}) do q[k] = v end
-  if q.per_page == nil and n < 100 then q.per_page = n end
-  local items, r = self.gl:all(self.path, q, merged_opts(self.opts, { max_items = n }))
+  if q.per_page == nil then q.per_page = math.min(n, 100) end
+  -- bound the pages too, so that prefetching never asks for more
+  local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or 100))
+  local items, r = self.gl:all(self.path, q,
+    merged_opts(self.opts, { max_items = n, max_pages = max_pages }))
   if items == nil then return nil, r end
   for i = #items, n + 1, -1 do items[i] = nil end
   if self.wrapper then
@@ -687,7 +715,7 @@ run_action = function(gl, base, a, obj, ...)
   if failed(data, r) then return nil, r end
   if a.method == "HEAD" then return r.headers, r end
   if a.self and obj and type(data) == "table" and data[1] == nil and next(data) then
-    load_into(obj, data)
+    load_into(obj, data, {})
     return obj, r
   end
   if a.kind and type(data) == "table" then

@@ -97,6 +97,85 @@ module.exports = function resources(api) {
     return ctx.json(201, r.item);
   });
 
+  // ------------------------------------------------------------- members
+
+  // Members are keyed by their user's id: POST takes user_id.
+  api.route('POST', /^\/api\/v4\/(?<parent>projects|groups)\/(?<id>[^/]+)\/members$/, (ctx) => {
+    const pp = ctx.pathParams;
+    const c = store().collection('/' + pp.parent + '/' + enc(pp.id) + '/members');
+    if (!c) return ctx.json(404, { message: '404 ' + (pp.parent === 'projects' ? 'Project' : 'Group') + ' Not Found' });
+    if (ctx.params.user_id === undefined || ctx.params.access_level === undefined) {
+      return ctx.json(400, { error: 'user_id, access_level are missing' });
+    }
+    const u = store().findUser(ctx.params.user_id);
+    if (!u) return ctx.json(404, { message: '404 User Not Found' });
+    if (c.find(u.id)) return ctx.json(409, { message: 'Member already exists' });
+    const r = store().create(c, Object.assign(store().userSummary(u), {
+      id: u.id, access_level: Number(ctx.params.access_level), expires_at: ctx.params.expires_at || null,
+    }), ctx.user, { validate: false });
+    if (r.error) return ctx.json(r.error.status, r.error.body);
+    return ctx.json(201, r.item);
+  });
+
+  // -------------------------------------------------- group hierarchy
+
+  api.route('GET', '/api/v4/groups/:id/subgroups', (ctx) => {
+    const g = lookup(ctx, '/groups/' + enc(ctx.pathParams.id), 'Group');
+    if (!g) return undefined;
+    const all = store().collection('/groups').items;
+    return ctx.paginate(all.filter((x) => String(x.parent_id) === String(g.item.id)));
+  });
+
+  api.route('GET', '/api/v4/groups/:id/projects', (ctx) => {
+    const g = lookup(ctx, '/groups/' + enc(ctx.pathParams.id), 'Group');
+    if (!g) return undefined;
+    const deep = ctx.query.include_subgroups === 'true';
+    const full = g.item.full_path;
+    const all = store().collection('/projects').items;
+    return ctx.paginate(all.filter((p) => {
+      const ns = p.namespace ? String(p.namespace.full_path) : '';
+      return ns === full || (deep && ns.startsWith(full + '/'));
+    }));
+  });
+
+  // ------------------------------------ issues and MRs across projects
+
+  // GET /groups/:id/issues, /issues and the merge request twins gather the
+  // items of every project in the group (or every project), filtered like
+  // the store filters one collection.
+  function across(ctx, kind, group) {
+    const out = [];
+    const projects = store().collection('/projects');
+    for (const p of projects ? projects.items : []) {
+      const full = p.namespace ? String(p.namespace.full_path) : '';
+      if (group && full !== group.full_path && !full.startsWith(group.full_path + '/')) continue;
+      const c = store().colls.get('/projects/' + enc(String(p.id)) + '/' + kind);
+      if (c) out.push(...store().filter(c, ctx));
+    }
+    const q = ctx.query;
+    out.sort((a, b) => (String(q.sort || 'desc') === 'asc' ? 1 : -1) * (Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id));
+    return ctx.paginate(out);
+  }
+
+  for (const kind of ['issues', 'merge_requests']) {
+    api.route('GET', '/api/v4/groups/:id/' + kind, (ctx) => {
+      const g = lookup(ctx, '/groups/' + enc(ctx.pathParams.id), 'Group');
+      if (!g) return undefined;
+      return across(ctx, kind, g.item);
+    });
+    api.route('GET', '/api/v4/' + kind, (ctx) => across(ctx, kind, null));
+  }
+
+  // GET /issues/:id: an issue by its global id (admins)
+  api.route('GET', '/api/v4/issues/:gid', (ctx) => {
+    for (const [path, c] of store().colls) {
+      if (!/^\/projects\/[^/]+\/issues$/.test(path)) continue;
+      const it = c.items.find((i) => String(i.id) === String(ctx.pathParams.gid));
+      if (it) return ctx.json(200, it);
+    }
+    return ctx.json(404, { message: '404 Issue Not Found' });
+  });
+
   // ------------------------------------------------------- subscriptions
 
   api.route('POST', /^\/api\/v4\/(?<parent>projects|groups)\/(?<id>[^/]+)\/(?<kind>issues|merge_requests|labels)\/(?<key>[^/]+)\/(?<action>subscribe|unsubscribe)$/, (ctx) => {
@@ -387,6 +466,50 @@ module.exports = function resources(api) {
     if (!r) return undefined;
     if (!r.item.artifacts_file) return ctx.json(404, { message: '404 Not Found' });
     return ctx.bytes({ size: r.item.artifacts_file.size, seed: 'artifacts-' + r.item.id, type: 'application/zip', filename: 'artifacts.zip' });
+  });
+
+  // ------------------------------------------------------------ releases
+
+  // Release asset links live at .../releases/:tag/assets/links; the store
+  // keeps them as the release's "links" collection.
+  function linksColl(ctx) {
+    const rel = projectPath(ctx) + '/releases/' + enc(ctx.pathParams.tag);
+    if (!store().get(rel)) {
+      ctx.json(404, { message: '404 Release Not Found' });
+      return null;
+    }
+    return store().collection(rel + '/links');
+  }
+
+  function linkView(ctx, l) {
+    return Object.assign({}, l, { direct_asset_url: l.direct_asset_path ? ctx.externalUrl + '/-/releases/' + ctx.pathParams.tag + '/downloads' + l.direct_asset_path : l.url });
+  }
+
+  api.route('GET', '/api/v4/projects/:id/releases/:tag/assets/links', (ctx) => {
+    const c = linksColl(ctx);
+    if (!c) return undefined;
+    return ctx.paginate(c.items.map((l) => linkView(ctx, l)));
+  });
+
+  api.route('POST', '/api/v4/projects/:id/releases/:tag/assets/links', (ctx) => {
+    const c = linksColl(ctx);
+    if (!c) return undefined;
+    if (!ctx.params.name || !ctx.params.url) return ctx.json(400, { error: 'name, url are missing' });
+    const r = store().create(c, { name: ctx.params.name, url: ctx.params.url, direct_asset_path: ctx.params.direct_asset_path, link_type: ctx.params.link_type || 'other', external: true }, ctx.user, { validate: false });
+    return ctx.json(201, linkView(ctx, r.item));
+  });
+
+  api.route(['GET', 'PUT', 'DELETE'], '/api/v4/projects/:id/releases/:tag/assets/links/:link', (ctx) => {
+    const c = linksColl(ctx);
+    if (!c) return undefined;
+    const l = c.find(ctx.pathParams.link);
+    if (!l) return ctx.json(404, { message: '404 Link Not Found' });
+    if (ctx.method === 'DELETE') {
+      store().remove(c, l);
+      return ctx.json(200, linkView(ctx, l));
+    }
+    if (ctx.method === 'PUT') store().update(c, l, ctx.params);
+    return ctx.json(200, linkView(ctx, l));
   });
 
   // ---------------------------------------------------------- repository

@@ -1,0 +1,503 @@
+-- Resource layer against the fake server: managers, lazy lists through
+-- every page, objects that save only what changed, actions, encoded path
+-- ids and error objects, for the resources users touch every day.
+local helpers = require("helpers")
+local resources = require("gitlab.resources")
+local cjson = require("cjson")
+
+local gl
+
+-- The server's request log since mark (a seq number), without admin calls.
+local function last_seq()
+  local log = helpers.requests{ limit = 1 }
+  return log[1] and log[1].seq or 0
+end
+
+local function requests_since(mark)
+  local out = {}
+  for _, e in ipairs(helpers.requests{ since = mark }) do
+    if not e.path:find("^/__admin") then out[#out + 1] = e end
+  end
+  return out
+end
+
+local function body_of(e)
+  return e.body and e.body ~= "" and cjson.decode(e.body) or {}
+end
+
+local function keys_of(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks)
+  return table.concat(ks, ",")
+end
+
+-- cjson gives floats: 4.0 must read "4" in a path
+local function int(n)
+  return ("%d"):format(n)
+end
+
+local function seed(path, count, template)
+  return helpers.seed{ path = path, count = count, template = template }
+end
+
+-- Runs fn and returns the requests it made.
+local function traced(fn)
+  local mark = last_seq()
+  fn()
+  return requests_since(mark)
+end
+
+describe("resources", function()
+  setup(function()
+    helpers.server()
+    gl = helpers.client()
+  end)
+
+  before_each(function()
+    helpers.reset()
+  end)
+
+  describe("managers and objects", function()
+    it("get a project by numeric id and by encoded path", function()
+      local by_id = assert(gl.projects:get(1))
+      local by_path = assert(gl.projects:get("group/proj"))
+      assert.equal(by_id.id, by_path.id)
+      assert.equal("group/proj", by_path.path_with_namespace)
+      assert.equal("/projects/1", by_path:rest_path())
+      local reqs = traced(function() assert(gl.projects:get("group/sub/proj2")) end)
+      assert.equal("/api/v4/projects/group%2Fsub%2Fproj2", reqs[1].path)
+    end)
+
+    it("expose fields as plain fields that pairs() sees, methods via the metatable", function()
+      local p = assert(gl.projects:get(1))
+      local seen = {}
+      for k in pairs(p) do seen[k] = true end
+      assert.is_true(seen.name and seen.id and seen.namespace)
+      assert.is_nil(seen.save)
+      assert.equal("function", type(p.save))
+      assert.equal("group", p.namespace.full_path)
+      assert.is_true(resources.is_object(p))
+    end)
+
+    it("list lazily through every page", function()
+      seed("/projects/1/issues", 42, { title = "bulk {n}" })
+      local p = gl.projects:lazy(1)
+      local n = 0
+      local reqs = traced(function()
+        for issue in p.issues:list{ per_page = 10 } do
+          n = n + 1
+          assert.is_true(resources.is_object(issue))
+        end
+      end)
+      assert.equal(45, n)                 -- 3 from the seed state + 42
+      local pages = 0
+      for _, e in ipairs(reqs) do
+        if e.path == "/api/v4/projects/1/issues" then pages = pages + 1 end
+      end
+      assert.equal(5, pages)
+      assert.equal(45, #assert(p.issues:list{ per_page = 10 }:all()))
+    end)
+
+    it("first(n) fetches only what it needs", function()
+      seed("/projects/1/issues", 60, { title = "bulk {n}" })
+      local list
+      local reqs = traced(function() list = assert(gl.projects:lazy(1).issues:list():first(3)) end)
+      assert.equal(3, #list)
+      assert.equal(1, #reqs)
+      assert.matches("per_page=3", reqs[1].query)
+    end)
+
+    it("a list can be iterated twice and filtered", function()
+      local l = gl.projects:lazy(1).issues:list{ labels = "bug" }
+      local a, b = 0, 0
+      for _ in l do a = a + 1 end
+      for _ in l do b = b + 1 end
+      assert.equal(1, a)
+      assert.equal(a, b)
+    end)
+
+    it("create, then save sends only the changed fields, nested ones included", function()
+      local p = gl.projects:lazy("group/proj")
+      local issue = assert(p.issues:create{ title = "Bug", labels = "bug,ui", description = "d" })
+      assert.equal("Bug", issue.title)
+      assert.same({ "bug", "ui" }, issue.labels)
+
+      local reqs = traced(function() assert(issue:save()) end)
+      assert.equal(0, #reqs)               -- nothing changed: no request
+
+      issue.title = "Bug, again"
+      table.insert(issue.labels, "p1")
+      reqs = traced(function() assert(issue:save()) end)
+      assert.equal(1, #reqs)
+      assert.equal("PUT", reqs[1].method)
+      assert.equal("/api/v4/projects/1/issues/" .. int(issue.iid), reqs[1].path)
+      local sent = body_of(reqs[1])
+      assert.equal("labels,title", keys_of(sent))
+      assert.same({ "bug", "ui", "p1" }, sent.labels)
+
+      -- the object reloaded from the answer and took a new snapshot
+      assert.equal("Bug, again", issue.title)
+      reqs = traced(function() assert(issue:save()) end)
+      assert.equal(0, #reqs)
+      local again = assert(p.issues:get(issue.iid))
+      assert.equal("Bug, again", again.title)
+    end)
+
+    it("update by id, refresh, delete, then a 404 error object", function()
+      local p = gl.projects:lazy(1)
+      local m = assert(p.milestones:create{ title = "v2.0" })
+      assert(p.milestones:update(m.id, { description = "next" }))
+      assert(m:refresh())
+      assert.equal("next", m.description)
+      assert.is_true(assert(m:delete()))
+      local none, err = p.milestones:get(m.id)
+      assert.is_nil(none)
+      assert.equal(404, err.status)
+      assert.equal("http", err.kind)
+      assert.matches("404", tostring(err))
+    end)
+
+    it("give an error object for an unknown project, and raise it from a list", function()
+      local none, err = gl.projects:get("nobody/nothing")
+      assert.is_nil(none)
+      assert.equal(404, err.status)
+      assert.matches("Project Not Found", err.message)
+      assert.matches("GET /projects/nobody%%2Fnothing", tostring(err))
+      local ok, raised = pcall(function()
+        for _ in gl.projects:lazy(999).issues:list() do end
+      end)
+      assert.is_false(ok)
+      assert.equal(404, raised.status)
+    end)
+
+    it("raise on programmer errors", function()
+      assert.has_error(function() gl.projects:lazy(1).jobs:create{} end)
+      assert.has_error(function() gl.projects:lazy(1).repository.files:create{ content = "x" } end)
+    end)
+
+    it("keep methods reachable when a field shadows them", function()
+      local p = gl.projects:lazy(1)
+      local pl = assert(p.pipelines:create{ ref = "main" })
+      local job = pl.jobs:list():first(1)[1]
+      assert.equal("table", type(job.artifacts))       -- the data field
+      local out = os.tmpname()
+      assert(job:call("artifacts", { output = out }))
+      local f = assert(io.open(out, "rb"))
+      local size = #f:read("*a")
+      f:close()
+      os.remove(out)
+      assert.equal(job.artifacts_file.size, size)
+      assert.equal("function", type(resources.methods(job).artifacts))
+      assert.equal("function", type(getmetatable(job).methods.artifacts))
+    end)
+  end)
+
+  describe("projects", function()
+    it("create, save, archive, star, delete", function()
+      local p = assert(gl.projects:create{ name = "made", description = "x" })
+      assert.equal("made", p.name)
+      p.description = "better"
+      local reqs = traced(function() assert(p:save()) end)
+      assert.equal("description", keys_of(body_of(reqs[1])))
+      assert(p:archive())
+      assert.is_true(p.archived)                     -- the answer reloaded the object
+      assert(p:unarchive())
+      assert.is_false(p.archived)
+      assert(p:star())
+      assert.equal(1, p.star_count)
+      assert.is_true(assert(p:delete()))
+      local _, err = gl.projects:get(p.id)
+      assert.equal(404, err.status)
+    end)
+
+    it("transfer and fork", function()
+      local p = assert(gl.projects:create{ name = "moving" })
+      assert(p:transfer{ namespace = "group/sub" })
+      assert.equal("group/sub/moving", p.path_with_namespace)
+      local fork = assert(gl.projects:lazy(1):fork{ name = "forked", path = "forked" })
+      assert.is_true(resources.is_object(fork))
+      assert.equal(1, fork.forked_from_project.id)
+    end)
+  end)
+
+  describe("groups and users", function()
+    it("get a group by path, list subgroups and projects as objects", function()
+      local g = assert(gl.groups:get("group"))
+      local sub = assert(gl.groups:get("group/sub"))
+      assert.equal("group/sub", sub.full_path)
+      local names = {}
+      for s in g:subgroups() do names[#names + 1] = s.full_path end
+      assert.same({ "group/sub" }, names)
+      local projects = assert(g:projects{ include_subgroups = true }:all())
+      assert.equal(2, #projects)
+      assert.is_true(resources.is_object(projects[1]))
+      assert.equal("/projects/" .. int(projects[1].id), projects[1]:rest_path())
+      assert.equal(g.id, assert(gl.groups:get(g.id)).id)
+    end)
+
+    it("create and save a group", function()
+      local g = assert(gl.groups:create{ name = "made", path = "made" })
+      g.description = "new"
+      local reqs = traced(function() assert(g:save()) end)
+      assert.equal("PUT", reqs[1].method)
+      assert.equal("/api/v4/groups/" .. int(g.id), reqs[1].path)
+      assert.equal("description", keys_of(body_of(reqs[1])))
+    end)
+
+    it("users: list, get, create, current user", function()
+      local users = gl.users:list():all()
+      assert.is_true(#users >= 2)
+      local alice = assert(gl.users:get(2))
+      assert.equal("alice", alice.username)
+      local me = assert(gl.current_user:get())
+      assert.equal("root", me.username)
+      assert.equal("/user", me:rest_path())
+      local u = assert(gl.users:create{ email = "bob@example.com", username = "bob", name = "Bob" })
+      assert.equal("bob", u.username)
+      u.name = "Robert"
+      local reqs = traced(function() assert(u:save()) end)
+      assert.equal("name", keys_of(body_of(reqs[1])))
+    end)
+  end)
+
+  describe("issues, notes and discussions", function()
+    it("close an issue through save, time tracking, subscribe", function()
+      local issue = assert(gl.projects:lazy(1).issues:get(1))
+      issue.state_event = "close"
+      assert(issue:save())
+      assert.equal("closed", issue.state)
+      assert.is_nil(issue.state_event)
+      assert(issue:time_estimate{ duration = "3h" })
+      local stats = assert(issue:call("time_stats"))
+      assert.equal(10800, stats.time_estimate)
+      assert(issue:subscribe())
+      assert.is_true(issue.subscribed)
+    end)
+
+    it("notes: create, list, save, delete", function()
+      local issue = gl.projects:lazy("group/proj").issues:lazy(1)
+      local note = assert(issue.notes:create{ body = "first" })
+      assert.equal("first", note.body)
+      assert(issue.notes:create{ body = "second" })
+      assert.equal(2, #issue.notes:list():all())
+      note.body = "edited"
+      local reqs = traced(function() assert(note:save()) end)
+      assert.equal("/api/v4/projects/group%2Fproj/issues/1/notes/" .. int(note.id), reqs[1].path)
+      assert.equal("body", keys_of(body_of(reqs[1])))
+      assert(note:delete())
+      assert.equal(1, #issue.notes:list():all())
+    end)
+
+    it("discussions: start one, reply in it", function()
+      local mr = gl.projects:lazy(1).merge_requests:lazy(1)
+      local d = assert(mr.discussions:create{ body = "why?" })
+      local reply = assert(d.notes:create{ body = "because" })
+      assert.equal("because", reply.body)
+      assert.equal(1, #mr.discussions:list():all())
+      local reqs = traced(function() assert(d.notes:get(reply.id)) end)
+      assert.equal("/api/v4/projects/1/merge_requests/1/discussions/" .. int(d.id) .. "/notes/" .. int(reply.id),
+        reqs[1].path)
+    end)
+  end)
+
+  describe("merge requests", function()
+    it("approve, refuse a second approval, merge with squash", function()
+      local p = gl.projects:lazy(1)
+      local mr = assert(p.merge_requests:get(1))
+      assert.equal("opened", mr.state)
+      local state = assert(mr:approve())
+      assert.is_true(state.approved)
+      local again, err = mr:approve()
+      assert.is_nil(again)
+      assert.equal(401, err.status)
+      local reqs = traced(function() assert(mr:merge{ squash = true }) end)
+      assert.equal("PUT", reqs[1].method)
+      assert.equal("/api/v4/projects/1/merge_requests/1/merge", reqs[1].path)
+      assert.is_true(body_of(reqs[1]).squash)
+      assert.equal("merged", mr.state)               -- reloaded from the answer
+      local _, merr = mr:merge()
+      assert.equal(405, merr.status)
+    end)
+
+    it("create, list through the group and global managers, rebase", function()
+      local p = gl.projects:lazy(1)
+      local mr = assert(p.merge_requests:create{ source_branch = "feature", target_branch = "main",
+                                                 title = "Second" })
+      local found
+      for m in gl.groups:lazy("group").merge_requests:list() do
+        if m.iid == mr.iid then found = m end
+      end
+      assert.truthy(found)
+      assert.equal("/projects/1/merge_requests/" .. int(mr.iid), found:rest_path())
+      local r = assert(found:rebase())
+      assert.is_true(r.rebase_in_progress)
+    end)
+  end)
+
+  describe("pipelines and jobs", function()
+    it("create a pipeline, list its jobs, cancel, retry, play, trace", function()
+      local p = gl.projects:lazy("group/proj")
+      local reqs
+      local pl
+      reqs = traced(function() pl = assert(p.pipelines:create{ ref = "main" }) end)
+      assert.equal("/api/v4/projects/group%2Fproj/pipeline", reqs[1].path)
+      local jobs = pl.jobs:list():all()
+      assert.equal(3, #jobs)
+      local build = jobs[1]
+      assert.equal("/projects/1/jobs/" .. int(build.id), build:rest_path())
+      assert(build:cancel())
+      assert.equal("canceled", build.status)
+      local retried = assert(build:retry())
+      assert.is_true(resources.is_object(retried))
+      assert.not_equal(build.id, retried.id)
+      assert.equal("pending", retried.status)
+      local deploy = jobs[3]
+      assert(deploy:play())
+      assert.equal("pending", deploy.status)
+      local trace = assert(build:trace())
+      assert.equal("string", type(trace))
+      assert.matches("build", trace)
+      assert(pl:cancel())
+      assert.equal("canceled", pl.status)
+      assert(pl:retry())
+      assert.equal("pending", pl.status)
+      assert(p.jobs:get(build.id))
+    end)
+  end)
+
+  describe("repository", function()
+    it("files: create by path, read raw, save with a commit message, delete", function()
+      local repo = gl.projects:lazy(1).repository
+      local reqs = traced(function()
+        assert(repo.files:create{ file_path = "lib/a.rb", branch = "main", content = "puts 1\n",
+                                  commit_message = "add" })
+      end)
+      assert.equal("/api/v4/projects/1/repository/files/lib%2Fa%2Erb", reqs[1].path)
+      local f = assert(repo.files:get("lib/a.rb", { ref = "main" }))
+      assert.equal("lib/a.rb", f.file_path)
+      assert.equal("puts 1\n", assert(f:raw{ ref = "main" }))
+      f.content = "puts 2\n"
+      reqs = traced(function() assert(f:save{ branch = "main", commit_message = "edit" }) end)
+      assert.equal("PUT", reqs[1].method)
+      assert.equal("branch,commit_message,content", keys_of(body_of(reqs[1])))
+      assert.equal("puts 2\n", assert(repo.files:lazy("lib/a.rb"):raw{ ref = "main" }))
+      assert(f:delete{ branch = "main", commit_message = "rm" })
+      local _, err = repo.files:get("lib/a.rb", { ref = "main" })
+      assert.equal(404, err.status)
+    end)
+
+    it("tree and commits", function()
+      local p = gl.projects:lazy(1)
+      local c = assert(p.repository.commits:create{ branch = "main", commit_message = "two files",
+        actions = { { action = "create", file_path = "src/x.lua", content = "x" },
+                    { action = "create", file_path = "src/y.lua", content = "y" } } })
+      assert.equal(40, #c.id)
+      local paths = {}
+      for e in p.repository:tree{ recursive = true } do paths[#paths + 1] = e.path end
+      table.sort(paths)
+      assert.same({ "README.md", "src", "src/x.lua", "src/y.lua" }, paths)
+      local got = assert(p.commits:get(c.id))          -- alias of repository.commits
+      assert.equal("two files", got.title)
+      assert.equal(1, #p.repository.commits:list():all())
+      local cmp = assert(p.repository:compare{ from = "main", to = "feature" })
+      assert.is_table(cmp.commits)
+    end)
+
+    it("branches and tags with slashes in their names", function()
+      local p = gl.projects:lazy(1)
+      local b = assert(p.repository.branches:create{ branch = "feature/x", ref = "main" })
+      assert.equal("feature/x", b.name)
+      local reqs = traced(function() assert(b:protect{ developers_can_push = true }) end)
+      assert.equal("/api/v4/projects/1/repository/branches/feature%2Fx/protect", reqs[1].path)
+      assert.is_true(b.protected)
+      assert(p.branches:get("feature/x"))
+      local t = assert(p.repository.tags:create{ tag_name = "v1.0", ref = "main" })
+      assert.equal("v1.0", t.name)
+      assert(p.repository.tags:get("v1.0"))
+      assert(t:delete())
+      assert(b:delete())
+      local _, err = p.repository.branches:get("feature/x")
+      assert.equal(404, err.status)
+    end)
+  end)
+
+  describe("releases, labels, milestones, members, variables", function()
+    it("releases by tag name with asset links", function()
+      local p = gl.projects:lazy(1)
+      local r = assert(p.releases:create{ tag_name = "v1.0", name = "One", description = "first" })
+      r.description = "First release"
+      local reqs = traced(function() assert(r:save()) end)
+      assert.equal("/api/v4/projects/1/releases/v1%2E0", reqs[1].path)
+      assert.equal("description", keys_of(body_of(reqs[1])))
+      local link = assert(r.links:create{ name = "bin", url = "https://example.com/bin" })
+      assert.equal("bin", link.name)
+      assert.equal(1, #r.links:list():all())
+      assert(p.releases:delete("v1.0"))
+    end)
+
+    it("labels", function()
+      local p = gl.projects:lazy(1)
+      local l = assert(p.labels:create{ name = "ops", color = "#0000FF" })
+      assert(l:subscribe())
+      assert.is_true(l.subscribed)
+      l.color = "#000000"
+      local reqs = traced(function() assert(l:save()) end)
+      assert.equal("color", keys_of(body_of(reqs[1])))
+      local names = {}
+      for x in p.labels:list() do names[#names + 1] = x.name end
+      assert.equal(3, #names)
+    end)
+
+    it("milestones", function()
+      local p = gl.projects:lazy(1)
+      local m = assert(p.milestones:create{ title = "v3" })
+      m.state_event = "close"
+      assert(m:save())
+      assert.equal("closed", m.state)
+      assert.equal(2, #p.milestones:list():all())
+    end)
+
+    it("members", function()
+      local p = gl.projects:lazy(1)
+      assert.equal(2, #p.members:list():all())
+      local g = gl.groups:lazy("group")
+      local m = assert(g.members:create{ user_id = 2, access_level = 30 })
+      assert.equal(2, m.id)
+      assert.equal("alice", m.username)
+      m.access_level = 40
+      local reqs = traced(function() assert(m:save()) end)
+      assert.equal("/api/v4/groups/group/members/2", reqs[1].path)
+      assert.equal("access_level", keys_of(body_of(reqs[1])))
+      local _, err = g.members:create{ user_id = 2, access_level = 30 }
+      assert.equal(409, err.status)
+      assert(m:delete())
+    end)
+
+    it("CI/CD variables by key", function()
+      local p = gl.projects:lazy(1)
+      local v = assert(p.variables:create{ key = "DEPLOY_TOKEN", value = "s3cret", masked = true })
+      assert.equal("DEPLOY_TOKEN", v.key)
+      v.value = "n3w"
+      local reqs = traced(function() assert(v:save()) end)
+      assert.equal("/api/v4/projects/1/variables/DEPLOY_TOKEN", reqs[1].path)
+      assert.equal("value", keys_of(body_of(reqs[1])))
+      assert.equal("n3w", assert(p.variables:get("DEPLOY_TOKEN")).value)
+      local g = gl.groups:lazy("group")
+      assert(g.variables:create{ key = "G", value = "1" })
+      assert.equal(1, #g.variables:list():all())
+      assert(v:delete())
+      local _, err = p.variables:get("DEPLOY_TOKEN")
+      assert.equal(404, err.status)
+    end)
+  end)
+
+  describe("client-level calls", function()
+    it("search, version, markdown-style root actions", function()
+      assert.equal("string", type(assert(gl:version()).version))
+      local found = gl:search("projects", "proj"):all()
+      assert.is_table(found)
+      assert.equal("function", type(gl.markdown))
+    end)
+  end)
+end)
