@@ -82,7 +82,8 @@ end
 -- client gives the body in (decoded table or raw string).
 local function error_fields(err)
   if type(err) ~= "table" then return nil end
-  for _, body in ipairs({ err.data, err.body, err.json }) do
+  for i = 1, 3 do
+    local body = i == 1 and err.data or i == 2 and err.body or err.json
     if type(body) == "string" then body = json_decode(body) end
     if type(body) == "table" and type(body.error) == "string" then
       return body.error, body.error_description
