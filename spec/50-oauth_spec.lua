@@ -14,17 +14,12 @@ local CHALLENGE = "2i0WFA-0AerkjQm4X4oDEhqA17QIAKNjXpagHBXmO_U"
 
 local srv
 
--- Admin calls go through the library's own raw client (no credential).
-local function admin(method, name, body, query)
-  local gl = gitlab.new{ url = srv.http }
-  local data, err = gl:request(method, "/__admin/" .. name,
-    { root = true, body = body, query = query })
-  assert(data, tostring(err))
-  return data
+local function admin(method, name, body)
+  return helpers.admin(method, "/" .. name, body)
 end
 
 local function requests(path)
-  return admin("GET", "requests", nil, { path = path })
+  return helpers.requests{ path = path }
 end
 
 local function no_sleep() end
