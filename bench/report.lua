@@ -1,7 +1,8 @@
 --- Turns the runner's raw results into the Markdown report of `make bench`.
 --
 -- usage: lua5.4 bench/report.lua results.tsv capacity.tsv meta.txt
--- results.tsv: workload client run seconds process_seconds rss_kb status count checksum
+-- results.tsv: workload client run seconds process_seconds rss_kb status count
+--              checksum server_cpu_seconds
 -- capacity.tsv: name connections req/s median-latency transfer/s
 -- meta.txt: key=value lines, then the generator's JSON line
 
@@ -36,7 +37,8 @@ local function median(xs)
   return (s[n // 2] + s[n // 2 + 1]) / 2
 end
 
--- stats[workload][client] = { secs = {}, psecs = {}, rss = {}, runs = n, bad = status }
+-- stats[workload][client] = { secs = {}, psecs = {}, rss = {}, srv = {}, runs = n,
+--                             bad = status }
 local stats, order = {}, {}
 for i, l in ipairs(lines(results_file)) do
   if i > 1 and l ~= "" then
@@ -45,7 +47,7 @@ for i, l in ipairs(lines(results_file)) do
     stats[w] = stats[w] or {}
     local s = stats[w][c]
     if not s then
-      s = { secs = {}, psecs = {}, rss = {}, runs = 0 }
+      s = { secs = {}, psecs = {}, rss = {}, srv = {}, runs = 0 }
       stats[w][c] = s
       order[w] = order[w] or {}
       table.insert(order[w], c)
@@ -55,13 +57,15 @@ for i, l in ipairs(lines(results_file)) do
       s.secs[#s.secs + 1] = tonumber(f[4])
       s.psecs[#s.psecs + 1] = tonumber(f[5])
       s.rss[#s.rss + 1] = tonumber(f[6])
+      s.srv[#s.srv + 1] = tonumber(f[10])
     elseif not s.bad or s.bad == "n/a" then
       s.bad = status
     end
   end
 end
 
---- Median seconds, median peak RSS (MiB), median process seconds, note.
+--- Median seconds, median peak RSS (MiB), median process seconds, note,
+-- median server CPU seconds, best seconds.
 local function summary(w, c)
   local s = stats[w] and stats[w][c]
   if not s then return nil end
@@ -73,7 +77,9 @@ local function summary(w, c)
   elseif #s.secs < s.runs then
     note = string.format("%d/%d runs ok (%s)", #s.secs, s.runs, s.bad)
   end
-  return secs, rss and rss / 1024, median(s.psecs), note
+  local best
+  for _, x in ipairs(s.secs) do best = (not best or x < best) and x or best end
+  return secs, rss and rss / 1024, median(s.psecs), note, median(s.srv), best
 end
 
 local meta = {}
@@ -115,9 +121,11 @@ p("## Benchmarks")
 p("")
 p(string.format("Median of %s runs per client and workload on %s cores; every server "
   .. "on 127.0.0.1. Seconds are measured inside each client around the workload "
-  .. "(after start-up); *process s* is the whole process (`/usr/bin/time`), "
-  .. "peak RSS is `/usr/bin/time -f %%M`. *× ours* is the client's time "
-  .. "divided by ours (above 1.00: slower than ours).",
+  .. "(after start-up); *best s* is the fastest run (the machine is shared, "
+  .. "so the spread is worth a look); *process s* is the whole process (`/usr/bin/time`), "
+  .. "peak RSS is `/usr/bin/time -f %%M`; *server CPU s* is what nginx's "
+  .. "worker spent meanwhile (part of every client's time). *× ours* is the "
+  .. "client's time divided by ours (above 1.00: slower than ours).",
   meta.runs or "?", meta.cores or "?"))
 p("")
 if meta.project_bytes then
@@ -128,8 +136,8 @@ if meta.project_bytes then
   p("")
 end
 
-p("| workload | client | median s | × ours lua5.4 | × ours luajit | peak RSS MiB | process s |")
-p("|---|---|---:|---:|---:|---:|---:|")
+p("| workload | client | median s | best s | × ours lua5.4 | × ours luajit | peak RSS MiB | process s | server CPU s |")
+p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 local ref = {}
 for _, w in ipairs({ "w1", "w2", "w3" }) do
   if stats[w] then
@@ -148,19 +156,23 @@ for _, w in ipairs({ "w1", "w2", "w3" }) do
       if not seen[c] then clients[#clients + 1] = c end
     end
     for _, c in ipairs(clients) do
-      local secs, rss, psecs, note = summary(w, c)
+      local secs, rss, psecs, note, srv, best = summary(w, c)
       local secs_s = secs and fmt(secs) or ("n/a" .. (note and note ~= "n/a" and " (" .. note .. ")" or ""))
       if secs and note then secs_s = secs_s .. " (" .. note .. ")" end
-      p("| ", WNAME[w] or w, " | ", LABEL[c] or c, " | ", secs_s, " | ",
+      p("| ", WNAME[w] or w, " | ", LABEL[c] or c, " | ", secs_s, " | ", fmt(best), " | ",
         ratio(secs, ref[w]["5.4"]), " | ", ratio(secs, ref[w].jit), " | ",
-        rss and string.format("%.1f", rss) or "n/a", " | ", fmt(psecs, "%.2f"), " |")
+        rss and string.format("%.1f", rss) or "n/a", " | ", fmt(psecs, "%.2f"), " | ",
+        fmt(srv), " |")
       if w == "w2" and (c == "cjson-5.4" or c == "cjson-jit") then
         local floor = summary("w2", "floor")
         local both = floor and secs and floor + secs
         local flavour = c:sub(7)
+        local _, _, _, _, _, fbest = summary("w2", "floor")
+        local _, _, _, _, _, cbest = summary("w2", c)
         p("| ", WNAME[w], " | floor + cjson (", flavour == "jit" and "luajit" or "lua5.4",
-          ") | ", fmt(both), " | ", ratio(both, ref[w]["5.4"]), " | ",
-          ratio(both, ref[w].jit), " | — | — |")
+          ") | ", fmt(both), " | ", fmt(fbest and cbest and fbest + cbest), " | ",
+          ratio(both, ref[w]["5.4"]), " | ",
+          ratio(both, ref[w].jit), " | — | — | — |")
       end
     end
   end

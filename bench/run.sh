@@ -3,7 +3,7 @@
 # client several times and prints a Markdown table (bench/report.lua).
 #
 # Environment knobs:
-#   BENCH_RUNS=5                  runs per client and workload (median reported)
+#   BENCH_RUNS=7                  runs per client and workload (median reported)
 #   BENCH_WORKLOADS="w1 w2 w3"    subset of workloads
 #   BENCH_CLIENTS="..."           subset of: floor ours-5.4 ours-jit
 #                                 python-gitlab gitbeaker go-gitlab
@@ -20,7 +20,7 @@ ROOT=$PWD
 OUT=$ROOT/build/bench
 LUA54=${LUA54:-lua5.4}
 LUAJIT=${LUAJIT:-luajit}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-7}
 WORKLOADS=${BENCH_WORKLOADS:-"w1 w2 w3"}
 CLIENTS=${BENCH_CLIENTS:-"floor ours-5.4 ours-jit python-gitlab gitbeaker go-gitlab"}
 TIMEOUT=${BENCH_TIMEOUT:-300}
@@ -207,7 +207,7 @@ http {
     location = /api/v4/projects/1 { echo_sleep $DELAY; echo_exec @project; }
     location @issues { include $SRV/issues.conf; }
     location @project { include $SRV/project.conf; }
-    location / { return 404 '{"message":"404 Not Found"}'; }
+    location / { echo_sleep $DELAY; echo_status 404; echo -n '{"message":"404 Not Found"}'; }
   }
 }
 EOF
@@ -264,7 +264,17 @@ fi
 
 # -------------------------------------------------------------------- runs
 RES="$OUT/results.tsv"
-printf 'workload\tclient\trun\tseconds\tprocess_seconds\trss_kb\tstatus\tcount\tchecksum\n' >"$RES"
+printf 'workload\tclient\trun\tseconds\tprocess_seconds\trss_kb\tstatus\tcount\tchecksum\tserver_cpu_seconds\n' >"$RES"
+
+# CPU time nginx's worker spent during one run (nanoseconds, schedstat), to
+# show how much of each client's time the server's own work can explain.
+server_ns() {
+  local t=0 pid ns
+  for pid in $(pgrep -P "$NGINX_PID"); do
+    read -r ns _ <"/proc/$pid/schedstat" 2>/dev/null && t=$((t + ns))
+  done
+  echo "$t"
+}
 
 client_cmd() {   # client workload url -> command words on stdout, or nothing
   local c=$1 w=$2 u=$3
@@ -295,7 +305,7 @@ expected() {   # client workload -> "count checksum"
 }
 
 run_one() {   # workload client run
-  local w=$1 c=$2 r=$3 url=$FAST cmd tf of ef status secs="" psecs="" rss="" n="" sum=""
+  local w=$1 c=$2 r=$3 url=$FAST cmd tf of ef status secs="" psecs="" rss="" n="" sum="" s0 s1
   [ "$w" = w3 ] && url=$SLOW
   cmd=$(client_cmd "$c" "$w" "$url")
   if [ -z "$cmd" ]; then
@@ -304,9 +314,11 @@ run_one() {   # workload client run
   fi
   tf=$OUT/time.out; of=$OUT/run.out; ef=$OUT/logs/$w-$c-$r.err
   mkdir -p "$OUT/logs"
+  s0=$(server_ns)
   # shellcheck disable=SC2086  # cmd is a word list built above
   timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$tf" $cmd >"$of" 2>"$ef"
   status=$?
+  s1=$(server_ns)
   read -r psecs rss <"$tf" 2>/dev/null || true
   read -r secs n sum <"$of" 2>/dev/null || true
   if [ "$status" = 3 ] && [ "${c#ours}" != "$c" ]; then
@@ -319,8 +331,9 @@ run_one() {   # workload client run
     status=ok
   fi
   [ "$status" = ok ] || log "$w $c run $r: $status (stderr: $ef)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$w" "$c" "$r" "$secs" "$psecs" "$rss" "$status" "$n" "$sum" >>"$RES"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$w" "$c" "$r" "$secs" "$psecs" "$rss" "$status" "$n" "$sum" \
+    "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')" >>"$RES"
 }
 
 # Rounds interleave the clients so slow drift (thermal, page cache, other
