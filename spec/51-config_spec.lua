@@ -357,3 +357,69 @@ describe("gitlab.config", function()
     end)
   end)
 end)
+
+describe("gitlab.from_config", function()
+  local helpers = require("helpers")
+  local gitlab = require("gitlab")
+  local oauth = require("gitlab.oauth")
+  local srv, dir, lopts, warnings
+
+  setup(function() srv = helpers.server() end)
+  before_each(function()
+    helpers.reset()
+    dir = tmpdir()
+    warnings = {}
+    lopts = {
+      getenv = env({ XDG_CONFIG_HOME = dir }),
+      warn = function(msg) warnings[#warnings + 1] = msg end,
+    }
+  end)
+  after_each(function() rm_rf(dir) end)
+
+  it("builds a client for the default instance", function()
+    assert(config.save({ default = "fake",
+      fake = { url = srv.http, token = "glpat-root", timeout = 5, per_page = 7 },
+      other = { url = srv.http, token = "glpat-alice" } }, lopts))
+    local gl = assert(gitlab.from_config(nil, lopts))
+    assert.equal("root", assert(gl:user()).username)
+    assert.equal(7, gl.per_page)
+    local alice = assert(gitlab.from_config("other", lopts))
+    assert.equal("alice", assert(alice:user()).username)
+  end)
+
+  it("takes the token from token_command", function()
+    assert(config.save({ fake = { url = srv.http, token_command = "echo glpat-alice" } }, lopts))
+    local gl = assert(gitlab.from_config("fake", lopts))
+    assert.equal("alice", assert(gl:user()).username)
+  end)
+
+  it("returns nil, err for an unknown instance", function()
+    assert(config.save({ fake = { url = srv.http, token = "glpat-root" } }, lopts))
+    local gl, err = gitlab.from_config("nope", lopts)
+    assert.is_nil(gl)
+    assert.matches("no instance 'nope'", err)
+  end)
+
+  it("refreshes an expired OAuth pair and saves the new one", function()
+    helpers.admin("POST", "/oauth", { device_script = { "approved" } })
+    local t = assert(oauth.device_login{ url = srv.http, client_id = "lua-gitlab-public",
+      on_code = function() end, sleep = function() end })
+    write(config.path(lopts), ([[
+      default = "app"
+      app = { url = %q, oauth = { client_id = "lua-gitlab-public" } }
+    ]]):format(srv.http))
+    assert(config.save_tokens("app", { access_token = t.access_token,
+      refresh_token = t.refresh_token, expires_at = os.time() - 10 }, lopts))
+    local gl = assert(gitlab.from_config(nil, lopts))
+    assert.equal("root", assert(gl:user()).username)
+    local saved = assert(config.load(nil, lopts)).oauth
+    assert.not_equal(t.access_token, saved.access_token)
+    assert.not_equal(t.refresh_token, saved.refresh_token)
+    assert.is_true(saved.expires_at > os.time() + 7000)
+    assert.equal(tonumber("600", 8), core.file_mode(config.credentials_path(lopts)))
+    -- a second client from the saved pair works without refreshing
+    local gl2 = assert(gitlab.from_config(nil, lopts))
+    assert(gl2:user())
+    assert.equal(2, #helpers.requests{ path = "/oauth/token" })
+  end)
+end)
