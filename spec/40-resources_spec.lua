@@ -115,6 +115,22 @@ describe("resources", function()
       for _ in l do b = b + 1 end
       assert.equal(1, a)
       assert.equal(a, b)
+      local all = gl.projects:lazy(1).issues:list{ per_page = 1, sort = "asc" }
+      local function first_of(list)
+        local n, got = 0, nil
+        for issue in list do
+          n = n + 1
+          got = got or issue.iid
+          if n == 2 then break end
+        end
+        return got
+      end
+      local first = first_of(all)
+      local again = first_of(all)
+      assert.equal(first, again)              -- a new loop starts over, even after break
+      local step = all:iter()
+      local x, y = step(), step()
+      assert.not_equal(x.iid, y.iid)
     end)
 
     it("create, then save sends only the changed fields, nested ones included", function()

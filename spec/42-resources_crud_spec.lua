@@ -7,8 +7,6 @@ local cjson = require("cjson")
 
 local gl
 
-local function int(n) return ("%d"):format(n) end
-
 local function requests_since(mark)
   local out = {}
   for _, e in ipairs(helpers.requests{ since = mark }) do

@@ -583,6 +583,13 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
   if (t->canceled) return fail(t, "canceled", "request canceled", CURLE_ABORTED_BY_CALLBACK);
   if (t->lua_err_ref != LUA_NOREF) return fail(t, "callback", "a callback raised an error", rc);
   if (t->err_kind) return 0;    /* set by a callback: io, too_large */
+  if (rc == CURLE_OUT_OF_MEMORY && t->routed < 0 && !t->errbuf[0]) {
+    /* libcurl rejects a header line over CURL_MAX_HTTP_HEADER (100 KB)
+     * with a bare out-of-memory code: name the cause, and do not retry an
+     * answer that will be just as large next time */
+    log_attempt(t, "response header line over 100 KB", -1);
+    return fail(t, "too_large", "the response has a header line over 100 KB", rc);
+  }
   if (rc != CURLE_OK) {
     const char *kind = classify(rc);
     snprintf(what, sizeof what, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));

@@ -541,11 +541,12 @@ local function new_list(gl, path, query, opts, wrapper)
                         wrapper = wrapper }, List)
 end
 
--- One step of `for x in list do`: opens the paginator on first use, and
--- re-arms it when exhausted so the list can be iterated again.
-function List.__call(self)
+-- One step of `for x in list do`. A generic `for` passes a nil control
+-- value on its first call only, so each loop over the same list starts
+-- from the first item again, even after a `break`.
+function List.__call(self, _, control)
   local it = self._it
-  if not it then
+  if control == nil or not it then
     local f, s, c = self.gl:paginate(self.path, self.query, self.opts)
     it = { f = f, s = s, c = c }
     self._it = it
@@ -560,10 +561,17 @@ function List.__call(self)
   return item
 end
 
---- A plain iterator function over every item (for `for x in list:iter()`).
+--- A plain iterator function over every item, for stepping by hand:
+-- `local next_item = list:iter(); local a, b = next_item(), next_item()`.
 function List:iter()
   local fresh = new_list(self.gl, self.path, self.query, self.opts, self.wrapper)
-  return function() return fresh() end
+  local last
+  return function()
+    if last == false then return nil end
+    local item = List.__call(fresh, nil, last == nil and nil or true)
+    last = item == nil and false or item
+    return item
+  end
 end
 
 local function merged_opts(opts, extra)
@@ -949,6 +957,7 @@ end
 -- `manager` from the client's own `__index`.
 function M.attach(gl)
   local mt = getmetatable(gl)
+  if mt and rawget(mt, "__gitlab_resources") then return gl end
   if mt == nil then
     setmetatable(gl, { __index = function(t, k) return M.manager(t, k) end })
     return gl
@@ -965,6 +974,7 @@ function M.attach(gl)
   else
     mt.__index = function(t, k) return M.manager(t, k) or M.root_action(t, k) end
   end
+  rawset(mt, "__gitlab_resources", true)
   return gl
 end
 
