@@ -17,7 +17,8 @@ const { Store } = require('./store');
 const { State } = require('./state');
 
 const NEXT = Symbol('next');
-const LOG_BODY = 1 << 20; // request bodies up to this size appear in the log
+const LOG_BODY = 256 << 10; // request bodies up to this size appear in the log
+const TEXT_BODY = 1 << 20; // ... and as ctx.bodyText
 
 // ------------------------------------------------------------------- ctx
 
@@ -342,7 +343,7 @@ class App {
     ctx.bodySize = body.size;
     ctx.bodySha256 = body.sha256;
     ctx.bodyTruncated = body.truncated;
-    ctx.bodyText = body.size <= LOG_BODY ? body.buf.toString('utf8') : null;
+    ctx.bodyText = body.size <= TEXT_BODY ? body.buf.toString('utf8') : null;
     const ct = String(ctx.headers['content-type'] || '').toLowerCase();
     let bodyParams = null;
     if (body.size > 0 && /^application\/([a-z.+-]*\+)?json/.test(ct)) {

@@ -697,6 +697,8 @@ class Store {
     }
     if (method === 'DELETE') {
       this.remove(c, item);
+      // projects and groups are deleted asynchronously on GitLab
+      if (!c.parent && (c.name === 'projects' || c.name === 'groups')) return ctx.json(202, { message: '202 Accepted' });
       return ctx.send(204, null);
     }
     return ctx.json(405, { error: '405 Not Allowed' });
