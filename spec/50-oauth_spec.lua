@@ -334,6 +334,21 @@ describe("gitlab.oauth", function()
       assert.is_true(os.time() - t0 <= 3)
     end)
 
+    it("refuses to send secrets over plain http to another host", function()
+      local ok, err = pcall(function()
+        oauth.refresh{ url = "http://gitlab.example.com", client_id = PUBLIC,
+                       refresh_token = "rt-secret" }
+      end)
+      assert.is_false(ok)
+      assert.matches("plain http", err)
+      assert.matches("50%-oauth_spec", err)            -- the caller's position
+      assert.is_nil(err:find("rt-secret", 1, true))
+      assert.has_error(function()
+        oauth.device_login{ url = "http://gitlab.example.com", client_id = PUBLIC,
+                            on_code = print }
+      end)
+    end)
+
     it("builds the authorize URL on the instance root", function()
       local url = oauth.authorize_url{ url = "https://h.example/gitlab/api/v4",
         client_id = "id", redirect_uri = "http://127.0.0.1:7171/callback",

@@ -46,7 +46,7 @@ local DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 -- Options copied from a flow's options to the HTTP client it makes.
 local TRANSPORT_KEYS = {
   "timeout", "connect_timeout", "retries", "verify", "ca_file", "proxy",
-  "user_agent", "log", "headers",
+  "user_agent", "log", "headers", "allow_insecure", "http2",
 }
 
 -------------------------------------------------------------------------------
@@ -107,6 +107,27 @@ end
 -- argument checks (programmer errors raise at the caller's position)
 -------------------------------------------------------------------------------
 
+local function is_loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+-- Codes, refresh tokens and client secrets travel in request bodies, so
+-- plain http is refused for non-loopback hosts, as for credentials in
+-- headers (gitlab.new), unless `allow_insecure` is set.
+local function check_transport(fname, opts)
+  local scheme, host = opts.url:match("^(%a[%w+.-]*)://(%[[^%]]*%]:?%d*)")
+  if not scheme then scheme, host = opts.url:match("^(%a[%w+.-]*)://([^/?#]*)") end
+  if not scheme then
+    error(("oauth.%s: url must start with http:// or https://"):format(fname), 4)
+  end
+  host = (host or ""):gsub("^.*@", ""):gsub(":%d*$", "")
+  if scheme:lower() == "http" and not is_loopback(host) and not opts.allow_insecure then
+    error(("oauth.%s: refusing to send OAuth secrets over plain http to %s; "
+      .. "use https or set allow_insecure = true"):format(fname, host), 4)
+  end
+end
+
 local function check_opts(fname, opts, required)
   if type(opts) ~= "table" then
     error(("oauth.%s: expected a table of options, got %s")
@@ -116,6 +137,9 @@ local function check_opts(fname, opts, required)
     if type(opts[k]) ~= "string" or opts[k] == "" then
       error(("oauth.%s: option '%s' (a string) is required"):format(fname, k), 3)
     end
+  end
+  if opts.url ~= nil and fname ~= "authorize_url" then
+    check_transport(fname, opts)
   end
 end
 
@@ -257,8 +281,8 @@ end
 -- endpoint every `interval` seconds (5 more after each `slow_down`) until
 -- the user approves, denies, or the code expires.
 -- @tparam table opts
---   `url` instance URL; `client_id`; `scopes` (list or string);
---   `on_code(info)` shows `info.user_code` and `info.verification_uri`
+--   `url` instance URL; `client_id`; `client_secret` (confidential apps);
+--   `scopes` (list or string); `on_code(info)` shows `info.user_code` and `info.verification_uri`
 --   (also `verification_uri_complete`, `expires_in`, `interval`);
 --   `sleep(seconds)` (default: a blocking sleep); `now()` (default os.time);
 --   transport options (`timeout`, `ca_file`, `verify`, `proxy`, ...)
@@ -273,7 +297,8 @@ function M.device_login(opts)
   local now = now_fn(opts)
 
   local info, err = call(opts, "POST", "/oauth/authorize_device", {
-    form = { client_id = opts.client_id, scope = scope_string(opts.scopes) },
+    form = { client_id = opts.client_id, client_secret = opts.client_secret,
+             scope = scope_string(opts.scopes) },
   })
   if not info then return nil, err end
   if type(info) ~= "table" or type(info.device_code) ~= "string" then
@@ -302,6 +327,7 @@ function M.device_login(opts)
         grant_type = DEVICE_GRANT,
         device_code = info.device_code,
         client_id = opts.client_id,
+        client_secret = opts.client_secret,
       },
     })
     if data then return make_tokens(data, now) end
