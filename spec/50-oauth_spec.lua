@@ -449,6 +449,27 @@ describe("gitlab.oauth", function()
     end)
   end)
 
+  describe("examples/device_login.lua", function()
+    it("signs in with the device flow and saves a usable instance", function()
+      admin("POST", "oauth", { device_script = { "approved" }, device_interval = 0 })
+      local dir = helpers.tmpdir()
+      local lua = jit and "luajit" or "lua5.4"
+      local out, code = helpers.exec(("cd %s && XDG_CONFIG_HOME=%s GITLAB_URL=%s "
+        .. "GITLAB_CLIENT_ID=%s %s examples/device_login.lua demo 2>&1")
+        :format(helpers.shell_quote(helpers.root), helpers.shell_quote(dir),
+                helpers.shell_quote(srv.http), PUBLIC, lua))
+      assert.equal(0, code, out)
+      assert.matches("enter the code %w+", out)
+      assert.matches("Hello, Administrator %(@root%)", out)
+      local config = require("gitlab.config")
+      local lopts = { getenv = function(k) return k == "XDG_CONFIG_HOME" and dir or nil end }
+      local gl = assert(gitlab.from_config("demo", lopts))
+      assert.equal("root", assert(gl:user()).username)
+      assert.equal(tonumber("600", 8), core.file_mode(config.credentials_path(lopts)))
+      helpers.exec("rm -rf " .. helpers.shell_quote(dir))
+    end)
+  end)
+
   describe("token info, revoke, register", function()
     it("reads token info with the token in a header, never the URL", function()
       local t = sign_in()
