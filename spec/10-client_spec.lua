@@ -206,7 +206,7 @@ describe("errors", function()
 
   local function fail_with(status, body, headers)
     helpers.fault{ path = "/api/v4/projects/42", status = status, body = body, headers = headers }
-    local data, err = gl:get("/projects/42")
+    local data, err = gl:get("/projects/42", nil, { retries = 0 })
     assert.is_nil(data)
     assert.equal(status, err.status)
     return err
@@ -382,7 +382,7 @@ describe("credentials never leak", function()
   local srv
   setup(function()
     srv = helpers.server()
-    helpers.admin("POST", "/__admin/tokens", { token = SECRET, kind = "private", user = 1 })
+    helpers.token{ token = SECRET, kind = "private", user = 1 }
   end)
 
   it("keeps the token out of errors, bodies, URLs and logs", function()
