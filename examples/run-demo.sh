@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make demo`: starts the bundled fake GitLab on loopback, seeds a project,
+# and runs the examples against it under Lua 5.4 and LuaJIT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+coproc FAKE { exec node spec/fake/server.js; }
+read -r -t 20 line <&"${FAKE[0]}" || { echo "fake GitLab did not start" >&2; exit 1; }
+url=$(printf '%s' "$line" | sed -E 's/.*"http":"([^"]+)".*/\1/')
+echo "fake GitLab at $url"
+
+admin() { curl -fsS -X "$1" -H 'Content-Type: application/json' --data "$3" "$url/__admin$2" >/dev/null; }
+admin POST /seed '{"path":"/projects/1/issues","count":0,"clear":true,"items":[
+ {"title":"Login page crashes on submit","labels":["bug","ui"]},
+ {"title":"Add dark mode","labels":["feature"]},
+ {"title":"Docs: explain tokens","labels":[]},
+ {"title":"Slow pipeline on main","labels":["ci","performance"]},
+ {"title":"Typo in README","labels":[]}]}'
+for ref in main main feature/login; do   # each pipeline gets build/test/deploy jobs
+  curl -fsS -X POST -H 'PRIVATE-TOKEN: glpat-root' --data-urlencode "ref=$ref" \
+    "$url/api/v4/projects/1/pipeline" >/dev/null
+done
+
+export GITLAB_URL="$url" GITLAB_TOKEN=glpat-root GITLAB_PROJECT=group/proj
+export LUA_PATH="lua/?.lua;lua/?/init.lua;;"
+for lua in lua5.4 luajit; do
+  if [ "$lua" = lua5.4 ]; then cpath=build/5.4; else cpath=build/jit; fi
+  for ex in issues triage pipelines; do
+    echo
+    echo "== $lua examples/$ex.lua"
+    LUA_CPATH="$cpath/?.so;;" "$lua" "examples/$ex.lua"
+  done
+done
+echo
+echo "demo finished"
