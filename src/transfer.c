@@ -154,7 +154,6 @@ static int fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code
 
 gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   gl_transfer *t;
-  const char *s;
   ri = ri < 0 ? lua_gettop(L) + ri + 1 : ri;
   check_request(L, ri);
   t = (gl_transfer *)calloc(1, sizeof *t);
@@ -202,7 +201,6 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   lua_getfield(L, ri, "resume_from");
   if (lua_isnumber(L, -1)) t->resume_from = (curl_off_t)lua_tonumber(L, -1);
   lua_pop(L, 1);
-  if ((s = opt_string(L, ri, "form")) != NULL) (void)s;
   lua_getfield(L, ri, "form");
   if (lua_istable(L, -1)) {
     /* The mime tree is owned by the transfer; curl copies names/values
@@ -431,7 +429,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   /* A streamed download may take long: the timeout then bounds stalls
    * (below 1 byte/s for timeout seconds) instead of the whole transfer. */
-  if (t->output || t->sink_ref != LUA_NOREF || t->upload_path) {
+  if (t->output || t->sink_ref != LUA_NOREF || t->upload_path || t->mime) {
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (timeout + 999) / 1000);
   } else {
