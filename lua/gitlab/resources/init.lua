@@ -24,7 +24,6 @@ local pairs, ipairs, type, next = pairs, ipairs, type, next
 local setmetatable, getmetatable = setmetatable, getmetatable
 local tostring, select, error = tostring, select, error
 local concat = table.concat
-local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 ------------------------------------------------------------------------
 -- Encoding
@@ -199,6 +198,8 @@ local function count_params(path)
   return n
 end
 
+local FLAGS = { list = true, kind = true, self = true, raw = true, download = true, upload = true }
+
 -- "METHOD path [flag,flag]" -> action record.
 local function parse_action(name, spec)
   local method, path, flags = spec:match("^(%u+)%s+(%S+)%s*(%S*)$")
@@ -207,7 +208,9 @@ local function parse_action(name, spec)
   local a = { name = name, method = method, path = path, nparams = count_params(path) }
   for f in flags:gmatch("[^,]+") do
     local k, v = f:match("^(%w+)=(.+)$")
-    if k then a[k] = v else a[f] = true end
+    if not k then k, v = f, true end
+    if not FLAGS[k] then error(("bad action flag %s in %s = %q"):format(k, name, spec)) end
+    a[k] = v
   end
   return a
 end
@@ -218,9 +221,18 @@ local kinds = {}   -- compiled kinds by name
 local BUILTIN = { save = true, delete = true, refresh = true, changed = true, call = true,
                   manager = true, rest_path = true, client = true, totable = true }
 
-local function compile_actions(tbl)
+-- Manager methods: no collection action may take these names.
+local MANAGER_BUILTIN = { list = true, get = true, create = true, update = true,
+                          delete = true, lazy = true, call = true }
+
+local function compile_actions(tbl, reserved)
   local out = {}
-  for name, spec in pairs(tbl or {}) do out[name] = parse_action(name, spec) end
+  for name, spec in pairs(tbl or {}) do
+    if reserved and reserved[name] then
+      error(("catalog: collection action %s hides a manager method"):format(name))
+    end
+    out[name] = parse_action(name, spec)
+  end
   return out
 end
 
@@ -248,7 +260,7 @@ local function compile_placement(name, p)
     local base = pl.collection
     pl.collection = {}
     for k, v in pairs(base) do pl.collection[k] = v end
-    for k, v in pairs(compile_actions(p.collection)) do pl.collection[k] = v end
+    for k, v in pairs(compile_actions(p.collection, MANAGER_BUILTIN)) do pl.collection[k] = v end
   end
   return pl
 end
@@ -272,7 +284,7 @@ compile_kind = function(name)
     create_upload = def.create_upload or false,
     home = def.home,
     actions = compile_actions(def.actions),
-    collection = compile_actions(def.collection),
+    collection = compile_actions(def.collection, MANAGER_BUILTIN),
     aliases = def.aliases or {},
     doc = def.doc,
     subs = {},
@@ -291,8 +303,20 @@ local root = compile_kind("root")
 M.root = root
 M.kinds = kinds
 
--- Compile every kind even if unreachable, so errors surface early.
+-- Compile every kind even if unreachable, so errors surface early, and
+-- check that actions name kinds that exist.
 for name in pairs(raw_kinds) do compile_kind(name) end
+for name, k in pairs(kinds) do
+  for _, set in ipairs{ k.actions, k.collection } do
+    for aname, a in pairs(set) do
+      for _, ref in ipairs{ a.list, a.kind } do
+        if type(ref) == "string" and not raw_kinds[ref] then
+          error(("catalog: %s.%s names unknown kind '%s'"):format(name, aname, ref))
+        end
+      end
+    end
+  end
+end
 
 ------------------------------------------------------------------------
 -- Objects
@@ -1111,5 +1135,4 @@ function M.shape(path)
   return (path:gsub("[:*][%a_][%w_]*", ":_"))
 end
 
-M._unpack = unpack
 return M
