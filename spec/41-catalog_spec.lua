@@ -64,6 +64,23 @@ describe("resource catalog", function()
     assert.equal("42", resources.encode(42.0))
   end)
 
+  it("encodes the same without the C core (Lua fallback)", function()
+    local script = [[package.preload["gitlab.core"] = function() error("no core") end
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+local r = require("gitlab.resources")
+io.write(r.encode("group/sub/proj"), " ", r.encode("lib/a.rb"), " ", r.encode(7.0), " ",
+  r.encode("a b~c_d-e"))]]
+    local tmp = os.tmpname()
+    local f = assert(io.open(tmp, "w"))
+    f:write(script)
+    f:close()
+    local out, ok = run(lua_interpreter() .. " " .. helpers.shell_quote(tmp))
+    os.remove(tmp)
+    assert.is_true(ok, out)
+    assert.equal("group%2Fsub%2Fproj lib%2Fa%2Erb 7 a%20b~c_d-e", out)
+    assert.equal("a%20b~c_d-e", resources.encode("a b~c_d-e"))
+  end)
+
   it("refuses an action that would hide a built-in method", function()
     assert.is_nil(resources.kinds.merge_request.actions.save)
     for _, kind in pairs(resources.kinds) do
