@@ -90,10 +90,10 @@ for _, s in ipairs(order) do
       note and (" Listed " .. note .. ".") or ""))
   end
   w()
-  w("| call | REST |")
-  w("|---|---|")
+  w("| call | REST | returns |")
+  w("|---|---|---|")
   for _, r in ipairs(s.routes) do
-    w(("| `%s` | `%s %s` |"):format(r.call:gsub("|", "\\|"), r.method, r.path))
+    w(("| `%s` | `%s %s` | %s |"):format(r.call:gsub("|", "\\|"), r.method, r.path, r.returns or ""))
   end
   w()
 end

@@ -1055,10 +1055,27 @@ function M.routes(max_depth)
   max_depth = max_depth or 8
   local out = {}
   local section, section_path, section_doc
-  local function add(method, path, how, kind)
+  local function add(method, path, how, kind, returns)
     out[#out + 1] = { method = method, path = path, call = how, kind = kind,
                       section = section, section_path = section_path,
-                      doc = section_doc }
+                      doc = section_doc, returns = returns }
+  end
+  local function action_sig(a)
+    local args = {}
+    for p in a.path:gmatch("[:*]([%a_][%w_]*)") do args[#args + 1] = p end
+    args[#args + 1] = a.upload and "{ file = }" or "params"
+    return "(" .. concat(args, ", ") .. ")"
+  end
+  local function returns_of(a)
+    if a.list == true then return "lazy list"
+    elseif a.list then return "lazy list of `" .. a.list .. "`"
+    elseif a.kind then return "`" .. a.kind .. "` object"
+    elseif a.self then return "the object, reloaded"
+    elseif a.download then return "body, or file with `output`"
+    elseif a.raw then return "body (string)"
+    elseif a.method == "HEAD" then return "headers"
+    end
+    return "data"
   end
   local ORDER = { "list", "get", "create", "update", "delete" }
   local function walk(pl, base, who, depth, seen)
@@ -1070,31 +1087,27 @@ function M.routes(max_depth)
     section, section_path, section_doc = mgr, mpath, pl.doc or kind.doc
     for _, op in ipairs(ORDER) do
       if pl.ops[op] then
-        if op == "list" then add("GET", mpath, mgr .. ":list(query)", kind.name)
-        elseif op == "get" then add("GET", item, mgr .. (kind.single and ":get(query)" or ":get(id, query)"), kind.name)
+        local obj = "`" .. kind.name .. "`"
+        if op == "list" then add("GET", mpath, mgr .. ":list(query)", kind.name, "lazy list of " .. obj)
+        elseif op == "get" then
+          add("GET", item, mgr .. (kind.single and ":get(query)" or ":get(id, query)"), kind.name, obj)
         elseif op == "create" then
           local cpath = mpath
           if kind.create_in_path then cpath = item
           elseif pl.create_path then cpath = join(base, pl.create_path) end
-          add("POST", cpath, mgr .. ":create(attrs)", kind.name)
+          add("POST", cpath, mgr .. ":create(attrs)", kind.name, obj)
         elseif op == "update" then
           add(kind.update_method, item, mgr .. (kind.single and ":update(attrs)" or ":update(id, attrs)") ..
-            " / " .. oname .. ":save()", kind.name)
+            " / " .. oname .. ":save()", kind.name, obj)
         elseif op == "delete" then
           add("DELETE", item, mgr .. (kind.single and ":delete()" or ":delete(id)") ..
-            " / " .. oname .. ":delete()", kind.name)
+            " / " .. oname .. ":delete()", kind.name, "true")
         end
       end
     end
-    local function action_sig(a)
-      local args = {}
-      for p in a.path:gmatch("[:*]([%a_][%w_]*)") do args[#args + 1] = p end
-      args[#args + 1] = "params"
-      return "(" .. concat(args, ", ") .. ")"
-    end
     for _, aname in ipairs(sorted_keys(pl.collection)) do
       local a = pl.collection[aname]
-      add(a.method, join(mpath, a.path), mgr .. ":" .. aname .. action_sig(a), kind.name)
+      add(a.method, join(mpath, a.path), mgr .. ":" .. aname .. action_sig(a), kind.name, returns_of(a))
     end
     if pl.bare then return end
     if pl.home and not kind.single then
@@ -1110,7 +1123,7 @@ function M.routes(max_depth)
     end
     for _, aname in ipairs(sorted_keys(kind.actions)) do
       local a = kind.actions[aname]
-      add(a.method, join(item, a.path), oname .. ":" .. aname .. action_sig(a), kind.name)
+      add(a.method, join(item, a.path), oname .. ":" .. aname .. action_sig(a), kind.name, returns_of(a))
     end
     if depth >= max_depth or seen[kind.name] then return end
     seen[kind.name] = true
@@ -1122,7 +1135,7 @@ function M.routes(max_depth)
   section, section_path = "gl", ""
   for _, aname in ipairs(sorted_keys(root.actions)) do
     local a = root.actions[aname]
-    add(a.method, join("", a.path), "gl:" .. aname .. "(params)", "root")
+    add(a.method, join("", a.path), "gl:" .. aname .. action_sig(a), "root", returns_of(a))
   end
   for _, sname in ipairs(sorted_keys(root.subs)) do
     walk(root.subs[sname], "", "gl", 1, {})
