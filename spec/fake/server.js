@@ -178,7 +178,9 @@ async function main() {
       process.stdin.resume();
     }
   }
-  process.stdout.write(JSON.stringify(urls) + '\n');
+  const line = Object.assign({}, urls);
+  if (opts.tlsDir) line.certs = path.resolve(opts.tlsDir); // for helpers.certs() under GITLAB_FAKE
+  process.stdout.write(JSON.stringify(line) + '\n');
 }
 
 main().catch((e) => {

@@ -48,7 +48,7 @@ class Ctx {
     if (root && this.rawPath.startsWith(root + '/')) {
       this.prefix = root;
       this.path = this.rawPath.slice(root.length);
-    } else {
+    } else if (!this.rawPath.startsWith('/api/v4/') && this.rawPath !== '/api/v4') {
       const m = /^((?:\/[^/_][^/]*)+?)(\/api\/v4(?:\/.*)?)$/.exec(this.rawPath);
       if (m) {
         this.prefix = m[1];

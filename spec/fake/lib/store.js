@@ -586,8 +586,11 @@ class Store {
   }
 
   list(ctx, c) {
-    let items = this.filter(c, ctx);
     const q = ctx.query;
+    if (q.sort !== undefined && !['asc', 'desc'].includes(String(q.sort).toLowerCase())) {
+      return ctx.json(400, { error: 'sort does not have a valid value' });
+    }
+    let items = this.filter(c, ctx);
     const ks = KEYSET[c.name] || KEYSET[c.last];
     let sortedById = c.sortedById;
     if (q.pagination !== 'keyset' && q.order_by) {
