@@ -158,5 +158,6 @@ void gl_encode_open(lua_State *L);
 /* crypto.c, listen.c */
 void gl_crypto_open(lua_State *L);
 void gl_listen_open(lua_State *L);
+void gl_json_open(lua_State *L);   /* json.c */
 
 #endif

@@ -1,0 +1,556 @@
+/* JSON for gitlab.core: a strict RFC 8259 decoder (and a small encoder).
+ *
+ * Why not cjson alone: Debian's lua-cjson 2.1.0 turns every number into a
+ * float, so on Lua 5.4 a project id 1 becomes 1.0 and "/projects/" .. id
+ * builds "/projects/1.0". This decoder keeps integers as integers and is
+ * faster on GitLab-shaped data (size hints per nesting level, strings
+ * scanned 8 bytes at a time, no per-value allocation besides Lua's own).
+ *
+ * Policy, in one place:
+ * - integers without fraction or exponent that fit lua_Integer are
+ *   integers on Lua 5.3+; everything else is a float ("1.0" and "1e2" are
+ *   floats, "-0" is the float -0.0, "1e999" is math.huge). LuaJIT has
+ *   only numbers.
+ * - null is lightuserdata(NULL), the very value cjson.null is.
+ * - decoded arrays share the metatable core.array_mt (so an encoder can
+ *   tell [] from {}); { array_mt = false } leaves them bare.
+ * - \uXXXX escapes become UTF-8; surrogate pairs are combined, a lone
+ *   surrogate becomes U+FFFD (JavaScript producers emit them when they cut
+ *   a string in the middle of an emoji; failing a whole page for that
+ *   would be unfriendly).
+ * - bytes of a string are passed through unchecked: GitLab returns invalid
+ *   UTF-8 in job traces and old commit messages, and the caller can still
+ *   read the rest. Control characters (< 0x20) must be escaped, as the RFC
+ *   says.
+ * - nesting deeper than max_depth (default 1000) is an error. The parser
+ *   is iterative: depth costs Lua stack slots and a frame array in a
+ *   userdata, never C stack.
+ * Errors in the input return nil, "invalid JSON at byte N: ..." (N counts
+ * from 1); bad arguments raise; out of memory raises. */
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <locale.h>
+#include <math.h>
+#include "gl.h"
+
+#define JSON_DEFAULT_DEPTH 1000
+#define JSON_LOCAL_FRAMES  32
+#define JSON_HINT_MAX      4096   /* cap on a size hint taken from a sibling */
+
+#ifdef __GNUC__
+#define JSON_NORETURN __attribute__((noreturn))
+#else
+#define JSON_NORETURN
+#endif
+
+#if LUA_VERSION_NUM >= 503
+typedef lua_Integer json_index;
+#else
+typedef int json_index;
+#endif
+
+/* One open container. hint outlives the frame: the next container opened
+ * at the same depth is usually a sibling of the same shape (the next issue
+ * of a page), so its size is a good lua_createtable hint. */
+typedef struct jframe { size_t n; unsigned hint; int obj; } jframe;
+
+/* Decoder state, on the C stack of json_decode; decode_run reaches it
+ * through a lightuserdata. Nothing here owns memory: the scratch and frame
+ * buffers are userdata in fixed stack slots of decode_run, so a Lua error
+ * (bad input, out of memory) frees them with the stack. */
+typedef struct jdec {
+  const unsigned char *start, *end;  /* Lua string: *end is always '\0' */
+  int max_depth;
+  int use_mt;
+  int failed;                         /* msg holds an input error */
+  char msg[160];
+  char *scratch; size_t scap;         /* unescaped strings, long numbers */
+  jframe *fr; int frcap;
+} jdec;
+
+/* decode_run's stack slots */
+#define SLOT_STATE   1
+#define SLOT_MT      2
+#define SLOT_SCRATCH 3
+#define SLOT_FRAMES  4
+
+/* 1: ends a string scan: '"', '\\' and control characters (which include
+ * the '\0' after the last byte, so scans need no bounds test). */
+static const unsigned char jspecial[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+/* ====================================================================== */
+/* errors                                                                 */
+/* ====================================================================== */
+static JSON_NORETURN void jfail(lua_State *L, jdec *d, const unsigned char *p,
+                                const char *what) {
+  size_t pos = (size_t)(p - d->start) + 1;
+  if (p >= d->end) {
+    snprintf(d->msg, sizeof d->msg, "invalid JSON at byte %lu: unexpected end "
+             "of input (%s)", (unsigned long)pos, what);
+  } else if (*p >= 0x20 && *p < 0x7f) {
+    snprintf(d->msg, sizeof d->msg, "invalid JSON at byte %lu: %s, got '%c'",
+             (unsigned long)pos, what, *p);
+  } else {
+    snprintf(d->msg, sizeof d->msg, "invalid JSON at byte %lu: %s, got byte "
+             "0x%02X", (unsigned long)pos, what, *p);
+  }
+  d->failed = 1;
+  lua_pushnil(L);
+  lua_error(L);
+  abort();   /* not reached: lua_error longjmps, but is not marked noreturn */
+}
+
+/* ====================================================================== */
+/* buffers                                                                */
+/* ====================================================================== */
+/* Scratch of at least n bytes; a new userdata replaces the old one in its
+ * slot, the old one is garbage. Needs one free stack slot. */
+static char *jscratch(lua_State *L, jdec *d, size_t n) {
+  if (n > d->scap) {
+    size_t cap = d->scap ? d->scap : 256;
+    while (cap < n) cap *= 2;
+    d->scratch = (char *)lua_newuserdata(L, cap);
+    d->scap = cap;
+    lua_replace(L, SLOT_SCRATCH);
+  }
+  return d->scratch;
+}
+
+static void jframes_grow(lua_State *L, jdec *d) {
+  int cap = d->frcap * 2;
+  jframe *f;
+  if (cap > d->max_depth + 1) cap = d->max_depth + 1;
+  f = (jframe *)lua_newuserdata(L, (size_t)cap * sizeof *f);
+  memcpy(f, d->fr, (size_t)d->frcap * sizeof *f);
+  d->fr = f; d->frcap = cap;
+  lua_replace(L, SLOT_FRAMES);
+}
+
+/* ====================================================================== */
+/* scanning                                                               */
+/* ====================================================================== */
+#define JWS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+
+static const unsigned char *skip_ws(const unsigned char *p) {
+  while (JWS(*p)) p++;
+  return p;
+}
+
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+/* Any byte of x that is '"', '\\' or below 0x20? (Exact as a yes/no; the
+ * byte loop then finds which.) */
+static int has_special(uint64_t x) {
+  uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+  uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x);
+  return (t & HIGHS) != 0;
+}
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c |= 0x20;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* 4 hex digits after "\u" at p[0..3]; -1 when not. Stops at the first
+ * non-hex byte, so it never reads past the closing quote. */
+static long hex4(const unsigned char *p) {
+  long v = 0;
+  int i, h;
+  for (i = 0; i < 4; i++) {
+    if ((h = hexval(p[i])) < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+static size_t put_utf8(char *o, unsigned long cp) {
+  if (cp < 0x80) { o[0] = (char)cp; return 1; }
+  if (cp < 0x800) {
+    o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* A string with at least one escape; s is after the opening quote, q at
+ * the first backslash. First finds the closing quote (the unescaped text
+ * is never longer than the raw text), then unescapes into scratch. */
+static const unsigned char *string_escaped(lua_State *L, jdec *d,
+                                           const unsigned char *s,
+                                           const unsigned char *q) {
+  const unsigned char *e = q, *close;
+  char *o, *out;
+  for (;;) {
+    while (!jspecial[*e]) e++;
+    if (*e == '"') break;
+    if (*e == '\\') {
+      if (e + 1 >= d->end) jfail(L, d, e + 1, "unterminated string");
+      e += 2;
+      continue;
+    }
+    if (e >= d->end) jfail(L, d, e, "unterminated string");
+    jfail(L, d, e, "control character in string");
+  }
+  close = e;
+  out = o = jscratch(L, d, (size_t)(close - s));
+  memcpy(o, s, (size_t)(q - s));
+  o += q - s;
+  while (q < close) {
+    if (*q != '\\') {
+      const unsigned char *bs = (const unsigned char *)memchr(q, '\\', (size_t)(close - q));
+      size_t n = (size_t)((bs ? bs : close) - q);
+      memcpy(o, q, n);
+      o += n; q += n;
+      continue;
+    }
+    switch (q[1]) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '/': *o++ = '/'; break;
+      case 'b': *o++ = '\b'; break;
+      case 'f': *o++ = '\f'; break;
+      case 'n': *o++ = '\n'; break;
+      case 'r': *o++ = '\r'; break;
+      case 't': *o++ = '\t'; break;
+      case 'u': {
+        long cp = hex4(q + 2), lo;
+        if (cp < 0) jfail(L, d, q, "invalid \\u escape (4 hex digits expected)");
+        q += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          /* high surrogate: a low one must follow, else U+FFFD */
+          if (q[0] == '\\' && q[1] == 'u' && (lo = hex4(q + 2)) >= 0xDC00 &&
+              lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            q += 6;
+          } else {
+            cp = 0xFFFD;
+          }
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          cp = 0xFFFD;
+        }
+        o += put_utf8(o, (unsigned long)cp);
+        continue;
+      }
+      default:
+        jfail(L, d, q, "invalid escape");
+    }
+    q += 2;
+  }
+  lua_pushlstring(L, out, (size_t)(o - out));
+  return close + 1;
+}
+
+/* p at the opening quote; pushes the string, returns after the closing
+ * quote. */
+static const unsigned char *parse_string(lua_State *L, jdec *d,
+                                         const unsigned char *p) {
+  const unsigned char *s = p + 1, *q = s;
+  while (d->end - q >= 8) {
+    uint64_t x;
+    memcpy(&x, q, 8);
+    if (has_special(x)) break;
+    q += 8;
+  }
+  while (!jspecial[*q]) q++;
+  if (*q == '"') {
+    lua_pushlstring(L, (const char *)s, (size_t)(q - s));
+    return q + 1;
+  }
+  if (*q == '\\') return string_escaped(L, d, s, q);
+  if (q >= d->end) jfail(L, d, q, "unterminated string");
+  jfail(L, d, q, "control character in string");
+}
+
+/* ====================================================================== */
+/* numbers                                                                */
+/* ====================================================================== */
+static const double pow10_exact[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+#define ISDIGIT(c) ((unsigned)((c) - '0') < 10u)
+
+/* The slow path: strtod on a NUL-terminated copy, with '.' swapped for the
+ * locale's decimal point (strtod follows LC_NUMERIC, JSON does not). */
+static double slow_number(lua_State *L, jdec *d, const unsigned char *p,
+                          const unsigned char *q) {
+  size_t n = (size_t)(q - p);
+  char local[64], *b = n < sizeof local ? local : jscratch(L, d, n + 1);
+  char dp = localeconv()->decimal_point[0];
+  size_t i;
+  for (i = 0; i < n; i++) b[i] = (p[i] == '.') ? dp : (char)p[i];
+  b[n] = '\0';
+  return strtod(b, NULL);
+}
+
+/* p at '-' or a digit; pushes the number. Grammar checked here, value
+ * taken from the digits when that is exact (integers, and Clinger's fast
+ * path: at most 19 digits with a mantissa <= 2^53 and |exp10| <= 22, where
+ * one IEEE multiplication or division is correctly rounded). */
+static const unsigned char *parse_number(lua_State *L, jdec *d,
+                                         const unsigned char *p) {
+  const unsigned char *q = p;
+  uint64_t m = 0;
+  int neg = 0, nd = 0, dropped = 0, isint = 1;
+  long e10 = 0;
+  if (*q == '-') { neg = 1; q++; }
+  if (*q == '0') {
+    q++;
+    if (ISDIGIT(*q)) jfail(L, d, q, "leading zeros are not allowed");
+  } else if (ISDIGIT(*q)) {
+    do {
+      if (nd < 19) { m = m * 10 + (uint64_t)(*q - '0'); nd++; }
+      else { dropped = 1; e10++; }
+      q++;
+    } while (ISDIGIT(*q));
+  } else {
+    jfail(L, d, q, "invalid number");
+  }
+  if (*q == '.') {
+    isint = 0;
+    q++;
+    if (!ISDIGIT(*q)) jfail(L, d, q, "invalid number (digit expected after '.')");
+    do {
+      if (nd < 19) {
+        m = m * 10 + (uint64_t)(*q - '0');
+        if (m) nd++;              /* leading zeros of 0.000x take no digit */
+        e10--;
+      } else if (*q != '0') {
+        dropped = 1;
+      }
+      q++;
+    } while (ISDIGIT(*q));
+  }
+  if (*q == 'e' || *q == 'E') {
+    long ev = 0;
+    int eneg = 0;
+    isint = 0;
+    q++;
+    if (*q == '+' || *q == '-') eneg = (*q++ == '-');
+    if (!ISDIGIT(*q)) jfail(L, d, q, "invalid number (digit expected in exponent)");
+    do {
+      if (ev < 100000) ev = ev * 10 + (*q - '0');
+      q++;
+    } while (ISDIGIT(*q));
+    e10 += eneg ? -ev : ev;
+  }
+  if (isint && !dropped) {
+#if LUA_VERSION_NUM >= 503
+    if (!neg) {
+      if (m <= (uint64_t)LUA_MAXINTEGER) { lua_pushinteger(L, (lua_Integer)m); return q; }
+    } else if (m == 0) {
+      lua_pushnumber(L, -0.0);
+      return q;
+    } else if (m <= (uint64_t)LUA_MAXINTEGER) {
+      lua_pushinteger(L, -(lua_Integer)m);
+      return q;
+    } else if (m == (uint64_t)LUA_MAXINTEGER + 1) {
+      lua_pushinteger(L, LUA_MININTEGER);
+      return q;
+    }
+#else
+    /* a uint64 converts to the nearest double */
+    lua_pushnumber(L, neg ? -(lua_Number)m : (lua_Number)m);
+    return q;
+#endif
+  }
+  if (!dropped && m <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
+    double v = (double)m;
+    v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+    lua_pushnumber(L, (lua_Number)(neg ? -v : v));
+    return q;
+  }
+  lua_pushnumber(L, (lua_Number)slow_number(L, d, p, q));
+  return q;
+}
+
+/* ====================================================================== */
+/* the parser                                                             */
+/* ====================================================================== */
+/* Runs under lua_pcall from json_decode: slot 1 the jdec, slot 2 the array
+ * metatable (or nil). Iterative: each open container is a table on the
+ * Lua stack (with its pending key above it for objects) and a jframe. */
+static int decode_run(lua_State *L) {
+  jdec *d = (jdec *)lua_touserdata(L, SLOT_STATE);
+  const unsigned char *p = d->start;
+  jframe local[JSON_LOCAL_FRAMES];
+  int depth = 0, seen = 0;
+  jframe *f;
+  d->fr = local; d->frcap = JSON_LOCAL_FRAMES;
+  lua_settop(L, 2);
+  lua_pushnil(L);   /* SLOT_SCRATCH */
+  lua_pushnil(L);   /* SLOT_FRAMES */
+
+value:
+  if (JWS(*p)) p = skip_ws(p + 1);
+  switch (*p) {
+    case '{':
+    case '[': {
+      int obj = (*p == '{');
+      unsigned hint;
+      if (depth >= d->max_depth) {
+        char what[48];
+        snprintf(what, sizeof what, "nested deeper than %d", d->max_depth);
+        jfail(L, d, p, what);
+      }
+      if (!lua_checkstack(L, 4)) jfail(L, d, p, "nested too deep for the Lua stack");
+      if (depth >= d->frcap) jframes_grow(L, d);
+      f = &d->fr[depth];
+      if (depth >= seen) { f->hint = 0; seen = depth + 1; }
+      hint = f->hint;
+      f->obj = obj; f->n = 0;
+      depth++;
+      p = skip_ws(p + 1);
+      if (obj) {
+        lua_createtable(L, 0, (int)hint);
+        if (*p == '}') { p++; goto close; }
+        goto key;
+      }
+      lua_createtable(L, (int)hint, 0);
+      if (d->use_mt) {
+        lua_pushvalue(L, SLOT_MT);
+        lua_setmetatable(L, -2);
+      }
+      if (*p == ']') { p++; goto close; }
+      goto value;
+    }
+    case '"':
+      p = parse_string(L, d, p);
+      break;
+    case 't':
+      if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e') jfail(L, d, p, "expected value");
+      lua_pushboolean(L, 1);
+      p += 4;
+      break;
+    case 'f':
+      if (p[1] != 'a' || p[2] != 'l' || p[3] != 's' || p[4] != 'e')
+        jfail(L, d, p, "expected value");
+      lua_pushboolean(L, 0);
+      p += 5;
+      break;
+    case 'n':
+      if (p[1] != 'u' || p[2] != 'l' || p[3] != 'l') jfail(L, d, p, "expected value");
+      lua_pushlightuserdata(L, NULL);
+      p += 4;
+      break;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      p = parse_number(L, d, p);
+      break;
+    default:
+      jfail(L, d, p, "expected value");
+  }
+
+next:   /* a value is on top of the stack */
+  if (depth == 0) goto done;
+  f = &d->fr[depth - 1];
+  if (JWS(*p)) p = skip_ws(p + 1);
+  if (f->obj) {
+    lua_rawset(L, -3);
+    f->n++;
+    if (*p == ',') { p = skip_ws(p + 1); goto key; }
+    if (*p == '}') { p++; goto close; }
+    jfail(L, d, p, "expected ',' or '}'");
+  }
+  lua_rawseti(L, -2, (json_index)++f->n);
+  if (*p == ',') { p++; goto value; }
+  if (*p == ']') { p++; goto close; }
+  jfail(L, d, p, "expected ',' or ']'");
+
+close:  /* the table on top is complete */
+  depth--;
+  f = &d->fr[depth];
+  f->hint = f->n < JSON_HINT_MAX ? (unsigned)f->n : JSON_HINT_MAX;
+  goto next;
+
+key:
+  if (*p != '"') jfail(L, d, p, "expected string key");
+  p = parse_string(L, d, p);
+  if (JWS(*p)) p = skip_ws(p + 1);
+  if (*p != ':') jfail(L, d, p, "expected ':'");
+  p++;
+  goto value;
+
+done:
+  if (JWS(*p)) p = skip_ws(p + 1);
+  if (p != d->end) jfail(L, d, p, "expected end of input");
+  return 1;
+}
+
+/* core.json_decode(s [, { max_depth = n, array_mt = bool }]) -> v | nil, msg */
+static int json_decode(lua_State *L) {
+  jdec d;
+  size_t n;
+  int rc;
+  luaL_checktype(L, 1, LUA_TSTRING);
+  d.start = (const unsigned char *)lua_tolstring(L, 1, &n);
+  d.end = d.start + n;
+  d.max_depth = JSON_DEFAULT_DEPTH;
+  d.use_mt = 1;
+  d.failed = 0;
+  d.msg[0] = '\0';
+  d.scratch = NULL; d.scap = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+      if (strcmp(k, "max_depth") == 0) {
+        lua_Number v = lua_tonumber(L, -1);
+        if (lua_type(L, -1) != LUA_TNUMBER || v < 1 || v > 1e7 || v != floor(v))
+          luaL_argerror(L, 2, "max_depth must be an integer from 1 to 10000000");
+        d.max_depth = (int)v;
+      } else if (strcmp(k, "array_mt") == 0) {
+        d.use_mt = lua_toboolean(L, -1);
+      } else {
+        lua_pushfstring(L, "unknown option '%s'", k);
+        luaL_argerror(L, 2, lua_tostring(L, -1));
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pushcfunction(L, decode_run);
+  lua_pushlightuserdata(L, &d);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  rc = lua_pcall(L, 2, 1, 0);
+  if (rc == 0) return 1;
+  if (!d.failed) return lua_error(L);   /* out of memory: not the input's fault */
+  lua_pushnil(L);
+  lua_pushstring(L, d.msg);
+  return 2;
+}
+
+/* ====================================================================== */
+/* registration                                                           */
+/* ====================================================================== */
+void gl_json_open(lua_State *L) {
+  lua_newtable(L);                      /* array_mt, shared by every decode */
+  lua_pushliteral(L, "array");
+  lua_setfield(L, -2, "__jsontype");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "array_mt");
+  lua_pushcclosure(L, json_decode, 1);
+  lua_setfield(L, -2, "json_decode");
+  lua_pushlightuserdata(L, NULL);       /* == cjson.null */
+  lua_setfield(L, -2, "null");
+}
