@@ -39,6 +39,18 @@ describe("gitlab.new", function()
     assert.truthy(gitlab.new{ url = srv.http, token = TOKEN })   -- loopback is fine
   end)
 
+  it("works under a sub-path (relative URL root), pages included", function()
+    local gl = gitlab.new{ url = srv.http .. "/gitlab", token = TOKEN }
+    assert.equal(srv.http .. "/gitlab/api/v4", gl.url)
+    assert.equal("root", assert(gl:user()).username)
+    local n = 0
+    for _ in gl:paginate("/projects", { per_page = 1 }, { concurrency = 1 }) do n = n + 1 end
+    assert.truthy(n >= 2)
+    for _, r in ipairs(helpers.requests()) do
+      if r.path:find("/projects$") then assert.matches("^/gitlab/api/v4/", r.path) end
+    end
+  end)
+
   it("never shows the token in tostring", function()
     local gl = gitlab.new{ url = srv.http, token = TOKEN }
     assert.not_matches(TOKEN, tostring(gl))
