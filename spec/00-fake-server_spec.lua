@@ -162,6 +162,16 @@ describe("fake server", function()
       assert.equal(404, api("/projects/1/issues/4").status)
     end)
 
+    it("redirects GETs of a renamed project's old path with 301", function()
+      assert.equal(200, api("/projects/1", { method = "PUT", json = { path = "renamed" } }).status)
+      local r = api("/projects/group%2Fproj/issues?state=opened")
+      assert.equal(301, r.status)
+      local want = srv.http .. "/api/v4/projects/1/issues?state=opened"
+      assert.equal(want, r.headers.location)
+      assert.equal("This resource has been moved permanently to " .. want .. ".", r.body)
+      assert.equal(1, json(api("/projects/group%2Frenamed")).id)
+    end)
+
     it("validates required attributes like Grape", function()
       local r = api("/projects/1/issues", { method = "POST", json = {} })
       assert.equal(400, r.status)

@@ -192,6 +192,7 @@ class Store {
     this.ids = new Map(); // collection last name -> last id used
     this.iids = new Map(); // collection path -> last iid used
     this.apiVersion = { version: '18.5.0-ee', revision: '8c1f2a3b4d5' };
+    this.redirects = new Map(); // old project full path (lowercase) -> project id
   }
 
   // ------------------------------------------------------------ paths
@@ -236,6 +237,9 @@ class Store {
       const c = this.coll(path, coll, parent);
       if (key === undefined) return { coll: c, item: null, parent };
       const item = c.find(key);
+      if (!item && i === 0 && coll === 'projects' && this.redirects.has(String(key).toLowerCase())) {
+        return { moved: this.redirects.get(String(key).toLowerCase()), coll: c, key };
+      }
       if (i === pairs.length - 1) return { coll: c, item, key, parent };
       if (!item) return { missing: thingName(coll), coll: c };
       base = path + '/' + encodeURIComponent(c.keyOf(item));
@@ -514,10 +518,27 @@ class Store {
       this.fileContent(a, attrs);
       delete a.commit_message;
     }
+    const oldFull = c.name === 'projects' ? item.path_with_namespace : null;
     Object.assign(item, a);
+    if (oldFull && !c.parent) this.moveProject(item, oldFull);
     item.updated_at = isoNow();
     c.reindex(item, oldKey);
     return item;
+  }
+
+  // A changed path (or namespace) keeps the old full path as a redirect,
+  // like GitLab's redirect routes.
+  moveProject(item, oldFull) {
+    const ns = item.namespace && item.namespace.full_path;
+    if (ns && item.path) item.path_with_namespace = ns + '/' + item.path;
+    if (item.path_with_namespace === oldFull) return;
+    const base = String(item.web_url || '').slice(0, -oldFull.length);
+    if (item.web_url && String(item.web_url).endsWith(oldFull)) {
+      item.web_url = base + item.path_with_namespace;
+      item.http_url_to_repo = base + item.path_with_namespace + '.git';
+    }
+    this.redirects.set(oldFull.toLowerCase(), item.id);
+    this.redirects.delete(item.path_with_namespace.toLowerCase());
   }
 
   // Removes an item and every collection below it.
@@ -640,6 +661,12 @@ class Store {
       return ctx.send(200, buf, this.fileHeaders(r.item, { 'content-type': 'text/plain; charset=utf-8' }));
     }
     const r = this.resolve(pairs);
+    if (r.moved !== undefined) {
+      if (method !== 'GET') return ctx.json(404, { message: '404 Project Not Found' });
+      const rest = ctx.apiPath.replace(/^\/projects\/[^/]+/, '');
+      const url = ctx.externalUrl + '/api/v4/projects/' + r.moved + rest + (ctx.rawQuery ? '?' + ctx.rawQuery : '');
+      return ctx.send(301, 'This resource has been moved permanently to ' + url + '.', { location: url, 'content-type': 'text/plain' });
+    }
     if (r.missing) return ctx.json(404, { message: '404 ' + r.missing + ' Not Found' });
     const c = r.coll;
     const thing = thingName(c.name);
