@@ -333,6 +333,7 @@ class App {
       credentials: carriers(ctx.headers, ctx.query),
     };
     if (body && body.size <= LOG_BODY) e.body = body.buf.toString('utf8');
+    if (body && body.aborted) e.aborted = true; // the client went away mid-body
     if (ctx.files && ctx.files.length) e.files = ctx.files.map(special.fileView);
     if (ctx.form) e.form = ctx.form;
     return e;

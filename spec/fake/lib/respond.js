@@ -18,7 +18,9 @@ function isH2(ctx) {
 }
 
 function closed(ctx) {
-  return ctx.res.destroyed || ctx.res.writableEnded || (ctx.req.socket && ctx.req.socket.destroyed);
+  const res = ctx.res;
+  return !!(res.destroyed || res.writableEnded || (res.stream && res.stream.destroyed) ||
+    (ctx.req.socket && ctx.req.socket.destroyed));
 }
 
 function headerObject(ctx, headers) {
@@ -113,6 +115,11 @@ async function write(ctx, reply, mode, opts) {
   const headers = Object.assign({}, reply.headers);
   const len = replyLength(reply);
   const isHead = ctx.method === 'HEAD';
+  if (closed(ctx)) {
+    // the client went away while the reply was being prepared
+    if (reply.stream && reply.stream.destroy) reply.stream.destroy();
+    return;
+  }
   if (!mode) {
     if (len !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(len);
     head(ctx, reply, headers);
