@@ -128,6 +128,13 @@ p(string.format("Median of %s runs per client and workload on %s cores; every se
   .. "client's time divided by ours (above 1.00: slower than ours).",
   meta.runs or "?", meta.cores or "?"))
 p("")
+if meta.load_before then
+  local busy = (tonumber(meta.load_before:match("^(%S+)")) or 0) > 0.5
+  p("Load average (1, 5, 15 min) before `make bench` started: ", meta.load_before, "; after: ",
+    meta.load_after or "?", busy and ". **Other work was running on the machine**: "
+    .. "expect noise, compare *best s*, or re-run on a quiet machine." or ".")
+  p("")
+end
 if meta.project_bytes then
   p(string.format("Data: one project of %d bytes; 100 pages of 100 issues, %.1f MB "
     .. "in all (GitLab 17-shaped JSON with X-Page, X-Next-Page, X-Total, "
@@ -243,8 +250,8 @@ local cap = lines(capacity_file)
 if #cap > 0 then
   p("Server: nginx ", meta.nginx or "?", ", one worker, pages from the page cache; "
     .. "W3's delay is the echo module's non-blocking `echo_sleep`. Capacity "
-    .. "measured with wrk (keep-alive, 2 s each) on the same machine, while "
-    .. "nothing else ran:")
+    .. "measured with wrk (keep-alive, 2 s each, wrk sharing the 2 cores with "
+    .. "nginx) just before the runs:")
   p("")
   p("| endpoint | connections | requests/s | median latency | transfer/s |")
   p("|---|---:|---:|---:|---:|")

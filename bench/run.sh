@@ -27,6 +27,7 @@ TIMEOUT=${BENCH_TIMEOUT:-300}
 DELAY=0.05   # W3: seconds of server delay per request
 
 mkdir -p "$OUT"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)   # before we add any load
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- packages
@@ -366,6 +367,8 @@ done
   echo "runs=$RUNS"
   echo "delay=$DELAY"
   echo "cores=$(nproc)"
+  echo "load_before=$LOAD_BEFORE"
+  echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "curl=$(curl-config --version 2>/dev/null)"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
   echo "lua54=$($LUA54 -v 2>&1 | head -1)"
