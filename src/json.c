@@ -31,7 +31,6 @@
 #include <string.h>
 #include <stdint.h>
 #include <locale.h>
-#include <math.h>
 #include "gl.h"
 
 #define JSON_DEFAULT_DEPTH 1000
@@ -517,7 +516,8 @@ static int json_decode(lua_State *L) {
       const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
       if (strcmp(k, "max_depth") == 0) {
         lua_Number v = lua_tonumber(L, -1);
-        if (lua_type(L, -1) != LUA_TNUMBER || v < 1 || v > 1e7 || v != floor(v))
+        if (lua_type(L, -1) != LUA_TNUMBER || !(v >= 1 && v <= 1e7) ||
+            v != (lua_Number)(int)v)
           luaL_argerror(L, 2, "max_depth must be an integer from 1 to 10000000");
         d.max_depth = (int)v;
       } else if (strcmp(k, "array_mt") == 0) {

@@ -1,0 +1,310 @@
+-- core.json_decode: the JSON decoder the client uses for every answer.
+-- Strict RFC 8259, integers kept as integers, null shared with cjson.
+local core = require("gitlab.core")
+local cjson = require("cjson")
+
+local decode = core.json_decode
+local has_int = math.type ~= nil   -- Lua 5.3+: integers and floats differ
+
+--- Decodes and asserts success.
+local function ok(s, opts)
+  local v, err = decode(s, opts)
+  assert(err == nil, err)
+  return v
+end
+
+--- Decodes and asserts failure at byte `at` with `what` in the message.
+local function bad(s, at, what)
+  local v, err = decode(s)
+  assert(v == nil, "decoded " .. s:sub(1, 40) .. " without error")
+  assert.is_string(err)
+  local prefix = "invalid JSON at byte " .. at .. ": "
+  assert(err:sub(1, #prefix) == prefix, ("%q: expected %q, got %q"):format(s:sub(1, 40), prefix, err))
+  if what then
+    assert(err:find(what, 1, true), ("%q: %q not in %q"):format(s:sub(1, 40), what, err))
+  end
+end
+
+--- Structural equality that also holds for 1 == 1.0 (cjson's floats).
+local function same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+describe("core.json_decode", function()
+  describe("values", function()
+    it("decodes every kind of value", function()
+      local v = ok(' { "s": "x", "i": 42, "f": 1.5, "t": true, "F": false, "n": null,'
+        .. ' "a": [1, "two", [3], {}], "o": {"k": {"k": "v"}} } ')
+      assert.equal("x", v.s)
+      assert.equal(42, v.i)
+      assert.equal(1.5, v.f)
+      assert.is_true(v.t)
+      assert.is_false(v.F)
+      assert.equal(cjson.null, v.n)
+      assert.equal(1, v.a[1])
+      assert.equal("two", v.a[2])
+      assert.equal(3, v.a[3][1])
+      assert.same({}, v.a[4])
+      assert.equal("v", v.o.k.k)
+      assert.equal(4, #v.a)
+    end)
+
+    it("decodes top-level scalars with surrounding whitespace", function()
+      assert.equal("x", ok('"x"'))
+      assert.equal(7, ok(" \t\r\n7 \t\r\n"))
+      assert.is_true(ok("true"))
+      assert.is_false(ok("false"))
+      assert.equal(cjson.null, ok("null"))
+      assert.same({}, ok("[]"))
+      assert.same({}, ok("{ }"))
+    end)
+
+    it("round-trips what cjson encodes", function()
+      local values = {
+        { id = 1, name = "proj", tags = { "a", "b" }, nested = { deep = { list = { 1, 2, 3 } } } },
+        { 1, 2.5, -3, "s", true, false, { x = "y" } },
+        "plain", "with \"quotes\" and \\ and / and \n\t\r\b\f", "é€😀", 0, -1, 1e-7, 123.456,
+      }
+      for _, v in ipairs(values) do
+        assert.is_true(same(v, ok(cjson.encode(v))), cjson.encode(v))
+      end
+      local null_in = ok(cjson.encode({ a = cjson.null }))
+      assert.equal(cjson.null, null_in.a)
+    end)
+
+    it("decodes a page of GitLab issues like cjson does", function()
+      local issues = {}
+      for i = 1, 150 do
+        issues[i] = {
+          id = 900000 + i, iid = i, project_id = 1, title = "Issue " .. i,
+          description = i % 3 == 0 and cjson.null or ("line 1\nline 2 <b>&</b> " .. i),
+          labels = i % 2 == 0 and { "bug", "p" .. i } or {},
+          author = { id = i % 7, username = "user" .. i, avatar_url = cjson.null },
+          time_stats = { time_estimate = 0, total_time_spent = i * 60 },
+          weight = i % 5 == 0 and cjson.null or i % 5,
+          ["_links"] = { self = "https://gitlab.example.com/api/v4/projects/1/issues/" .. i },
+        }
+        if i % 4 == 0 then issues[i].extra = { a = 1, b = 2, c = 3, d = 4, e = 5 } end
+      end
+      local s = cjson.encode(issues)
+      local mine, theirs = ok(s), cjson.decode(s)
+      assert.is_true(same(mine, theirs))
+      assert.equal(150, #mine)
+    end)
+
+    it("keeps the last of duplicate keys", function()
+      assert.equal(2, ok('{"a":1,"a":2}').a)
+    end)
+
+    it("sizes big arrays and objects of changing shape correctly", function()
+      local parts = {}
+      for i = 1, 10000 do parts[i] = tostring(i) end
+      local a = ok("[" .. table.concat(parts, ",") .. "]")
+      assert.equal(10000, #a)
+      assert.equal(10000, a[10000])
+      local objs = ok('[{"a":1,"b":2,"c":3},{"a":1},{},{"a":1,"b":2,"c":3,"d":4,"e":5}]')
+      assert.equal(3, objs[1].c)
+      assert.equal(1, objs[2].a)
+      assert.is_nil(next(objs[3]))
+      assert.equal(5, objs[4].e)
+    end)
+  end)
+
+  describe("numbers", function()
+    it("keeps integers as integers and the rest as floats", function()
+      if not has_int then
+        assert.equal(1, ok("1"))
+        assert.equal(1, ok("1.0"))
+        return
+      end
+      assert.equal("integer", math.type(ok("1")))
+      assert.equal("integer", math.type(ok("-17")))
+      assert.equal("integer", math.type(ok("0")))
+      assert.equal("float", math.type(ok("1.0")))
+      assert.equal("float", math.type(ok("1e2")))
+      assert.equal("float", math.type(ok("1.5")))
+      assert.equal("/projects/1", "/projects/" .. ok('{"id":1}').id)
+      assert.equal("float", math.type(ok("-0")))
+      assert.equal(-math.huge, 1 / ok("-0"))
+    end)
+
+    it("decodes the edges of lua_Integer and beyond", function()
+      if has_int then
+        assert.equal(math.maxinteger, ok("9223372036854775807"))
+        assert.equal(math.mininteger, ok("-9223372036854775808"))
+        assert.equal("integer", math.type(ok("-9223372036854775808")))
+        assert.equal("float", math.type(ok("9223372036854775808")))
+        assert.equal("float", math.type(ok("-9223372036854775809")))
+      end
+      assert.equal(9223372036854775808.0, ok("9223372036854775808"))
+      assert.equal(1.2345678901234568e22, ok("12345678901234567890123"))
+      assert.equal(2 ^ 53, ok("9007199254740992"))
+      assert.equal(math.huge, ok("1e999"))
+      assert.equal(-math.huge, ok("-1e999"))
+      assert.equal(0, ok("1e-999"))
+    end)
+
+    it("reads decimals exactly as tonumber does", function()
+      local cases = {
+        "0.1", "0.2", "0.3", "1.7976931348623157e308", "2.2250738585072014e-308",
+        "4.9e-324", "123456789012345678.9", "0.000001234", "1E+2", "1e-2",
+        "3.141592653589793", "1.0000000000000002", "9007199254740993.0",
+        "0.30000000000000004", "100000000000000000000000.5", "1.5e300",
+      }
+      for _, s in ipairs(cases) do assert.equal(tonumber(s), ok(s), s) end
+      math.randomseed(7)
+      for _ = 1, 2000 do
+        local x = (math.random() - 0.5) * 10 ^ math.random(-30, 30)
+        for _, fmt in ipairs({ "%.17g", "%.15g", "%.6f", "%.3e" }) do
+          local s = fmt:format(x)
+          assert.equal(tonumber(s), ok(s), s)
+        end
+      end
+    end)
+
+    it("does not depend on the C locale's decimal point", function()
+      local old = os.setlocale(nil, "numeric")
+      -- a no-op where no such locale is installed; then only "C" is checked
+      os.setlocale("de_DE.UTF-8", "numeric")
+      local v = ok("1.25e-400")   -- slow path (strtod)
+      local w = ok("12345678901234567890.5")
+      os.setlocale(old, "numeric")
+      assert.equal(0, v)
+      assert.equal(12345678901234567890.5, w)
+    end)
+  end)
+
+  describe("strings", function()
+    it("decodes every escape", function()
+      assert.equal('"\\/\b\f\n\r\t', ok([["\"\\\/\b\f\n\r\t"]]))
+      assert.equal("a\0b", ok([["a\u0000b"]]))
+      assert.equal("é€", ok([["\u00e9\u20AC"]]))
+      assert.equal("x\n" .. ("y"):rep(300) .. "\n", ok('"x\\n' .. ("y"):rep(300) .. '\\n"'))
+    end)
+
+    it("combines surrogate pairs and replaces lone surrogates with U+FFFD", function()
+      assert.equal("😀", ok([["\ud83d\ude00"]]))
+      assert.equal("\u{10FFFF}", ok([["\uDBFF\uDFFF"]]))
+      assert.equal("\u{FFFD}x", ok([["\ud83dx"]]))
+      assert.equal("\u{FFFD}", ok([["\ud83d"]]))
+      assert.equal("\u{FFFD}x", ok([["\ude00x"]]))
+      assert.equal("\u{FFFD}\n", ok([["\ud83d\n"]]))
+      assert.equal("\u{FFFD}A", ok([["\ud83d\u0041"]]))
+    end)
+
+    it("passes invalid UTF-8 through untouched", function()
+      assert.equal("\255\254 bad \192\128", ok('"\255\254 bad \192\128"'))
+      assert.equal("é 缓存", ok('"é 缓存"'))
+      assert.equal("\255", ok('{"k\255":"\255"}')["k\255"])
+    end)
+  end)
+
+  describe("errors", function()
+    it("reports what and at which byte", function()
+      bad("", 1, "unexpected end of input")
+      bad("   ", 4, "unexpected end of input")
+      bad("[1,2,]", 6, "expected value")
+      bad('{"a":1,}', 8, "expected string key")
+      bad('{"a" 1}', 6, "expected ':'")
+      bad('{"a":1 "b":2}', 8, "expected ',' or '}'")
+      bad("[1 2]", 4, "expected ',' or ']'")
+      bad("[1,2", 5, "unexpected end of input")
+      bad("{1:2}", 2, "expected string key")
+      bad("[1] x", 5, "expected end of input")
+      bad("1 2", 3, "expected end of input")
+      bad("<html>", 1, "expected value, got '<'")
+      bad("\0", 1, "got byte 0x00")
+      bad("[1]\0", 4, "expected end of input")
+    end)
+
+    it("refuses what RFC 8259 does not allow", function()
+      bad("01", 2, "leading zeros")
+      bad("-01", 3, "leading zeros")
+      bad("+1", 1, "expected value")
+      bad(".5", 1, "expected value")
+      bad("1.", 3, "digit expected after '.'")
+      bad("1.e5", 3, "digit expected after '.'")
+      bad("1e", 3, "digit expected in exponent")
+      bad("1e+", 4, "digit expected in exponent")
+      bad("-", 2, "invalid number")
+      bad("-a", 2, "invalid number")
+      bad("NaN", 1, "expected value")
+      bad("Infinity", 1, "expected value")
+      bad("-Infinity", 2, "invalid number")
+      bad("0x10", 2, "expected end of input")
+      bad("[1,]", 4, "expected value")
+      bad("// c\n1", 1, "expected value")
+      bad("/* c */ 1", 1, "expected value")
+      bad("'x'", 1, "expected value")
+      bad("tru", 1, "expected value")
+      bad("nul", 1, "expected value")
+      bad("True", 1, "expected value")
+      bad("[true false]", 7, "expected ',' or ']'")
+      bad('{"a":1}}', 8, "expected end of input")
+      bad("\239\187\191{}", 1, "expected value")   -- a BOM is not JSON
+    end)
+
+    it("refuses bad strings", function()
+      bad('"abc', 5, "unterminated string")
+      bad('"ab\\', 5, "unterminated string")
+      bad('"a\nb"', 3, "control character in string")
+      bad('"a\tb"', 3, "control character in string")
+      bad('"a\0b"', 3, "control character in string")
+      bad('"a\\nb\1"', 6, "control character in string")
+      bad([["\x41"]], 2, "invalid escape")
+      bad([["\u12"]], 2, "invalid \\u escape")
+      bad([["ok\uZZZZ"]], 4, "invalid \\u escape")
+      bad([["\ud83d\u12"]], 8, "invalid \\u escape")
+    end)
+
+    it("limits nesting without running out of C stack", function()
+      local deep = ("["):rep(10000) .. ("]"):rep(10000)
+      bad(deep, 1001, "nested deeper than 1000")
+      bad(("{\"a\":"):rep(10000) .. "1" .. ("}"):rep(10000), 5001, "nested deeper than 1000")
+      local v = ok(("["):rep(1000) .. ("]"):rep(1000))
+      for _ = 1, 999 do v = v[1] end
+      assert.same({}, v)
+      local v1, err1 = decode(("["):rep(11) .. ("]"):rep(11), { max_depth = 10 })
+      assert.is_nil(v1)
+      assert.equal("invalid JSON at byte 11: nested deeper than 10, got '['", err1)
+      assert.is_table(decode(("["):rep(10) .. ("]"):rep(10), { max_depth = 10 }))
+      local v2, err = decode(("["):rep(2000) .. ("]"):rep(2000), { max_depth = 3000 })
+      assert.is_table(v2, err)
+      -- far beyond what the Lua stack can hold: a clean error, never a crash
+      local v3, err3 = decode(("["):rep(200000), { max_depth = 10000000 })
+      assert.is_nil(v3)
+      assert.matches("^invalid JSON at byte %d+: ", err3)
+    end)
+
+    it("raises on programmer errors", function()
+      assert.has_error(function() decode(42) end)
+      assert.has_error(function() decode(nil) end)
+      assert.has_error(function() decode("1", 5) end)
+      assert.has_error(function() decode("1", { max_dept = 3 }) end)
+      assert.has_error(function() decode("1", { max_depth = 0 }) end)
+      assert.has_error(function() decode("1", { max_depth = 1.5 }) end)
+    end)
+  end)
+
+  describe("null and arrays", function()
+    it("shares null with cjson and the module", function()
+      assert.equal(cjson.null, core.null)
+      assert.equal(cjson.null, ok("[null]")[1])
+      assert.equal(require("gitlab").null, ok("null"))
+    end)
+
+    it("marks arrays, not objects, with core.array_mt", function()
+      local v = ok('{"a":[],"b":{},"c":[1,[2]]}')
+      assert.equal(core.array_mt, getmetatable(v.a))
+      assert.equal(core.array_mt, getmetatable(v.c))
+      assert.equal(core.array_mt, getmetatable(v.c[2]))
+      assert.is_nil(getmetatable(v))
+      assert.is_nil(getmetatable(v.b))
+      local bare = ok('{"a":[]}', { array_mt = false })
+      assert.is_nil(getmetatable(bare.a))
+    end)
+  end)
+end)
