@@ -8,7 +8,6 @@
 
 local core = require("gitlab.core")
 local cjson = require("cjson")
-local cjson_safe = require("cjson.safe")
 local errors = require("gitlab.errors")
 local async = require("gitlab.async")
 
@@ -122,11 +121,11 @@ local function finish(ctx, method, shown, opts, r, e)
   if body == "" or r.status == 204 then return true, resp end
   local ct = resp.headers["content-type"] or ""
   if ct:find("json", 1, true) or (ct == "" and body:find("^%s*[%[{]")) then
-    local data, derr = cjson_safe.decode(body)
+    local data, derr = core.json_decode(body)
     if data == nil then
       return nil, errors.new{
         kind = "decode", status = r.status, method = method, url = r.url, path = shown,
-        message = "invalid JSON in the response: " .. tostring(derr),
+        message = "the response is " .. derr,   -- "invalid JSON at byte N: ..."
         body = redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
       }
     end
