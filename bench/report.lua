@@ -132,7 +132,9 @@ if meta.load_before then
   local busy = (tonumber(meta.load_before:match("^(%S+)")) or 0) > 0.5
   p("Load average (1, 5, 15 min) before `make bench` started: ", meta.load_before, "; after: ",
     meta.load_after or "?", busy and ". **Other work was running on the machine**: "
-    .. "expect noise, compare *best s*, or re-run on a quiet machine." or ".")
+    .. "expect noise, compare *best s*, or re-run on a quiet machine." or ".",
+    (meta.nice and meta.nice ~= "") and (" nginx and the clients ran at niceness "
+    .. meta.nice .. ".") or "")
   p("")
 end
 if meta.project_bytes then

@@ -9,6 +9,9 @@
 #                                 python-gitlab gitbeaker go-gitlab
 #   BENCH_NO_DEPS=1               do not apt-get/npm install anything
 #   BENCH_KEEP=1                  keep the server directory (for debugging)
+#   BENCH_NICE=-10                run nginx and the clients at this niceness
+#                                 (negative needs root): less noise from
+#                                 other work on a shared machine; off by default
 #   BENCH_SERVE=1                 only start the servers, print their URLs as
 #                                 one JSON line and serve until stdin closes
 #                                 (or Ctrl-C): for trying a client by hand
@@ -217,7 +220,10 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if ! "$NGINX" -p "$SRV" -c "$SRV/nginx.conf" -e "$SRV/error.log" -t >"$OUT/nginx-test.log" 2>&1; then
   log "nginx configuration rejected:"; cat "$OUT/nginx-test.log" >&2; exit 1
 fi
-"$NGINX" -p "$SRV" -c "$SRV/nginx.conf" -e "$SRV/error.log" || { log "nginx failed to start"; exit 1; }
+NICE=()
+[ -n "${BENCH_NICE:-}" ] && NICE=(nice -n "$BENCH_NICE")
+"${NICE[@]}" "$NGINX" -p "$SRV" -c "$SRV/nginx.conf" -e "$SRV/error.log" ||
+  { log "nginx failed to start"; exit 1; }
 for _ in $(seq 1 50); do
   [ -s "$SRV/nginx.pid" ] && break
   sleep 0.1
@@ -317,7 +323,7 @@ run_one() {   # workload client run
   mkdir -p "$OUT/logs"
   s0=$(server_ns)
   # shellcheck disable=SC2086  # cmd is a word list built above
-  timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$tf" $cmd >"$of" 2>"$ef"
+  "${NICE[@]}" timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$tf" $cmd >"$of" 2>"$ef"
   status=$?
   s1=$(server_ns)
   read -r psecs rss <"$tf" 2>/dev/null || true
@@ -368,6 +374,7 @@ done
   echo "delay=$DELAY"
   echo "cores=$(nproc)"
   echo "load_before=$LOAD_BEFORE"
+  echo "nice=${BENCH_NICE:-}"
   echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "curl=$(curl-config --version 2>/dev/null)"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
