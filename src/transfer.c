@@ -282,13 +282,25 @@ static void route_decide(gl_transfer *t) {
     if (fflush(t->out_fp) == 0 && ftruncate(fileno(t->out_fp), 0) == 0) rewind(t->out_fp);
     t->resume_from = 0;
     t->delivered = 0;
+  } else if (t->routed && t->out_fp && t->resume_from > 0) {
+    /* a 206 must continue where the file ends, or the file is garbage */
+    size_t n;
+    const char *v = gl_header_get(t->headers.p, t->headers.n, "content-range", &n);
+    char tmp[32];
+    if (v && n < sizeof tmp) { memcpy(tmp, v, n); tmp[n] = '\0'; }
+    if (!v || n >= sizeof tmp || strncmp(tmp, "bytes ", 6) != 0 ||
+        strtoll(tmp + 6, NULL, 10) != (long long)t->resume_from)
+      fail(t, "transport", "the server resumed the download at another offset", CURLE_RANGE_ERROR);
   }
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t n = size * nmemb;
-  if (t->routed < 0) route_decide(t);
+  if (t->routed < 0) {
+    route_decide(t);
+    if (t->err_kind) return 0;
+  }
   if (t->routed) {
     if (t->out_fp) {
       if (fwrite(ptr, 1, n, t->out_fp) != n) {
@@ -448,24 +460,25 @@ int gl_transfer_setup(gl_transfer *t) {
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)t);
   }
 
-  /* output file: opened on the first attempt, started over on a retry
-   * unless resuming */
+  /* output file: opened on the first attempt; a retry asks only for the
+   * bytes the file lacks (route_decide starts over if the server ignores
+   * the Range) */
   if (t->output) {
     if (!t->out_fp) {
       t->out_fp = fopen(t->output, t->resume_from > 0 ? "ab" : "wb");
       if (!t->out_fp) return fail(t, "io", "cannot open the output file", CURLE_WRITE_ERROR);
-    } else if (t->resume_from > 0 || t->delivered > 0) {
-      if (t->resume_from > 0) {
-        t->resume_from += t->delivered;
-      } else if (fflush(t->out_fp) != 0 || ftruncate(fileno(t->out_fp), 0) != 0) {
-        return fail(t, "io", "cannot rewrite the output file", CURLE_WRITE_ERROR);
-      } else {
-        rewind(t->out_fp);
-      }
+    } else if (t->delivered > 0) {
+      t->resume_from += t->delivered;
       t->delivered = 0;
     }
   }
-  if (t->resume_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resume_from);
+  /* CURLOPT_RANGE, not RESUME_FROM: curl fails the transfer itself when a
+   * server answers 200 to RESUME_FROM, and we want to start over instead */
+  if (t->resume_from > 0) {
+    char range[48];
+    snprintf(range, sizeof range, "%" CURL_FORMAT_CURL_OFF_T "-", t->resume_from);
+    curl_easy_setopt(e, CURLOPT_RANGE, range);
+  }
 
   if (strcmp(m, "GET") == 0) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
