@@ -1,0 +1,409 @@
+--- Large files: job artifacts, repository archives and files, packages,
+-- release assets, project uploads, avatars and project import.
+--
+-- Every function takes the client first, then the project (numeric id,
+-- `"group/proj"` path, or a resource object with an `id`):
+--
+--     local files = require("gitlab.files")
+--     files.job_artifacts(gl, "group/proj", 42, { output = "artifacts.zip",
+--       progress = function(done, total) end })
+--     files.generic_upload(gl, 7, "tool", "1.2.0", "tool.tar.gz",
+--       { file = "dist/tool.tar.gz" })
+--
+-- Downloads stream with flat memory through `gl:download` and take its
+-- options (`output` file name or handle, `sink`, `progress`, `resume`,
+-- `headers`, `retries`, `query`); given neither `output` nor `sink` they
+-- return the body as a string, for small files. Redirects to object
+-- storage are followed without the credentials. Uploads stream from disk
+-- through `gl:upload`.
+-- @module gitlab.files
+
+local core = require("gitlab.core")
+local errors = require("gitlab.errors")
+
+local M = {}
+
+-------------------------------------------------------------------------------
+-- paths
+-------------------------------------------------------------------------------
+
+-- One path segment: all but [A-Za-z0-9._~-] percent-encoded, so
+-- "group/proj" and "release/1.0" stay one segment; cjson numbers are
+-- floats, so 42 must not become "42.0".
+local function seg(v)
+  if type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53 then
+    return ("%d"):format(v)
+  end
+  if type(v) ~= "string" or v == "" then return nil end
+  return core.escape(v)
+end
+
+-- A repository file path: one segment with "." encoded too, as GitLab's
+-- docs ask (a trailing ".md" would otherwise read as a format).
+local function seg_file(v)
+  if type(v) ~= "string" or v == "" then return nil end
+  return core.encode(v)
+end
+
+-- A path whose slashes stay (artifact paths, generic file names).
+local function seg_path(v)
+  if type(v) ~= "string" or v == "" then return nil end
+  local out = {}
+  for part in (v .. "/"):gmatch("(.-)/") do out[#out + 1] = core.escape(part) end
+  return table.concat(out, "/")
+end
+
+local function arg(fname, what, v, enc)
+  local s = (enc or seg)(v)
+  if s == nil then
+    error(("files.%s: %s must be a non-empty string or a number, got %s")
+      :format(fname, what, type(v)), 3)
+  end
+  return s
+end
+
+local function project_path(fname, project)
+  if type(project) == "table" then project = project.id end
+  return "/projects/" .. arg(fname, "project", project)
+end
+
+local function check_client(fname, gl)
+  if type(gl) ~= "table" or type(gl.download) ~= "function" then
+    error("files." .. fname .. ": the first argument must be a gitlab client", 3)
+  end
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+-------------------------------------------------------------------------------
+-- downloads
+-------------------------------------------------------------------------------
+
+-- Streams when asked to (output or sink), else returns the body string.
+local function fetch(gl, path, opts, query)
+  opts = copy(opts)
+  if query then
+    local q = copy(opts.query)
+    for k, v in pairs(query) do if q[k] == nil then q[k] = v end end
+    opts.query = q
+  end
+  if opts.output ~= nil or opts.sink ~= nil then return gl:download(path, opts) end
+  if opts.resume ~= nil then error("files: resume needs output", 3) end
+  if opts.progress ~= nil then
+    error("files: progress needs output or sink (the body is kept in memory otherwise)", 3)
+  end
+  return gl:request("GET", path, { query = opts.query, headers = opts.headers,
+    retries = opts.retries, raw = true })
+end
+
+--- The zipped artifacts archive of a job
+-- (`GET /projects/:id/jobs/:job_id/artifacts`).
+-- @param gl client
+-- @param project id, path or project object
+-- @tparam number job_id
+-- @tparam[opt] table opts download options (`output`, `sink`, `progress`, ...)
+-- @return true, resp (streamed) or body, resp; or nil, err
+function M.job_artifacts(gl, project, job_id, opts)
+  check_client("job_artifacts", gl)
+  local path = project_path("job_artifacts", project) .. "/jobs/" .. arg("job_artifacts", "job_id", job_id)
+    .. "/artifacts"
+  return fetch(gl, path, opts)
+end
+
+--- One file out of a job's artifacts
+-- (`GET /projects/:id/jobs/:job_id/artifacts/*artifact_path`).
+-- @tparam string artifact_path e.g. "dist/report.html"
+function M.job_artifact(gl, project, job_id, artifact_path, opts)
+  check_client("job_artifact", gl)
+  local path = project_path("job_artifact", project) .. "/jobs/" .. arg("job_artifact", "job_id", job_id)
+    .. "/artifacts/" .. arg("job_artifact", "artifact_path", artifact_path, seg_path)
+  return fetch(gl, path, opts)
+end
+
+--- The artifacts archive of the latest successful pipeline's job named
+-- `job_name` on branch or tag `ref`
+-- (`GET /projects/:id/jobs/artifacts/:ref_name/download?job=`).
+-- @tparam string ref branch or tag
+-- @tparam string job_name
+function M.ref_artifacts(gl, project, ref, job_name, opts)
+  check_client("ref_artifacts", gl)
+  arg("ref_artifacts", "job_name", job_name)
+  local path = project_path("ref_artifacts", project) .. "/jobs/artifacts/"
+    .. arg("ref_artifacts", "ref", ref) .. "/download"
+  return fetch(gl, path, opts, { job = job_name })
+end
+
+--- One file out of the artifacts of the latest successful job named
+-- `job_name` on `ref`
+-- (`GET /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path?job=`).
+function M.ref_artifact(gl, project, ref, job_name, artifact_path, opts)
+  check_client("ref_artifact", gl)
+  arg("ref_artifact", "job_name", job_name)
+  local path = project_path("ref_artifact", project) .. "/jobs/artifacts/"
+    .. arg("ref_artifact", "ref", ref) .. "/raw/"
+    .. arg("ref_artifact", "artifact_path", artifact_path, seg_path)
+  return fetch(gl, path, opts, { job = job_name })
+end
+
+--- A repository archive
+-- (`GET /projects/:id/repository/archive[.format]?sha=&path=`).
+-- @tparam[opt] table opts download options plus `sha` (commit, branch or
+--   tag; default branch when nil), `format` ("tar.gz", "tar.bz2", "tbz",
+--   "tbz2", "tb2", "bz2", "tar", "zip"), `path` (a subdirectory only)
+function M.archive(gl, project, opts)
+  check_client("archive", gl)
+  opts = copy(opts)
+  local format, sha, sub = opts.format, opts.sha, opts.path
+  opts.format, opts.sha, opts.path = nil, nil, nil
+  local path = project_path("archive", project) .. "/repository/archive"
+  if format ~= nil then
+    if type(format) ~= "string" or not format:match("^[%w.]+$") then
+      error("files.archive: format must be a word such as \"zip\" or \"tar.gz\"", 2)
+    end
+    path = path .. "." .. format
+  end
+  return fetch(gl, path, opts, { sha = sha, path = sub })
+end
+
+--- A raw file from the repository
+-- (`GET /projects/:id/repository/files/:file_path/raw?ref=`).
+-- @tparam string file_path e.g. "docs/index.md" (encoded as one segment)
+-- @tparam[opt] string ref branch, tag or commit (default branch when nil)
+function M.raw_file(gl, project, file_path, ref, opts)
+  check_client("raw_file", gl)
+  if ref ~= nil and type(ref) ~= "string" then error("files.raw_file: ref must be a string", 2) end
+  local path = project_path("raw_file", project) .. "/repository/files/"
+    .. arg("raw_file", "file_path", file_path, seg_file) .. "/raw"
+  return fetch(gl, path, opts, { ref = ref })
+end
+
+-------------------------------------------------------------------------------
+-- packages
+-------------------------------------------------------------------------------
+
+local function generic_path(fname, project, name, version, file_name)
+  return project_path(fname, project) .. "/packages/generic/" .. arg(fname, "package_name", name)
+    .. "/" .. arg(fname, "package_version", version)
+    .. "/" .. arg(fname, "file_name", file_name, seg_path)
+end
+
+--- Publishes a file to the generic package registry: `PUT` of the raw file
+-- body streamed from disk
+-- (`PUT /projects/:id/packages/generic/:package_name/:package_version/:file_name`).
+-- @tparam string name package name
+-- @tparam string version package version
+-- @tparam string file_name name in the package (slashes keep a tree)
+-- @tparam table opts `file` (path on disk, required), `status`
+--   ("default" or "hidden"), `select` ("package_file" returns the file's
+--   record), `progress`, `headers`, `retries`
+-- @return reply (`{message = "201 Created"}` or the package file), resp;
+--   or nil, err
+function M.generic_upload(gl, project, name, version, file_name, opts)
+  check_client("generic_upload", gl)
+  local path = generic_path("generic_upload", project, name, version, file_name)
+  if type(opts) ~= "table" or type(opts.file) ~= "string" then
+    error("files.generic_upload: opts.file (a file name) is required", 2)
+  end
+  local o = copy(opts)
+  local query = copy(o.query)
+  query.status, query.select = o.status, o.select
+  o.status, o.select = nil, nil
+  o.query, o.raw, o.method = query, true, "PUT"
+  return gl:upload(path, o)
+end
+
+--- Downloads a file of a generic package
+-- (`GET /projects/:id/packages/generic/:package_name/:package_version/:file_name`).
+function M.generic_download(gl, project, name, version, file_name, opts)
+  check_client("generic_download", gl)
+  return fetch(gl, generic_path("generic_download", project, name, version, file_name), opts)
+end
+
+-- Where each package type serves its files (the REST API has no
+-- type-independent download).
+local PACKAGE_PATHS = {
+  generic = function(p, pkg, f)
+    return p .. "/packages/generic/" .. seg(pkg.name) .. "/" .. seg(pkg.version) .. "/"
+      .. seg_path(f.file_name)
+  end,
+  maven = function(p, pkg, f)
+    return p .. "/packages/maven/" .. seg_path(pkg.name) .. "/" .. seg(pkg.version) .. "/"
+      .. seg(f.file_name)
+  end,
+  npm = function(p, pkg, f)
+    return p .. "/packages/npm/" .. seg_path(pkg.name) .. "/-/" .. seg_path(f.file_name)
+  end,
+  pypi = function(p, _, f)
+    return p .. "/packages/pypi/files/" .. seg(f.file_sha256) .. "/" .. seg(f.file_name)
+  end,
+  nuget = function(p, pkg, f)
+    return p .. "/packages/nuget/download/" .. seg(pkg.name:lower()) .. "/"
+      .. seg(pkg.version:lower()) .. "/" .. seg(f.file_name)
+  end,
+  rubygems = function(p, _, f)
+    return p .. "/packages/rubygems/gems/" .. seg(f.file_name)
+  end,
+}
+
+--- Downloads one file of a package found by id: looks the package and its
+-- files up (`GET /projects/:id/packages/:package_id[/package_files]`) and
+-- fetches the file from its registry (generic, maven, npm, pypi, nuget,
+-- rubygems).
+-- @tparam number package_id
+-- @param file package file id (number) or file name (the newest of that
+--   name)
+-- @return as the downloads above; err.kind "not_found" when the package
+--   has no such file, "unsupported" for other package types
+function M.package_file(gl, project, package_id, file, opts)
+  check_client("package_file", gl)
+  local p = project_path("package_file", project)
+  local base = p .. "/packages/" .. arg("package_file", "package_id", package_id)
+  if type(file) ~= "number" and (type(file) ~= "string" or file == "") then
+    error("files.package_file: file must be a package file id or a file name", 2)
+  end
+  local pkg, err = gl:get(base)
+  if not pkg then return nil, err end
+  local list
+  list, err = gl:all(base .. "/package_files")
+  if not list then return nil, err end
+  local found
+  for _, f in ipairs(list) do
+    if f.id == file or f.file_name == file then
+      if not found or (f.id or 0) > (found.id or 0) then found = f end
+    end
+  end
+  if not found then
+    return nil, errors.new{ kind = "not_found", method = "GET", path = base .. "/package_files",
+      message = ("package %s has no file %s"):format(tostring(pkg.id), tostring(file)) }
+  end
+  local build = PACKAGE_PATHS[pkg.package_type]
+  if not build then
+    return nil, errors.new{ kind = "unsupported", method = "GET", path = base,
+      message = ("cannot download files of %s packages through the REST API")
+        :format(tostring(pkg.package_type)) }
+  end
+  return fetch(gl, build(p, pkg, found), opts)
+end
+
+-------------------------------------------------------------------------------
+-- releases
+-------------------------------------------------------------------------------
+
+--- Downloads a release asset by its direct asset path: GitLab redirects
+-- to the link's URL, which is followed (credentials go only to GitLab
+-- itself) (`GET /projects/:id/releases/:tag_name/downloads/*direct_asset_path`).
+-- @tparam string tag release tag
+-- @tparam string asset_path e.g. "/bin/tool-linux-amd64" (leading slash optional)
+function M.release_asset(gl, project, tag, asset_path, opts)
+  check_client("release_asset", gl)
+  if type(asset_path) == "string" then asset_path = asset_path:gsub("^/+", "") end
+  local path = project_path("release_asset", project) .. "/releases/" .. arg("release_asset", "tag", tag)
+    .. "/downloads/" .. arg("release_asset", "asset_path", asset_path, seg_path)
+  return fetch(gl, path, opts)
+end
+
+--- Adds a link to a release
+-- (`POST /projects/:id/releases/:tag_name/assets/links`).
+-- @tparam table link `name`, `url` (required), `direct_asset_path`,
+--   `link_type` ("other", "runbook", "image", "package")
+-- @return link, resp; or nil, err
+function M.release_link(gl, project, tag, link)
+  check_client("release_link", gl)
+  if type(link) ~= "table" or type(link.name) ~= "string" or type(link.url) ~= "string" then
+    error("files.release_link: link needs name and url strings", 2)
+  end
+  local path = project_path("release_link", project) .. "/releases/" .. arg("release_link", "tag", tag)
+    .. "/assets/links"
+  return gl:post(path, link)
+end
+
+--- Publishes a file as a release asset: uploads it to the generic package
+-- registry, then links it from the release (which must exist).
+-- @tparam table opts `file` (required), `package_name` (required),
+--   `version` (the tag when nil), `file_name` (the file's base name),
+--   `name` (link title: the file name), `link_type` ("package"),
+--   `direct_asset_path` ("/" .. file_name), `progress`
+-- @return link, resp; or nil, err
+function M.publish_release_asset(gl, project, tag, opts)
+  check_client("publish_release_asset", gl)
+  if type(opts) ~= "table" or type(opts.file) ~= "string" or type(opts.package_name) ~= "string" then
+    error("files.publish_release_asset: opts.file and opts.package_name are required", 2)
+  end
+  local version = opts.version or tag
+  local file_name = opts.file_name or opts.file:match("[^/]+$")
+  local ok, err = M.generic_upload(gl, project, opts.package_name, version, file_name,
+    { file = opts.file, progress = opts.progress })
+  if not ok then return nil, err end
+  local url = gl.url .. generic_path("publish_release_asset", project, opts.package_name, version, file_name)
+  return M.release_link(gl, project, tag, {
+    name = opts.name or file_name, url = url, link_type = opts.link_type or "package",
+    direct_asset_path = opts.direct_asset_path or ("/" .. file_name),
+  })
+end
+
+-------------------------------------------------------------------------------
+-- multipart uploads
+-------------------------------------------------------------------------------
+
+local function upload_opts(fname, file, opts, defaults)
+  if type(file) ~= "string" or file == "" then
+    error("files." .. fname .. ": file must be a file name", 3)
+  end
+  local o = copy(defaults)
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.file = file
+  return o
+end
+
+--- Uploads a file to a project for use in Markdown
+-- (`POST /projects/:id/uploads`).
+-- @tparam string file path on disk
+-- @tparam[opt] table opts `filename`, `content_type`, `progress`
+-- @return `{id, alt, url, full_path, markdown}`, resp; or nil, err
+function M.project_upload(gl, project, file, opts)
+  check_client("project_upload", gl)
+  local path = project_path("project_upload", project) .. "/uploads"
+  return gl:upload(path, upload_opts("project_upload", file, opts, { field = "file" }))
+end
+
+--- Sets a project's avatar (`PUT /projects/:id` with `avatar`).
+-- @return project, resp; or nil, err
+function M.set_avatar(gl, project, file, opts)
+  check_client("set_avatar", gl)
+  local path = project_path("set_avatar", project)
+  return gl:upload(path, upload_opts("set_avatar", file, opts, { field = "avatar", method = "PUT" }))
+end
+
+--- Downloads a project's avatar (`GET /projects/:id/avatar`).
+function M.avatar(gl, project, opts)
+  check_client("avatar", gl)
+  return fetch(gl, project_path("avatar", project) .. "/avatar", opts)
+end
+
+--- Imports a project from an export archive (`POST /projects/import`).
+-- @tparam string file the export archive (`.tar.gz`)
+-- @tparam table params `path` (required), `namespace`, `name`,
+--   `overwrite`, `override_params` (table: `override_params[key]` fields)
+-- @tparam[opt] table opts `progress`
+-- @return the import record (`import_status`), resp; or nil, err
+function M.import_project(gl, file, params, opts)
+  check_client("import_project", gl)
+  if type(params) ~= "table" or params.path == nil then
+    error("files.import_project: params.path is required", 2)
+  end
+  local o = upload_opts("import_project", file, opts, { field = "file" })
+  o.fields = copy(params)
+  return gl:upload("/projects/import", o)
+end
+
+--- Downloads a finished project export (`GET /projects/:id/export/download`).
+function M.export_download(gl, project, opts)
+  check_client("export_download", gl)
+  return fetch(gl, project_path("export_download", project) .. "/export/download", opts)
+end
+
+return M
