@@ -365,7 +365,9 @@ describe("fake server", function()
       assert.matches("^text/html", r.headers["content-type"])
       assert.matches("<center>nginx</center>", r.body, 1, true)
       helpers.fault{ path = "/api/v4/version", action = "huge_body", size = 3000000 }
-      r = api("/version", { output = os.tmpname() })
+      local file = os.tmpname()
+      r = api("/version", { output = file })
+      os.remove(file)
       assert.equal(500, r.status)
       assert.equal("3000000", r.headers["content-length"])
       helpers.fault{ path = "/api/v4/version", action = "huge_headers" }

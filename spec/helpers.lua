@@ -86,7 +86,13 @@ helpers.json = cjson
 local server        -- decoded ready line
 local alive = {}    -- alive.proc: io.popen handle, our end of the server's stdin
 local server_err    -- server stderr file
+local scratch       -- temporary directory: certs, server output (the server removes it)
 local certs_dir
+
+local function scratch_dir()
+  scratch = scratch or helpers.tmpdir()
+  return scratch
+end
 
 --- Paths of the test certificates (generated once per process with
 -- spec/fake/certs.sh): `dir, ca, cert, key, wrong_ca, expired, expired_key,
@@ -97,7 +103,7 @@ function helpers.certs()
     if from_env then
       certs_dir = from_env
     else
-      certs_dir = helpers.tmpdir() .. "/certs"
+      certs_dir = scratch_dir() .. "/certs"
       local out, code = helpers.exec("sh " .. q(ROOT .. "/spec/fake/certs.sh") .. " " .. q(certs_dir) .. " 2>&1")
       if code ~= 0 then error("certs.sh failed: " .. out) end
     end
@@ -130,12 +136,12 @@ function helpers.server()
     return server
   end
   local certs = helpers.certs()
-  local dir = helpers.tmpdir()
+  local dir = scratch_dir()
   local out = dir .. "/server.out"
   server_err = dir .. "/server.err"
   local node = os.getenv("NODE") or "node"
   local cmd = "exec " .. q(node) .. " " .. q(ROOT .. "/spec/fake/server.js") .. " --tls-dir " .. q(certs.dir) ..
-    " >" .. q(out) .. " 2>" .. q(server_err)
+    " --rm-on-exit " .. q(dir) .. " >" .. q(out) .. " 2>" .. q(server_err)
   -- Write mode: the server's stdin is this pipe, so it dies with us.
   alive.proc = assert(io.popen(cmd, "w"))
   local line
@@ -162,8 +168,9 @@ end
 -- beyond forgetting it.
 function helpers.stop_server()
   if alive.proc then
-    alive.proc:close()
+    alive.proc:close()   -- waits for the server, which removes the scratch directory
     alive.proc = nil
+    scratch, certs_dir, server_err = nil, nil, nil
   end
   server = nil
 end
@@ -211,8 +218,9 @@ end
 -- header_list, body, code (curl exit status), http_version, error }`.
 function helpers.curl(opts)
   if type(opts) == "string" then opts = { url = opts } end
-  local dir = helpers.tmpdir()
-  local hfile, bfile = dir .. "/h", opts.output or dir .. "/b"
+  -- temporary files without spawning processes (os.tmpname creates them)
+  local hfile, efile, ifile = os.tmpname(), os.tmpname(), nil
+  local bfile = opts.output or os.tmpname()
   local args = { "curl", "-sS", "-g", "-D", q(hfile), "-o", q(bfile), "-w", q("%{http_code} %{http_version}") }
   if opts.method then args[#args + 1] = "-X " .. q(opts.method) end
   local hs = opts.headers or {}
@@ -221,11 +229,13 @@ function helpers.curl(opts)
     args[#args + 1] = "-H " .. q(h)
   end
   if opts.json ~= nil then
-    write_file(dir .. "/in", assert(cjson.encode(opts.json)))
-    args[#args + 1] = "-H 'Content-Type: application/json' --data-binary @" .. q(dir .. "/in")
+    ifile = os.tmpname()
+    write_file(ifile, assert(cjson.encode(opts.json)))
+    args[#args + 1] = "-H 'Content-Type: application/json' --data-binary @" .. q(ifile)
   elseif opts.body ~= nil then
-    write_file(dir .. "/in", opts.body)
-    args[#args + 1] = "--data-binary @" .. q(dir .. "/in")
+    ifile = os.tmpname()
+    write_file(ifile, opts.body)
+    args[#args + 1] = "--data-binary @" .. q(ifile)
   end
   for _, f in ipairs(opts.form or {}) do args[#args + 1] = "-F " .. q(f) end
   if opts.upload then args[#args + 1] = "-T " .. q(opts.upload) end
@@ -237,7 +247,7 @@ function helpers.curl(opts)
   if opts.timeout then args[#args + 1] = "-m " .. tostring(opts.timeout) end
   if opts.range then args[#args + 1] = "-r " .. q(opts.range) end
   args[#args + 1] = q(opts.url)
-  local out, code = helpers.exec(table.concat(args, " ") .. " 2>" .. q(dir .. "/err"))
+  local out, code = helpers.exec(table.concat(args, " ") .. " 2>" .. q(efile))
   local status, ver = out:match("(%d+) (%S+)")
   local headers, status_line, list = parse_headers(read_file(hfile) or "")
   local res = {
@@ -248,9 +258,12 @@ function helpers.curl(opts)
     body = not opts.output and (read_file(bfile) or "") or nil,
     code = code,
     http_version = ver,
-    error = (read_file(dir .. "/err") or ""):gsub("%s+$", ""),
+    error = (read_file(efile) or ""):gsub("%s+$", ""),
   }
-  os.execute("rm -rf " .. q(dir))
+  os.remove(hfile)
+  os.remove(efile)
+  if ifile then os.remove(ifile) end
+  if not opts.output then os.remove(bfile) end
   return res
 end
 
@@ -351,6 +364,12 @@ end
 
 --- The last logged request matching `filter` (as for helpers.requests), or nil.
 function helpers.last_request(filter)
+  if filter == nil or (type(filter) == "table" and filter.match == nil and filter.limit == nil) then
+    -- only the last entry travels
+    local f = { limit = 1 }
+    for k, v in pairs(filter or {}) do f[k] = v end
+    filter = f
+  end
   local log = helpers.requests(filter)
   return log[#log]
 end

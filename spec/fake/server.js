@@ -21,7 +21,7 @@ function usage(msg) {
     'usage: node spec/fake/server.js [--tls-cert FILE --tls-key FILE] [--port N]\n' +
     '         [--tls-dir DIR] [--other-port N] [--https-port N] [--host ADDR]\n' +
     '         [--routes DIR]\n' +
-    '         [--external-url URL] [--no-stdin-exit]\n');
+    '         [--external-url URL] [--no-stdin-exit] [--rm-on-exit TMPDIR]\n');
   process.exit(2);
 }
 
@@ -44,6 +44,7 @@ function parseArgs(argv) {
       case '--routes': o.routes = need(i); i++; break;
       case '--external-url': o.externalUrl = need(i); i++; break;
       case '--no-stdin-exit': o.stdinExit = false; break;
+      case '--rm-on-exit': o.rmOnExit = need(i); i++; break;
       case '-h': case '--help': usage(); break;
       default: usage('unknown option ' + a);
     }
@@ -145,6 +146,18 @@ async function main() {
   if (opts.externalUrl) app.state.setConfig({ external_url: opts.externalUrl });
 
   const stop = () => {
+    // a scratch directory of the harness (certs, our stdout/stderr files)
+    if (opts.rmOnExit) {
+      const dir = path.resolve(opts.rmOnExit);
+      const tmp = path.resolve(require('os').tmpdir());
+      if (dir.startsWith(tmp + path.sep)) {
+        try {
+          fs.rmSync(dir, { recursive: true, force: true });
+        } catch (e) {
+          /* best effort */
+        }
+      }
+    }
     for (const s of servers) {
       try {
         s.close();
