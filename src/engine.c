@@ -73,6 +73,8 @@ static void unlink_done(gl_engine *e, gl_transfer *t) {
   t->next = t->prev = NULL;
 }
 
+static void flush_hooks(lua_State *L, gl_engine *e);
+
 void gl_engine_close(lua_State *L, gl_engine *e) {
   gl_transfer *t;
   if (e->closed) return;
@@ -82,6 +84,10 @@ void gl_engine_close(lua_State *L, gl_engine *e) {
     unlink_active(e, t);
     gl_transfer_free(L, t);     /* no callback: the owner is going away */
   }
+  /* Attached (closed or collected without detaching first): libuv must
+   * stop watching the sockets curl just gave up, before the loop runs
+   * again and their numbers are reused. */
+  if (e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
   while ((t = e->done_head) != NULL) {
     unlink_done(e, t);
     gl_transfer_free(L, t);
@@ -178,8 +184,10 @@ static void dispatch(lua_State *L, gl_engine *e) {
     if (n == 1) { lua_pushnil(L); }
     gl_transfer_free(L, t);
     if (lua_pcall(L, 2, 0, 0) != 0) {
-      if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-      else lua_pop(L, 1);
+      /* Stop here: the error is raised now and the callbacks still queued
+       * run at the next poll/wait/socket_action, so none is lost. */
+      if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return; }
+      lua_pop(L, 1);
     }
   }
 }
@@ -219,6 +227,7 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
     double w = next_wake(e), d = e->curl_deadline, now = gl_now();
     long ms;
     if (w >= 0 && (d < 0 || w < d)) d = w;
+    if (e->done_head) d = now;    /* callbacks left by an error: run them soon */
     ms = d < 0 ? -1 : d <= now ? 0 : (long)((d - now) * 1000.0) + 1;
     if (ms != e->hook_timeout_ms || ms == 0) {
       e->hook_timeout_ms = ms;
@@ -229,6 +238,12 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
       }
     }
   }
+}
+
+/* After a handle was removed outside the engine's own entry points
+ * (cancel): tells libuv at once, before its loop runs again. */
+void gl_engine_flush(lua_State *L, gl_engine *e) {
+  if (!e->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
 }
 
 int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
@@ -252,7 +267,9 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
   int running = 0;
   set_states(L, e);
   wake_due(e);
+  e->in_curl = 1;
   curl_multi_perform(e->multi, &running);
+  e->in_curl = 0;
   collect(e);
   if ((until ? until->state == GL_T_DONE : e->done_head != NULL) || !e->active) return 0;
   {
@@ -266,7 +283,9 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
   }
   set_states(L, e);
   wake_due(e);
+  e->in_curl = 1;
   curl_multi_perform(e->multi, &running);
+  e->in_curl = 0;
   collect(e);
   return 0;
 }
@@ -347,11 +366,14 @@ int gl_client_hooks(lua_State *L) {
   set_states(L, e);
   {
     int running;
+    e->in_curl = 1;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    e->in_curl = 0;
   }
   collect(e);
   flush_hooks(L, e);
   dispatch(L, e);
+  if (!c->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
   raise_stored(L, e);
   return 0;
 }
@@ -366,11 +388,18 @@ int gl_client_socket_action(lua_State *L) {
   set_states(L, e);
   if (w == 3) {
     if (e->curl_deadline >= 0 && e->curl_deadline <= gl_now() + 0.0005) e->curl_deadline = -1;
+    /* the one-shot uv timer has fired: whatever curl asks next must be
+     * told, even a delay equal to the last one */
+    e->hook_timeout_ms = -2;
     wake_due(e);
+    e->in_curl = 1;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    e->in_curl = 0;
   } else {
     int mask = w == 0 ? CURL_CSELECT_IN : w == 1 ? CURL_CSELECT_OUT : CURL_CSELECT_IN | CURL_CSELECT_OUT;
+    e->in_curl = 1;
     curl_multi_socket_action(e->multi, fd, mask, &running);
+    e->in_curl = 0;
   }
   collect(e);
   flush_hooks(L, e);

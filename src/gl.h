@@ -46,6 +46,8 @@ struct gl_engine {
   struct gl_sockev { curl_socket_t fd; int what; } *sockev;
   size_t nsockev, capsockev;
   int err_ref;              /* first Lua error from a callback, re-raised */
+  int in_curl;              /* inside curl_multi_perform/socket_action: curl
+                               callbacks may run, handles cannot be removed */
 };
 
 /* ---------- client ----------------------------------------------------- */
@@ -134,6 +136,7 @@ void gl_client_log(gl_client *c, lua_State *L, const char *line);
 void gl_engine_init(gl_engine *e, gl_client *c, int is_batch);
 void gl_engine_close(lua_State *L, gl_engine *e);
 int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);
+void gl_engine_flush(lua_State *L, gl_engine *e);   /* socket/timer hooks */
 int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
 void gl_engine_open(lua_State *L);
 int  gl_client_start(lua_State *L);

@@ -297,6 +297,7 @@ static void route_decide(gl_transfer *t) {
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t n = size * nmemb;
+  if (t->canceled) return 0;  /* canceled from inside a curl callback */
   if (t->routed < 0) {
     route_decide(t);
     if (t->err_kind) return 0;
@@ -730,22 +731,28 @@ static gl_tbox *check_box(lua_State *L) {
 static int l_cancel(lua_State *L) {
   gl_tbox *b = check_box(L);
   gl_transfer *t = b->t;
-  if (t && t->state != GL_T_DONE) {
-    t->canceled = 1;
-    unref(L, &t->cb_ref);     /* callbacks never run after cancel */
-    if (t->engine) {
-      if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(t->engine->multi, t->easy);
-      t->state = GL_T_DONE;
-      /* unlink from the active list; free now */
-      if (t->prev) t->prev->next = t->next; else t->engine->active = t->next;
-      if (t->next) t->next->prev = t->prev;
-      t->next = t->prev = NULL;
-      gl_transfer_free(L, t);
-    }
-    lua_pushboolean(L, 1);
+  gl_engine *e = t ? t->engine : NULL;
+  if (!t || t->canceled || (t->state == GL_T_DONE && t->cb_ref == LUA_NOREF)) {
+    lua_pushboolean(L, 0);    /* already called back, canceled or collected */
     return 1;
   }
-  lua_pushboolean(L, 0);
+  t->canceled = 1;
+  unref(L, &t->cb_ref);       /* callbacks never run after cancel */
+  /* Finished but not yet called back: the engine frees it without a call.
+   * Inside a curl callback (a sink or progress function) curl cannot
+   * remove a handle: the write callback aborts it instead and the engine
+   * frees it the same way. */
+  if (e && t->state != GL_T_DONE && !(t->state == GL_T_ACTIVE && e->in_curl)) {
+    if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(e->multi, t->easy);
+    t->state = GL_T_DONE;
+    /* unlink from the active list; free now */
+    if (t->prev) t->prev->next = t->next; else e->active = t->next;
+    if (t->next) t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    gl_transfer_free(L, t);
+    gl_engine_flush(L, e);    /* libuv stops watching its socket now */
+  }
+  lua_pushboolean(L, 1);
   return 1;
 }
 
