@@ -10,6 +10,11 @@
 
 local M = {}
 
+-- The libuv state of the client whose transfers are being dispatched
+-- right now (set around socket_action), so that `await` can hand the
+-- resumption of a coroutine to that attachment's `schedule`.
+local driving = nil
+
 -- Coroutines started by run(): only those yield instead of blocking.
 local ours = setmetatable({}, { __mode = "k" })
 
@@ -49,7 +54,9 @@ function M.await(start)
   local waiting = false
   start(function(...)
     if waiting then
-      M.resume(co, ...)
+      local sched = driving and driving.opts.schedule
+      if sched then sched(function(...) M.resume(co, ...) end)(...)
+      else M.resume(co, ...) end
     else
       done, res = true, { n = select("#", ...), ... }
     end
@@ -59,22 +66,83 @@ function M.await(start)
   return coroutine.yield()
 end
 
+-- An object whose finalizer runs `fn`: a table with __gc on Lua 5.2+,
+-- a proxy userdata on Lua 5.1 / LuaJIT, where tables have no finalizers.
+local function guard(fn)
+  local newproxy = rawget(_G, "newproxy")
+  if newproxy then
+    local p = newproxy(true)
+    getmetatable(p).__gc = function() fn() end
+    return p
+  end
+  return setmetatable({}, { __gc = function() fn() end })
+end
+
+-- Stops and closes every uv handle of an attachment (idempotent).
+local function release(st)
+  if st.released then return end
+  st.released = true
+  st.closed = true
+  for fd, p in pairs(st.polls) do
+    st.polls[fd] = nil
+    pcall(p.stop, p)
+    if not p:is_closing() then p:close() end
+  end
+  pcall(st.timer.stop, st.timer)
+  if not st.timer:is_closing() then st.timer:close() end
+end
+
 --- Drives a client's transfers from libuv (luv, or Neovim's `vim.uv` /
 -- `vim.loop`): curl's sockets are watched with uv poll handles and its
 -- timer with a uv timer, so nothing polls and no thread is used.
+--
+-- The uv handles hold the client only weakly: a client that is no longer
+-- referenced is collected (its transfers are dropped without callbacks)
+-- and its handles closed. `gl:close()` detaches at once.
+--
+-- A Lua error raised by a callback (or by a coroutine of `run`) goes to
+-- `opts.on_error(err)` when given; otherwise it is raised from the luv
+-- callback, where luv (or Neovim) reports it.
 -- @param gl client
 -- @param uv the luv module
--- @tparam[opt] table opts `schedule` (wraps the user callbacks, e.g. `vim.schedule_wrap`)
+-- @tparam[opt] table opts `schedule` (wraps a function to run later on the
+--   main loop, e.g. Neovim's `vim.schedule_wrap`: request callbacks and
+--   coroutine resumptions then run there instead of inside the luv
+--   callback), `on_error` (function(err))
+-- @return gl
 function M.attach(gl, uv, opts)
   if type(uv) ~= "table" or type(uv.new_timer) ~= "function" then
     error("attach: expected the luv module (vim.uv, vim.loop or require('luv'))", 2)
   end
-  local core = gl._core
+  if opts ~= nil and type(opts) ~= "table" then error("attach: options must be a table", 2) end
+  opts = opts or {}
+  if opts.schedule ~= nil and type(opts.schedule) ~= "function" then
+    error("attach: schedule must be a function", 2)
+  end
+  if opts.on_error ~= nil and type(opts.on_error) ~= "function" then
+    error("attach: on_error must be a function", 2)
+  end
   if gl._uv then M.detach(gl) end
-  local st = { polls = {}, timer = uv.new_timer(), uv = uv, opts = opts or {} }
-  gl._uv = st
+  local st = { polls = {}, timer = uv.new_timer(), uv = uv, opts = opts }
+  -- weak: the handles' callbacks must not keep the client alive
+  local weak = setmetatable({ core = gl._core }, { __mode = "v" })
   local new_poll = uv.new_socket_poll or uv.new_poll
+
+  local function action(fd, what)
+    local core = weak.core
+    if st.closed then return end
+    if not core then release(st) return end
+    local prev = driving
+    driving = st
+    local ok, err = pcall(core.socket_action, core, fd, what)
+    driving = prev
+    if not ok then
+      if opts.on_error then opts.on_error(err) else error(err, 0) end
+    end
+  end
+
   local function on_socket(fd, what)
+    if st.closed then return end
     local p = st.polls[fd]
     if what == "remove" then
       if p then
@@ -90,40 +158,40 @@ function M.attach(gl, uv, opts)
     end
     local ev = what == "in" and "r" or what == "out" and "w" or "rw"
     p:start(ev, function(err, events)
-      if st.closed then return end
       local w = "inout"
       if not err and events then
         if events == "r" then w = "in" elseif events == "w" then w = "out" end
       end
-      core:socket_action(fd, w)
+      action(fd, w)
     end)
   end
+
   local function on_timer(ms)
+    if st.closed then return end
     st.timer:stop()
     if ms >= 0 then
-      st.timer:start(ms, 0, function()
-        if not st.closed then core:socket_action(nil, "timeout") end
-      end)
+      st.timer:start(ms, 0, function() action(nil, "timeout") end)
     end
   end
-  core:hooks(on_socket, on_timer)
+
+  -- held by the client table only: the hooks (in the registry) reach st,
+  -- and must not reach the guard, or it would never be finalized
+  gl._uv_guard = guard(function() release(st) end)
+  gl._uv = st
+  gl._core:hooks(on_socket, on_timer)
   return gl
 end
 
---- Stops libuv driving a client (also done by `gl:close()`).
+--- Stops libuv driving a client (also done by `gl:close()`); transfers in
+-- flight stay, to be driven by `gl:poll()` / `gl:wait()` or a new attach.
+-- @param gl client
 function M.detach(gl)
-  local st = gl._uv
+  local st = rawget(gl, "_uv")
   if not st then return end
+  gl._uv, gl._uv_guard = nil, nil
   st.closed = true
-  gl._uv = nil
   pcall(function() gl._core:hooks(nil) end)
-  for fd, p in pairs(st.polls) do
-    st.polls[fd] = nil
-    p:stop()
-    if not p:is_closing() then p:close() end
-  end
-  st.timer:stop()
-  if not st.timer:is_closing() then st.timer:close() end
+  release(st)
 end
 
 return M
