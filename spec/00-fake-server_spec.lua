@@ -271,6 +271,28 @@ describe("fake server", function()
       assert.equal("Keyset pagination is not yet available for this type of request", json(r).error)
     end)
 
+    it("pages keyset lists backwards and can end on an empty page", function()
+      helpers.seed{ path = "/projects", count = 3, template = { name = "d{n}" } }  -- ids 1..5
+      local r = api("/projects?pagination=keyset&per_page=2&order_by=id&sort=desc")
+      local ids = {}
+      for _, p in ipairs(json(r)) do ids[#ids + 1] = p.id end
+      assert.same({ 5, 4 }, ids)
+      assert.matches("id_before=4", links(r.headers.link).next, 1, true)
+      helpers.config{ keyset_empty_last_page = true }
+      r = api("/projects?pagination=keyset&per_page=5&order_by=id&sort=asc")
+      local nxt = links(r.headers.link).next
+      assert.is_not_nil(nxt)
+      r = helpers.curl{ url = nxt, headers = ROOT_TOKEN }
+      assert.same({}, json(r))
+      assert.is_nil(r.headers.link)
+    end)
+
+    it("serves a relative URL root and keeps it in links", function()
+      local r = helpers.curl{ url = srv.http .. "/gitlab/api/v4/projects?per_page=1", headers = ROOT_TOKEN }
+      assert.equal(200, r.status)
+      assert.matches("^" .. srv.http:gsub("%p", "%%%0") .. "/gitlab/api/v4/projects%?", links(r.headers.link).next)
+    end)
+
     it("builds links from the configured external_url", function()
       helpers.config{ external_url = "http://gitlab.invalid:8080/gitlab" }
       local l = links(api("/projects?per_page=1").headers.link)
@@ -452,6 +474,12 @@ describe("fake server", function()
       assert.equal(want, helpers.uploads()[2].sha256)
       os.remove(file)
     end)
+  end)
+
+  it("answers an overlong request target with nginx's 414", function()
+    local r = api("/projects?search=" .. string.rep("x", 9000))
+    assert.equal(414, r.status)
+    assert.matches("414 Request%-URI Too Large", r.body)
   end)
 
   describe("admin", function()

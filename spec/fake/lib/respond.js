@@ -181,8 +181,16 @@ async function write(ctx, reply, mode, opts) {
 
 // --------------------------------------------------------------- bodies
 
+// nginx's own reason phrases where they differ from Node's
+const NGINX_REASONS = {
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Large',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+
 function nginxPage(status) {
-  const title = status + ' ' + (http.STATUS_CODES[status] || 'Error');
+  const title = status + ' ' + (NGINX_REASONS[status] || http.STATUS_CODES[status] || 'Error');
   return '<html>\r\n<head><title>' + title + '</title></head>\r\n<body>\r\n<center><h1>' + title +
     '</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 }
