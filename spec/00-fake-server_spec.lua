@@ -172,6 +172,15 @@ describe("fake server", function()
       assert.equal(1, json(api("/projects/group%2Frenamed")).id)
     end)
 
+    it("answers 304 to a matching If-None-Match", function()
+      local r = api("/projects/1")
+      local tag = r.headers.etag
+      assert.matches('^W/"%x+"$', tag)
+      r = api("/projects/1", { headers = { ["PRIVATE-TOKEN"] = "glpat-root", ["If-None-Match"] = tag } })
+      assert.equal(304, r.status)
+      assert.equal("", r.body)
+    end)
+
     it("validates required attributes like Grape", function()
       local r = api("/projects/1/issues", { method = "POST", json = {} })
       assert.equal(400, r.status)

@@ -6,6 +6,7 @@
 // pipeline writes them, which is what lets faults break any reply.
 
 const http = require('http');
+const crypto = require('crypto');
 const { readBody } = require('./body');
 const { parseQuery, isHash, safeDecode, nowSeconds, httpDate, sha256, fillBytes, buildQuery, expand, clone } = require('./util');
 const { authenticate, carriers, credential } = require('./auth');
@@ -313,6 +314,24 @@ class App {
     const r = ctx.reply;
     Object.assign(r.headers, ctx.extraHeaders);
     if (r.headers['x-request-id'] === undefined && ctx.entry) r.headers['x-request-id'] = String(ctx.entry.seq);
+    if (ctx.origin !== 'other' && !ctx.faultReply) {
+      // Rails' defaults on every API reply, and Rack::ETag + ConditionalGet
+      // on JSON GETs.
+      if (r.headers.vary === undefined) r.headers.vary = 'Origin';
+      if (r.headers['x-content-type-options'] === undefined) r.headers['x-content-type-options'] = 'nosniff';
+      if (r.headers['x-frame-options'] === undefined) r.headers['x-frame-options'] = 'SAMEORIGIN';
+      const ct = String(r.headers['content-type'] || '');
+      if (r.status === 200 && r.body && (ctx.method === 'GET' || ctx.method === 'HEAD') && ct.startsWith('application/json') &&
+          r.headers.etag === undefined) {
+        r.headers.etag = 'W/"' + crypto.createHash('md5').update(r.body).digest('hex') + '"';
+        const inm = ctx.headers['if-none-match'];
+        if (inm && inm.split(/\s*,\s*/).includes(r.headers.etag)) {
+          r.status = 304;
+          r.body = null;
+          delete r.headers['content-type'];
+        }
+      }
+    }
     if (ctx.entry) ctx.entry.status = r.status;
     return respond.write(ctx, r, mode, fault || {});
   }
