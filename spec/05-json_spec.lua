@@ -308,3 +308,70 @@ describe("core.json_decode", function()
     end)
   end)
 end)
+
+describe("core.json_encode", function()
+  local encode = core.json_encode
+
+  it("round-trips every kind of value through core.json_decode", function()
+    local values = {
+      { id = 1, name = "proj", tags = { "a", "b" }, nested = { deep = { list = { 1, 2, 3 } } } },
+      { 1, 2.5, -3, "s", true, false, { x = "y" }, cjson.null },
+      "plain", "with \"quotes\" and \\ and / and \n\t\r\b\f\1\31", "é€😀 \255 invalid", "",
+      0, -1, 1e-7, 123.456, 0.1, 1 / 3, 2 ^ 53, -2 ^ 60, 1e300, 5e-324, true, false,
+      { [1] = "a", [2] = "b", [3] = "c" }, { a = {}, b = { {} } },
+    }
+    for _, v in ipairs(values) do
+      local s = encode(v)
+      assert.is_true(same(v, ok(s)), s)
+      assert.is_true(same(v, cjson.decode(s)), s)
+    end
+    assert.equal(cjson.null, ok(encode(cjson.null)))
+    assert.equal("null", encode(nil))
+  end)
+
+  it("writes integers without '.0' and floats with the fewest digits", function()
+    assert.equal("42", encode(42))
+    assert.equal("3", encode(3.0))
+    assert.equal("-7", encode(-7))
+    assert.equal("0.1", encode(0.1))
+    assert.equal("1.5", encode(1.5))
+    assert.equal("0.30000000000000004", encode(0.1 + 0.2))
+    assert.equal("9007199254740992", encode(2 ^ 53))
+    if has_int then assert.equal("9223372036854775807", encode(math.maxinteger)) end
+    assert.equal('{"id":1}', encode(ok('{"id":1}')))
+  end)
+
+  it("tells arrays from objects, keeping [] for decoded empty arrays", function()
+    assert.equal("[]", encode(ok("[]")))
+    assert.equal("{}", encode(ok("{}")))
+    assert.equal("{}", encode({}))
+    assert.equal("[]", encode(setmetatable({}, core.array_mt)))
+    assert.equal("[1,2,3]", encode({ 1, 2, 3 }))
+    assert.equal('{"a":[],"b":{}}', encode(ok('{"a":[],"b":{}}')):gsub('"b":{},"a":%[%]', '"a":[],"b":{}'))
+    assert.same({ ["1"] = "a", ["3"] = "c" }, ok(encode({ [1] = "a", [3] = "c" })))
+    assert.same({ ["1"] = "a", x = "y" }, ok(encode({ "a", x = "y" })))
+  end)
+
+  it("escapes only what JSON requires", function()
+    assert.equal([["a\"b\\c/d\n\u0001\u001f]] .. "\127" .. [[é"]], encode('a"b\\c/d\n\1\31\127é'))
+  end)
+
+  it("raises on what JSON cannot hold", function()
+    local cyc = {}
+    cyc.self = cyc
+    local deep = {}
+    local t = deep
+    for _ = 1, 2000 do t[1] = {} t = t[1] end
+    assert.has_error(function() encode({ f = print }) end, "json_encode: cannot encode a function")
+    assert.has_error(function() encode(0 / 0) end, "json_encode: cannot encode NaN or infinity")
+    assert.has_error(function() encode(math.huge) end, "json_encode: cannot encode NaN or infinity")
+    assert.has_error(function() encode(cyc) end, "json_encode: cannot encode a cycle")
+    assert.has_error(function() encode({ [true] = 1 }) end,
+      "json_encode: table keys must be strings or numbers, not boolean")
+    assert.has_error(function() encode(deep) end, "json_encode: tables nested deeper than 1000")
+    assert.has_error(function() encode(io.stdout) end)
+    assert.has_error(function() encode() end)
+    local shared = { 1 }
+    assert.equal("[[1],[1]]", encode({ shared, shared }))   -- shared is not a cycle
+  end)
+end)

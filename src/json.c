@@ -541,6 +541,234 @@ static int json_decode(lua_State *L) {
 }
 
 /* ====================================================================== */
+/* the encoder                                                            */
+/* ====================================================================== */
+/* core.json_encode(v) -> string. Raises on what JSON cannot hold (a
+ * function, NaN, a cycle, a boolean key): encoding is for request bodies
+ * the program builds, so those are programmer errors. Keys are not
+ * sorted. A table is an array when it has core.array_mt (then even when
+ * empty) or when its keys are exactly 1..n (n >= 1); otherwise an object,
+ * whose number keys become strings. Integers and integral floats below
+ * 2^53 print without ".0"; other floats with the fewest digits that read
+ * back the same. Strings are copied byte for byte (as the decoder passes
+ * invalid UTF-8 through), escaping only '"', '\\' and control characters. */
+
+/* json_encode's stack slots */
+#define ENC_VALUE 1
+#define ENC_MT    2   /* core.array_mt */
+#define ENC_SEEN  3   /* tables on the current path: cycle check */
+#define ENC_BUF   4   /* output, a userdata replaced as it grows */
+#define ENC_MAX_DEPTH 1000
+
+typedef struct jenc { char *p; size_t n, cap; int depth; } jenc;
+
+static void enc_grow(lua_State *L, jenc *e, size_t need) {
+  size_t cap = e->cap ? e->cap : 256;
+  char *p;
+  while (cap - e->n < need) {
+    if (cap > ((size_t)-1) / 2) luaL_error(L, "json_encode: output too large");
+    cap *= 2;
+  }
+  p = (char *)lua_newuserdata(L, cap);
+  if (e->n) memcpy(p, e->p, e->n);
+  lua_replace(L, ENC_BUF);
+  e->p = p; e->cap = cap;
+}
+
+#define ENC_RESERVE(L, e, k) \
+  do { if ((e)->cap - (e)->n < (size_t)(k)) enc_grow((L), (e), (k)); } while (0)
+
+static void enc_raw(lua_State *L, jenc *e, const char *s, size_t n) {
+  ENC_RESERVE(L, e, n);
+  memcpy(e->p + e->n, s, n);
+  e->n += n;
+}
+
+static void enc_string(lua_State *L, jenc *e, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i;
+  char *o;
+  if (n > (((size_t)-1) - 2) / 6) luaL_error(L, "json_encode: string too large");
+  ENC_RESERVE(L, e, 6 * n + 2);   /* worst case: every byte as \u00XX */
+  o = e->p + e->n;
+  *o++ = '"';
+  for (i = 0; i < n; i++) {
+    unsigned char c = u[i];
+    if (!jspecial[c]) { *o++ = (char)c; continue; }
+    *o++ = '\\';
+    switch (c) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      default:
+        *o++ = 'u'; *o++ = '0'; *o++ = '0';
+        *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+    }
+  }
+  *o++ = '"';
+  e->n = (size_t)(o - e->p);
+}
+
+static void enc_number(lua_State *L, jenc *e, int idx) {
+  char b[40];
+  double x;
+  int len, prec;
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx)) {
+    len = snprintf(b, sizeof b, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+    enc_raw(L, e, b, (size_t)len);
+    return;
+  }
+#endif
+  x = (double)lua_tonumber(L, idx);
+  if (x != x || x - x != 0) luaL_error(L, "json_encode: cannot encode NaN or infinity");
+  if (x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (double)(long long)x) {
+    len = snprintf(b, sizeof b, "%lld", (long long)x);
+    enc_raw(L, e, b, (size_t)len);
+    return;
+  }
+  for (prec = 15; ; prec++) {   /* the shortest of %.15g .. %.17g that reads back */
+    len = snprintf(b, sizeof b, "%.*g", prec, x);
+    if (prec == 17 || strtod(b, NULL) == x) break;
+  }
+  {
+    /* snprintf wrote the locale's decimal point; JSON wants '.' */
+    char dp = localeconv()->decimal_point[0];
+    int i;
+    if (dp != '.') for (i = 0; i < len; i++) if (b[i] == dp) b[i] = '.';
+  }
+  enc_raw(L, e, b, (size_t)len);
+}
+
+static void enc_value(lua_State *L, jenc *e, int idx);
+
+/* Array length when the table at idx is encoded as an array, else -1. */
+static lua_Number enc_array_len(lua_State *L, int idx) {
+  lua_Number max = 0, count = 0;
+  if (lua_getmetatable(L, idx)) {
+    int is_arr = lua_rawequal(L, -1, ENC_MT);
+    lua_pop(L, 1);
+    if (is_arr) return (lua_Number)gl_rawlen(L, idx);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_Number k;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TNUMBER || (k = lua_tonumber(L, -1)) < 1 ||
+        k > 9.0e15 || k != (lua_Number)(long long)k) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    if (k > max) max = k;
+    count++;
+  }
+  return (count > 0 && count == max) ? max : -1;
+}
+
+static void enc_table(lua_State *L, jenc *e, int idx) {
+  lua_Number n;
+  if (e->depth >= ENC_MAX_DEPTH)
+    luaL_error(L, "json_encode: tables nested deeper than %d", ENC_MAX_DEPTH);
+  luaL_checkstack(L, 6, "json_encode: tables nested too deep");
+  lua_pushvalue(L, idx);
+  lua_rawget(L, ENC_SEEN);
+  if (!lua_isnil(L, -1)) luaL_error(L, "json_encode: cannot encode a cycle");
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, ENC_SEEN);
+  e->depth++;
+  n = enc_array_len(L, idx);
+  if (n >= 0) {
+    lua_Number i;
+    enc_raw(L, e, "[", 1);
+    for (i = 1; i <= n; i++) {
+      if (i > 1) enc_raw(L, e, ",", 1);
+      lua_rawgeti(L, idx, (json_index)i);
+      enc_value(L, e, lua_gettop(L));
+      lua_pop(L, 1);
+    }
+    enc_raw(L, e, "]", 1);
+  } else {
+    int first = 1;
+    enc_raw(L, e, "{", 1);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      size_t kl;
+      const char *k;
+      if (!first) enc_raw(L, e, ",", 1);
+      first = 0;
+      switch (lua_type(L, -2)) {
+        case LUA_TSTRING:
+          k = lua_tolstring(L, -2, &kl);
+          enc_string(L, e, k, kl);
+          break;
+        case LUA_TNUMBER:
+          /* convert a copy: lua_tolstring on the key itself would change
+           * its type under lua_next */
+          lua_pushvalue(L, -2);
+          k = lua_tolstring(L, -1, &kl);
+          enc_string(L, e, k, kl);
+          lua_pop(L, 1);
+          break;
+        default:
+          luaL_error(L, "json_encode: table keys must be strings or numbers, not %s",
+                     luaL_typename(L, -2));
+      }
+      enc_raw(L, e, ":", 1);
+      enc_value(L, e, lua_gettop(L));
+      lua_pop(L, 1);
+    }
+    enc_raw(L, e, "}", 1);
+  }
+  e->depth--;
+  lua_pushvalue(L, idx);
+  lua_pushnil(L);
+  lua_rawset(L, ENC_SEEN);
+}
+
+static void enc_value(lua_State *L, jenc *e, int idx) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: enc_raw(L, e, "null", 4); break;
+    case LUA_TBOOLEAN:
+      if (lua_toboolean(L, idx)) enc_raw(L, e, "true", 4);
+      else enc_raw(L, e, "false", 5);
+      break;
+    case LUA_TNUMBER: enc_number(L, e, idx); break;
+    case LUA_TSTRING: {
+      size_t n;
+      const char *s = lua_tolstring(L, idx, &n);
+      enc_string(L, e, s, n);
+      break;
+    }
+    case LUA_TTABLE: enc_table(L, e, idx); break;
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == NULL) { enc_raw(L, e, "null", 4); break; }
+      /* fall through */
+    default:
+      luaL_error(L, "json_encode: cannot encode a %s", luaL_typename(L, idx));
+  }
+}
+
+static int json_encode(lua_State *L) {
+  jenc e;
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* ENC_MT */
+  lua_newtable(L);                         /* ENC_SEEN */
+  lua_pushnil(L);                          /* ENC_BUF */
+  e.p = NULL; e.n = e.cap = 0; e.depth = 0;
+  enc_value(L, &e, ENC_VALUE);
+  lua_pushlstring(L, e.p, e.n);
+  return 1;
+}
+
+/* ====================================================================== */
 /* registration                                                           */
 /* ====================================================================== */
 void gl_json_open(lua_State *L) {
@@ -549,8 +777,11 @@ void gl_json_open(lua_State *L) {
   lua_setfield(L, -2, "__jsontype");
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "array_mt");
+  lua_pushvalue(L, -1);
   lua_pushcclosure(L, json_decode, 1);
-  lua_setfield(L, -2, "json_decode");
+  lua_setfield(L, -3, "json_decode");
+  lua_pushcclosure(L, json_encode, 1);
+  lua_setfield(L, -2, "json_encode");
   lua_pushlightuserdata(L, NULL);       /* == cjson.null */
   lua_setfield(L, -2, "null");
 }
