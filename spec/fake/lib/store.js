@@ -77,6 +77,29 @@ const KEYSET = {
 };
 const KEYSET_DESC_ONLY = new Set(['jobs', 'audit_events', 'pipelines']);
 
+// The order_by list when collection c supports keyset pagination, else null.
+function keysetFor(c) {
+  const parent = c.parent ? c.parent.coll.name : null;
+  switch (c.name) {
+    case 'projects':
+    case 'users':
+    case 'groups':
+      return parent ? null : KEYSET[c.name];
+    case 'issues':
+    case 'jobs':
+      return parent === 'projects' ? KEYSET[c.name] : null;
+    case 'pipelines':
+      return parent === 'packages' ? KEYSET.pipelines : null;
+    case 'tags':
+      return parent === 'registry/repositories' ? KEYSET.tags : null;
+    case 'audit_events':
+    case 'repository/tree':
+      return KEYSET[c.name];
+    default:
+      return null;
+  }
+}
+
 // Grape's "x is missing" validation on create.
 const REQUIRED = {
   issues: ['title'],
@@ -612,7 +635,7 @@ class Store {
       return ctx.json(400, { error: 'sort does not have a valid value' });
     }
     let items = this.filter(c, ctx);
-    const ks = KEYSET[c.name] || KEYSET[c.last];
+    const ks = keysetFor(c);
     let sortedById = c.sortedById;
     if (q.pagination !== 'keyset' && q.order_by) {
       const desc = String(q.sort || 'desc').toLowerCase() !== 'asc';
@@ -628,7 +651,7 @@ class Store {
       return this.list(ctx, c);
     }
     return paginate(ctx, items, {
-      keyset: ks && c.last !== 'issues' ? ks : ks && c.parent ? ks : false,
+      keyset: ks || false,
       keysetSort: KEYSET_DESC_ONLY.has(c.last) ? 'desc' : 'asc',
       sortedById,
       type: className(c.name),
