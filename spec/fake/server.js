@@ -71,7 +71,16 @@ function quietErrors(server) {
   const drop = (err, socket) => {
     if (socket && !socket.destroyed) socket.destroy();
   };
-  server.on('clientError', drop);
+  // Malformed requests get what nginx would send, not a silent reset.
+  server.on('clientError', (err, socket) => {
+    if (!socket || socket.destroyed) return;
+    if (socket.writable && err && err.code !== 'ECONNRESET') {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end('HTTP/1.1 ' + status + '\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    } else {
+      socket.destroy();
+    }
+  });
   server.on('tlsClientError', drop);
   server.on('sessionError', () => {});
   server.on('error', (e) => console.error('[fake] server error:', e.message));
