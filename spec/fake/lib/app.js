@@ -278,6 +278,7 @@ class App {
       const replaced = fault.action ? faults.actionReply(fault, ctx) : null;
       if (replaced) {
         ctx.reply = replaced;
+        ctx.faultReply = true;
       } else if (fault.status !== undefined) {
         ctx.reply = faults.explicitReply(fault);
         ctx.faultReply = true;
