@@ -98,6 +98,16 @@ describe("fake server", function()
       assert.equal("403 Forbidden - Must be admin to use sudo", json(r).message)
     end)
 
+    it("limits job tokens to GitLab's job-token endpoints when strict", function()
+      local h = { ["JOB-TOKEN"] = "job-root" }
+      assert.equal(200, api("/user", { headers = h }).status)
+      helpers.config{ job_token_strict = true }
+      assert.equal(401, api("/user", { headers = h }).status)
+      assert.equal(200, api("/projects/1/repository/branches", { headers = h }).status)
+      assert.equal(401, api("/projects/1/repository/branches", { headers = h, method = "POST",
+        json = { branch = "b", ref = "main" } }).status)
+    end)
+
     it("limits read_api tokens to reads", function()
       local h = { ["PRIVATE-TOKEN"] = "glpat-alice-read" }
       assert.equal(200, api("/projects/1", { headers = h }).status)

@@ -4,6 +4,26 @@
 
 const UNAUTHORIZED = { message: '401 Unauthorized' };
 
+// Where GitLab accepts CI/CD job tokens (config job_token_strict): method
+// list (null = any) and a pattern on the path after /api/v4.
+const JOB_TOKEN_ROUTES = [
+  [null, /^\/job(\/|$)/],
+  [['GET', 'HEAD'], /^\/projects\/[^/]+\/repository\/(branches|tags|commits)(\/|$)/],
+  [['GET', 'HEAD'], /^\/projects\/[^/]+\/repository\/files\/[^/]+\/raw$/],
+  [null, /^\/projects\/[^/]+\/(deployments|environments|releases|packages|registry|terraform|secure_files)(\/|$)/],
+  [null, /^\/projects\/[^/]+\/jobs\/(artifacts\/|[^/]+\/artifacts)/],
+  [['GET', 'HEAD'], /^\/projects\/[^/]+\/merge_requests(\/|$)/],
+  [['POST'], /^\/projects\/[^/]+\/(trigger\/pipeline|ref\/[^/]+\/trigger\/pipeline)$/],
+  [null, /^\/groups\/[^/]+\/-\/packages(\/|$)/],
+  [['GET', 'HEAD'], /^\/projects\/[^/]+$/],
+];
+
+function jobTokenAllowed(ctx) {
+  const p = ctx.apiPath;
+  if (p === null || p === undefined) return true;
+  return JOB_TOKEN_ROUTES.some(([methods, re]) => (!methods || methods.includes(ctx.method)) && re.test(p));
+}
+
 // The credential a request carries: { value, via, kinds } or null.
 // via names the carrier (header or query parameter); kinds lists the token
 // kinds GitLab accepts through it.
@@ -56,6 +76,10 @@ function authenticate(ctx, mode) {
   }
   if (state.tokens.isExpired(t)) {
     expiredReply(ctx, false);
+    return false;
+  }
+  if (t.kind === 'job' && state.config.job_token_strict && !jobTokenAllowed(ctx)) {
+    ctx.json(401, UNAUTHORIZED);
     return false;
   }
   const user = state.store.findUser(t.user);

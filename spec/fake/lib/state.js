@@ -22,6 +22,7 @@ const DEFAULT_CONFIG = {
   keyset_empty_last_page: false, // Link on every full keyset page
   max_url: 8192, // longer request targets get nginx's 414
   log_limit: 100000, // oldest log entries are dropped beyond this
+  job_token_strict: false, // job tokens only where GitLab takes them
 };
 
 class Tokens {
