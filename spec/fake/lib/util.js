@@ -191,6 +191,7 @@ function bytesDigest(seed, size) {
     h.update(fillBytes(n === chunk.length ? chunk : Buffer.alloc(n), seed, off));
   }
   const d = h.digest('hex');
+  if (digestCache.size >= 256) digestCache.delete(digestCache.keys().next().value);
   digestCache.set(key, d);
   return d;
 }
