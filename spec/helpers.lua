@@ -98,6 +98,9 @@ end
 -- spec/fake/certs.sh): `dir, ca, cert, key, wrong_ca, expired, expired_key,
 -- wrong_host, wrong_host_key`.
 function helpers.certs()
+  if not certs_dir and not server and (os.getenv("GITLAB_FAKE") or "") ~= "" then
+    helpers.server()   -- an outside server: use its certificates
+  end
   if not certs_dir then
     local from_env = server and server.certs
     if from_env then
@@ -145,12 +148,14 @@ function helpers.server()
   -- Write mode: the server's stdin is this pipe, so it dies with us.
   alive.proc = assert(io.popen(cmd, "w"))
   local line
-  for _ = 1, 1000 do
+  local grace = 1000   -- 10 s at most; 0.5 s once stderr shows an error
+  while grace > 0 do
     local s = read_file(out)
     if s then line = s:match("^([^\n]*)\n") end
     if line then break end
     local e = read_file(server_err)
-    if e and e:find("failed to start", 1, true) then break end
+    if e and e:find("Error", 1, true) then grace = math.min(grace, 50) end
+    grace = grace - 1
     helpers.sleep(0.01)
   end
   if not line then
