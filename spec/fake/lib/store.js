@@ -129,7 +129,7 @@ const NOT_FILTERS = new Set([
   'page', 'per_page', 'pagination', 'order_by', 'sort', 'id_after',
   'id_before', 'cursor', 'private_token', 'access_token', 'job_token', 'sudo',
   'search', 'scope', 'simple', 'statistics', 'with_custom_attributes',
-  'membership', 'owned', 'starred', 'ref', 'recursive', 'with_labels_details',
+  'membership', 'owned', 'starred', 'recursive', 'with_labels_details',
 ]);
 
 class Collection {
