@@ -218,7 +218,16 @@ static int l_request(lua_State *L) {
     if (next == 2) gl_sleep(t->wake_at - gl_now());
   }
   nret = gl_transfer_push_result(L, t);
-  if (took) { c->easy_busy = 0; curl_easy_reset(c->easy); }
+  if (took) {
+    c->easy_busy = 0;
+    /* nothing may point into the freed transfer between requests */
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+    if (!c->easy_plain) curl_easy_reset(c->easy);
+  }
   gl_transfer_free(L, t);
   return nret;
 }
@@ -230,6 +239,7 @@ static int l_set_token(lua_State *L) {
   if (kind && strcmp(kind, "PRIVATE-TOKEN") && strcmp(kind, "Authorization") && strcmp(kind, "JOB-TOKEN"))
     return luaL_argerror(L, 2, "expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
+  gl_client_forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);
   c->auth_name = dup_str(kind);
@@ -245,6 +255,7 @@ static int l_close(lua_State *L) {
   if (c->easy) curl_easy_cleanup(c->easy);
   if (c->share) curl_share_cleanup(c->share);
   c->easy = NULL; c->share = NULL;
+  gl_client_forget_auth(c);
   curl_slist_free_all(c->extra_headers);
   c->extra_headers = NULL;
   if (c->log_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, c->log_ref);

@@ -74,6 +74,8 @@ struct gl_client {
   gl_engine engine;         /* async engine, lives inside the userdata */
   int engine_ready;
   int easy_busy;            /* the sync handle is in use (re-entry) */
+  int easy_plain;           /* the sync handle is set up for a plain GET */
+  struct curl_slist *auth_slist;  /* extra headers + credential; secret */
 };
 
 /* ---------- one logical request ---------------------------------------- */
@@ -128,6 +130,7 @@ void gl_sleep(double seconds);
 void gl_transfer_open(lua_State *L);
 
 /* client.c */
+void gl_client_forget_auth(gl_client *c);   /* transfer.c */
 gl_client *gl_check_client(lua_State *L, int i);
 void gl_client_open(lua_State *L);
 void gl_client_log(gl_client *c, lua_State *L, const char *line);

@@ -386,14 +386,59 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *line) {
   return nl ? nl : l;
 }
 
+/* A GET that buffers its answer: the common case, kept cheap (see below). */
+static int is_plain(gl_transfer *t) {
+  return t->method[0] == 'G' && strcmp(t->method, "GET") == 0 && !t->output &&
+         t->sink_ref == LUA_NOREF && t->progress_ref == LUA_NOREF &&
+         t->resume_from == 0 && !t->upload_path && !t->mime;
+}
+
+/* Credential (and Sudo) header lines with the client's extra headers,
+ * built once per credential: the list holds the secret, so it is wiped when
+ * replaced (gl_client_forget_auth). */
+static struct curl_slist *auth_headers(gl_client *c) {
+  struct curl_slist *i, *l = NULL;
+  if (c->auth_slist) return c->auth_slist;
+  for (i = c->extra_headers; i; i = i->next) l = add_header(l, i->data);
+  if (c->token && c->auth_name) {
+    gl_buf h = {0, 0, 0};
+    gl_buf_adds(&h, c->auth_name);
+    gl_buf_adds(&h, ": ");
+    if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
+    gl_buf_adds(&h, c->token);
+    if (h.p) l = add_header(l, h.p);
+    if (h.p) memset(h.p, 0, h.n);
+    gl_buf_free(&h);
+    if (c->sudo) {
+      gl_buf s = {0, 0, 0};
+      gl_buf_adds(&s, "Sudo: ");
+      gl_buf_adds(&s, c->sudo);
+      if (s.p) l = add_header(l, s.p);
+      gl_buf_free(&s);
+    }
+  }
+  c->auth_slist = l;
+  return l;
+}
+
+void gl_client_forget_auth(gl_client *c) {
+  if (c->auth_slist) free_secret_slist(c->auth_slist);
+  c->auth_slist = NULL;
+}
+
 int gl_transfer_setup(gl_transfer *t) {
   gl_client *c = t->client;
   CURL *e = t->easy;
-  struct curl_slist *i;
+  struct curl_slist *i, *hdrs;
   const char *m = t->method;
   long timeout = c->timeout_ms;
+  int plain = is_plain(t), sync = (e == c->easy);
+  /* The blocking handle keeps its options from one plain GET to the next:
+   * only what differs is set again. Anything else starts from a reset. */
+  int warm = plain && sync && c->easy_plain;
 
-  curl_easy_reset(e);
+  if (!warm) curl_easy_reset(e);
+  if (sync) c->easy_plain = 0;     /* until this setup has finished */
   t->headers.n = 0;
   t->body.n = 0;
   t->status = 0;
@@ -402,40 +447,32 @@ int gl_transfer_setup(gl_transfer *t) {
   t->errbuf[0] = '\0';
   t->prog_now = t->prog_total = -1;
 
-  if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
-  for (i = c->extra_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
-  for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
   /* credentials go only to the origin they were configured for */
-  if (c->token && c->auth_name && same_origin(t)) {
-    gl_buf h = {0, 0, 0};
-    gl_buf_adds(&h, c->auth_name);
-    gl_buf_adds(&h, ": ");
-    if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
-    gl_buf_adds(&h, c->token);
-    if (h.p) t->hop_headers = add_header(t->hop_headers, h.p);
-    if (h.p) memset(h.p, 0, h.n);
-    gl_buf_free(&h);
-    if (c->sudo) {
-      gl_buf s = {0, 0, 0};
-      gl_buf_adds(&s, "Sudo: ");
-      gl_buf_adds(&s, c->sudo);
-      if (s.p) t->hop_headers = add_header(t->hop_headers, s.p);
-      gl_buf_free(&s);
-    }
+  if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
+  hdrs = same_origin(t) ? auth_headers(c) : c->extra_headers;
+  if (t->user_headers || t->upload_path || t->mime) {
+    for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+    for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+    if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
+    hdrs = t->hop_headers;
   }
-  if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
 
   curl_easy_setopt(e, CURLOPT_URL, t->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
+  if (warm) {
+    t->attempts++;
+    c->easy_plain = 1;
+    return 1;
+  }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hop_headers);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* redirects are ours */
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -508,6 +545,7 @@ int gl_transfer_setup(gl_transfer *t) {
     }
   }
   t->attempts++;
+  if (sync) c->easy_plain = plain;
   return 1;
 }
 

@@ -92,6 +92,7 @@ local OFFSET_HINT = " (use keyset pagination: pagination = \"keyset\" with order
 -- Turns the core's answer into (data, resp) or (nil, err).
 local function finish(ctx, method, shown, opts, r, e)
   local redact = ctx.redact
+  if (not r or r.status >= 400) and shown then shown = core.redact_url(shown) end
   if not r then
     return nil, errors.new{
       kind = e.kind, message = redact(e.message), method = method,
@@ -124,7 +125,8 @@ local function finish(ctx, method, shown, opts, r, e)
     local data, derr = core.json_decode(body)
     if data == nil then
       return nil, errors.new{
-        kind = "decode", status = r.status, method = method, url = r.url, path = shown,
+        kind = "decode", status = r.status, method = method, url = r.url,
+        path = core.redact_url(shown),
         message = "the response is " .. derr,   -- "invalid JSON at byte N: ..."
         body = redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
       }
@@ -160,26 +162,35 @@ local function check_opts(fname, opts)
   return opts
 end
 
--- Returns the core request table and the path shown in errors.
+local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+                  HEAD = true, OPTIONS = true }
+
+-- Returns the core request table, the path shown in errors (redacted when
+-- an error is built) and the method in upper case.
 local function build(self, method, path, opts, fname)
-  if type(method) ~= "string" or not method:match("^%a+$") then
-    error(fname .. ": method must be a word such as \"GET\"", 3)
+  if not METHODS[method] then
+    if type(method) ~= "string" or not method:match("^%a+$") then
+      error(fname .. ": method must be a word such as \"GET\"", 3)
+    end
+    method = method:upper()
   end
   if type(path) ~= "string" or path == "" then
     error(fname .. ": path must be a non-empty string", 3)
   end
-  method = method:upper()
-  local url, shown
-  if path:find("^[hH][tT][tT][pP][sS]?://") then
-    url = path
-    shown = core.redact_url(path)
-  else
-    if path:sub(1, 1) ~= "/" then path = "/" .. path end
+  local url
+  local c1 = path:byte(1)
+  if c1 == 47 then        -- "/"
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
-    shown = core.redact_url(path)
+  elseif (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
+    url = path
+  else
+    path = "/" .. path
+    url = (opts.root and self._ctx.root or self._ctx.base) .. path
   end
-  if opts.query and next(opts.query) ~= nil then
-    url = url .. (url:find("?", 1, true) and "&" or "?") .. core.query(opts.query)
+  local shown = path
+  local q = opts.query
+  if q and next(q) ~= nil then
+    url = url .. (url:find("?", 1, true) and "&" or "?") .. core.query(q)
   end
   local headers, has_ctype = {}, false
   if opts.headers then
