@@ -1,0 +1,62 @@
+# Hardening: sanitizers, valgrind, fuzzing, fault matrix, soak.
+#   make check-asan       whole spec suite under ASan+UBSan (lua5.4) + C tests
+#   make check-valgrind   spec suite under valgrind memcheck (lua5.4);
+#                         VALGRIND_SPECS="spec/10-client_spec.lua ..." for a subset
+#   make fuzz             every libFuzzer target for FUZZ_TIME seconds (clang)
+#   make fuzz-replay      the seed corpora through the targets (any cc, ASan)
+#   make faults           fault matrix against the fake server, as a table
+#   make soak             100,000 requests + 1,000 concurrent async (benchmark)
+# See docs/reliability.md.
+.PHONY: check-asan check-valgrind fuzz fuzz-build fuzz-replay faults soak
+
+FUZZ_TARGETS := link headers url encode query json
+FUZZ_TIME    ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_LIBS     = $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(LIBS)
+
+$(FUZZ_DIR)/fuzz_%: fuzz/driver.c fuzz/targets.c $(SRC) $(HDR)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) -g -O1 -std=c99 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -DGL_FUZZ_TARGET=gl_fuzz_$* -I src \
+	  $(CFLAGS_54) -o $@ fuzz/driver.c $(SRC) $(FUZZ_LIBS)
+
+fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+
+# New inputs go to build/fuzz/corpus/<t> (the committed seeds stay small);
+# a crash leaves build/fuzz/crash-<t>-*: copy it into fuzz/corpus/<t>/ once
+# fixed, so fuzz-replay keeps it as a regression test.
+fuzz: fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_TIME) s)"; \
+	  if $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$t- \
+	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1; then \
+	    grep -aE '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_DIR)/$$t.log; \
+	  else \
+	    fail=1; grep -aE -A15 'ERROR|runtime error|==[0-9]+==' $(FUZZ_DIR)/$$t.log | head -40; \
+	    echo "fuzz $$t: FAILED (log $(FUZZ_DIR)/$$t.log; reproducer $(FUZZ_DIR)/crash-$$t-*)"; \
+	  fi; \
+	done; exit $$fail
+
+fuzz-replay:
+	@mkdir -p build
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -g -fsanitize=address,undefined \
+	  -I src $(CFLAGS_54) -o build/fuzz_corpus_test spec/c/fuzz_corpus_test.c $(SRC) \
+	  $(FUZZ_LIBS)
+	./build/fuzz_corpus_test
+
+check-asan:
+	bash tools/check-asan.sh
+
+check-valgrind: $(BUILD54)/gitlab/core.so
+	bash tools/check-valgrind.sh $(VALGRIND_SPECS)
+
+faults: $(BUILD54)/gitlab/core.so
+	LUA_PATH="lua/?.lua;lua/?/init.lua;tools/?.lua;;" LUA_CPATH="$(BUILD54)/?.so;;" \
+	  $(LUA54) tools/faults.lua
+
+soak: $(BUILD54)/gitlab/core.so
+	LUA_PATH="lua/?.lua;lua/?/init.lua;tools/?.lua;;" LUA_CPATH="$(BUILD54)/?.so;;" \
+	  $(LUA54) bench/soak/soak.lua $(SOAK_ARGS)

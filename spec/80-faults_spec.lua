@@ -1,0 +1,20 @@
+-- The fault matrix (tools/faults.lua, `make faults`) as specs: every bad
+-- network or server behaviour ends in its promised outcome, a clear error,
+-- a successful retry or the exact data, under each interpreter and ASan.
+local helpers = require("helpers")
+
+local tools = helpers.root .. "/tools/?.lua"
+if not package.path:find(tools, 1, true) then package.path = tools .. ";" .. package.path end
+local faults = require("faults")
+
+describe("fault matrix", function()
+  setup(function() helpers.server() end)
+  after_each(function() helpers.reset() end)
+
+  for _, case in ipairs(faults.cases) do
+    it(case.name .. " -> " .. case.expect, function()
+      local ok, seen = faults.run_case(case)
+      assert(ok, case.name .. ": expected " .. case.expect .. ", observed " .. tostring(seen))
+    end)
+  end
+end)
