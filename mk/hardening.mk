@@ -57,6 +57,9 @@ faults: $(BUILD54)/gitlab/core.so
 	LUA_PATH="lua/?.lua;lua/?/init.lua;tools/?.lua;;" LUA_CPATH="$(BUILD54)/?.so;;" \
 	  $(LUA54) tools/faults.lua
 
-soak: $(BUILD54)/gitlab/core.so
-	LUA_PATH="lua/?.lua;lua/?/init.lua;tools/?.lua;;" LUA_CPATH="$(BUILD54)/?.so;;" \
-	  $(LUA54) bench/soak/soak.lua $(SOAK_ARGS)
+# SOAK_LUA=luajit runs it under LuaJIT (build/jit).
+SOAK_LUA ?= $(LUA54)
+soak: build
+	LUA_PATH="lua/?.lua;lua/?/init.lua;;" \
+	  LUA_CPATH="$(if $(findstring jit,$(SOAK_LUA)),$(BUILDJIT),$(BUILD54))/?.so;;" \
+	  $(SOAK_LUA) bench/soak/soak.lua $(SOAK_ARGS)
