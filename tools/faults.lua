@@ -83,6 +83,14 @@ end
 
 local USER = "/api/v4/user"
 
+-- The same request through the multi engine: request_async + wait.
+local function async_get(gl, path)
+  local data, err, resp
+  gl:request_async("GET", path, nil, function(e, d, r) err, data, resp = e, d, r end)
+  gl:wait()
+  return data, err or resp
+end
+
 --- The cases, in table order: { name, fault, expect, run = function() ->
 -- ok, observed }. `run` may raise; that counts as a failure.
 M.cases = {
@@ -201,6 +209,24 @@ M.cases = {
       gl:close()
       local ok, seen = expect_error(err, "timeout")
       return ok and dt < 4, ("%s (%.1f s)"):format(seen, dt)
+    end,
+  },
+  {
+    name = "slow server, streamed download",
+    expect = "error timeout (stall), no .part left",
+    run = function()
+      helpers.fault{ path = USER, action = "slow", times = -1 }
+      local dir = helpers.tmpdir()
+      local gl = client{ timeout = 2, retries = 0 }
+      local t0 = now()
+      local _, err = gl:download("/user", { output = dir .. "/out" })
+      local dt = now() - t0
+      gl:close()
+      local left = io.open(dir .. "/out.part", "rb") or io.open(dir .. "/out", "rb")
+      if left then left:close() end
+      os.remove(dir .. "/out.part"); os.remove(dir .. "/out"); os.remove(dir)
+      local ok, seen = expect_error(err, "timeout")
+      return ok and dt < 5 and not left, ("%s (%.1f s)%s"):format(seen, dt, left and ", file left" or "")
     end,
   },
   {
@@ -330,6 +356,55 @@ M.cases = {
       helpers.fault{ path = USER, action = "redirect_loop", times = -1 }
       local gl = client()
       local _, err = gl:get("/user")
+      gl:close()
+      return expect_error(err, "redirect", "too many redirects")
+    end,
+  },
+  {
+    name = "async: reset mid-body (once)",
+    expect = "retry, exact data",
+    run = function()
+      helpers.fault{ path = USER, action = "reset_mid_body", times = 1 }
+      local gl = client()
+      local data, resp = async_get(gl, "/user")
+      gl:close()
+      local ok, seen = expect_user(data, resp)
+      return ok and hits(USER) == 2, seen .. ", server saw " .. hits(USER)
+    end,
+  },
+  {
+    name = "async: truncated body (always)",
+    expect = "error transport after 1+2 tries",
+    run = function()
+      helpers.fault{ path = USER, action = "truncate", times = -1 }
+      local gl = client()
+      local _, err = async_get(gl, "/user")
+      gl:close()
+      local ok, seen = expect_error(err, "transport", "bytes remaining")
+      return ok and hits(USER) == RETRIES + 1, seen .. "; server saw " .. hits(USER)
+    end,
+  },
+  {
+    name = "async: slow server, 1 byte/s",
+    expect = "error timeout at 2 s",
+    run = function()
+      helpers.fault{ path = USER, action = "slow", times = -1 }
+      local gl = client{ timeout = 2, retries = 0 }
+      local t0 = now()
+      local _, err = async_get(gl, "/user")
+      local dt = now() - t0
+      gl:close()
+      local ok, seen = expect_error(err, "timeout")
+      return ok and dt < 4, ("%s (%.1f s)"):format(seen, dt)
+    end,
+  },
+  {
+    name = "async: 3xx loop",
+    expect = "error redirect after 5 hops",
+    run = function()
+      helpers.fault{ path = USER, action = "redirect_loop", times = -1 }
+      local gl = client()
+      local _, err = async_get(gl, "/user")
       gl:close()
       return expect_error(err, "redirect", "too many redirects")
     end,
