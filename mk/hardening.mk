@@ -50,6 +50,14 @@ fuzz-replay:
 check-asan:
 	bash tools/check-asan.sh
 
+# lua5.4 with the ASan+UBSan runtime linked in (tools/asan-lua.c): runs
+# busted over build/asan without LD_PRELOAD, which children inherit (curl(1)
+# hangs at start with libasan preloaded).
+build/asan/lua5.4-asan: tools/asan-lua.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Wall -Wextra -pedantic -g -fsanitize=address,undefined \
+	  $(CFLAGS_54) -o $@ tools/asan-lua.c $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+
 check-valgrind: $(BUILD54)/gitlab/core.so
 	bash tools/check-valgrind.sh $(VALGRIND_SPECS)
 
