@@ -226,8 +226,10 @@ static size_t take(const uint8_t *d, size_t n, size_t *i, size_t max, const char
   return len;
 }
 
-static int gl_fuzz_query(const uint8_t *d, size_t n) {
-  lua_State *L = fuzz_state();
+/* Builds the table the program d[0..n) describes and stores it in the
+ * registry as "gl_fuzz_root". cycles: op 8 may also link a table back to
+ * the root (for json_encode, which must refuse a cycle). */
+static void build_table(lua_State *L, const uint8_t *d, size_t n, int cycles) {
   size_t i = 0, depth = 1;
   lua_newtable(L);                 /* 2: stack of open tables */
   lua_newtable(L);                 /* the root */
@@ -289,6 +291,12 @@ static int gl_fuzz_query(const uint8_t *d, size_t n) {
       }
       default:                               /* t[1.5] = "v", t[true] = x */
         kn = take(d, n, &i, 4, &k);
+        if (cycles && kn == 3) {                 /* t.k = root: a cycle */
+          lua_pushlstring(L, k, kn);
+          lua_rawgeti(L, 2, 1);
+          lua_rawset(L, 3);
+          break;
+        }
         if (kn & 1) lua_pushnumber(L, 1.5); else lua_pushboolean(L, 1);
         lua_pushlstring(L, k, kn);
         lua_rawset(L, 3);
@@ -297,6 +305,11 @@ static int gl_fuzz_query(const uint8_t *d, size_t n) {
     lua_settop(L, 2);
   }
   lua_settop(L, 1);
+}
+
+static int gl_fuzz_query(const uint8_t *d, size_t n) {
+  lua_State *L = fuzz_state();
+  build_table(L, d, n, 0);
   lua_getfield(L, LUA_REGISTRYINDEX, "gl_fuzz_root");
   if (fuzz_pcall(L, "query", 1) == 0) {
     size_t on, j;
@@ -361,9 +374,28 @@ static int gl_fuzz_json(const uint8_t *d, size_t n) {
   return 0;
 }
 
+/* core.json_encode on a table built as for the query target (cycles
+ * allowed): a string that json_decode takes back, or a Lua error (a
+ * cycle, a boolean key), never a crash or an endless loop. */
+static int gl_fuzz_json_encode(const uint8_t *d, size_t n) {
+  lua_State *L = fuzz_state();
+  build_table(L, d, n, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "gl_fuzz_root");
+  if (fuzz_pcall(L, "json_encode", 1) == 0) {
+    if (lua_type(L, -1) != LUA_TSTRING) abort();
+    if (fuzz_pcall(L, "json_decode", 1) != 0 || lua_isnil(L, -1)) abort();
+  } else if (lua_type(L, -1) != LUA_TSTRING) {
+    abort();
+  }
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "gl_fuzz_root");
+  fuzz_done(L);
+  return 0;
+}
+
 /* Every target by name: the corpus directory is fuzz/corpus/<name>/. */
 static const struct gl_fuzz_target { const char *name; gl_fuzz_fn fn; } gl_fuzz_targets[] = {
   { "link", gl_fuzz_link }, { "headers", gl_fuzz_headers }, { "url", gl_fuzz_url },
   { "encode", gl_fuzz_encode }, { "query", gl_fuzz_query }, { "json", gl_fuzz_json },
-  { NULL, NULL }
+  { "json_encode", gl_fuzz_json_encode }, { NULL, NULL }
 };

@@ -9,7 +9,7 @@
 # See docs/reliability.md.
 .PHONY: check-asan check-valgrind fuzz fuzz-build fuzz-replay faults soak
 
-FUZZ_TARGETS := link headers url encode query json
+FUZZ_TARGETS := link headers url encode query json json_encode
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
