@@ -422,4 +422,27 @@ describe("gitlab.from_config", function()
     assert(gl2:user())
     assert.equal(2, #helpers.requests{ path = "/oauth/token" })
   end)
+
+  it("lets two processes share one saved pair", function()
+    helpers.admin("POST", "/oauth", { device_script = { "approved" } })
+    local t = assert(oauth.device_login{ url = srv.http, client_id = "lua-gitlab-public",
+      on_code = function() end, sleep = function() end })
+    write(config.path(lopts), ([[
+      app = { url = %q, oauth = { client_id = "lua-gitlab-public" } }
+    ]]):format(srv.http))
+    assert(config.save_tokens("app", { access_token = t.access_token,
+      refresh_token = t.refresh_token, expires_at = os.time() + 3600 }, lopts))
+    -- both start from the same pair, as two programs would
+    local a = assert(gitlab.from_config("app", lopts))
+    local b = assert(gitlab.from_config("app", lopts))
+    assert(a:user())
+    helpers.admin("POST", "/oauth/expire", { token = t.access_token })
+    assert.equal("root", assert(a:user()).username)    -- a refreshes and saves
+    -- b's refresh token is now spent; it picks up a's pair instead of failing
+    assert.equal("root", assert(b:user()).username)
+    local saved = config.load("app", lopts).oauth
+    -- sign-in, a's refresh, b's refused refresh
+    assert.equal(3, #helpers.requests{ path = "/oauth/token", method = "POST" })
+    assert.not_equal(t.access_token, saved.access_token)
+  end)
 end)

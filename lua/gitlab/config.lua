@@ -493,6 +493,13 @@ local function to_options(name, inst, lopts, warn)
       return nil, ("instance '%s': oauth needs access_token or refresh_token "
         .. "(sign in first)"):format(name)
     end
+    -- Several processes may share this pair: the one that refreshes first
+    -- wins, the others pick its pair up from credentials.lua.
+    o.reload = function()
+      local cfg = M.read(lopts)
+      local inst = cfg and cfg[name]
+      return type(inst) == "table" and inst.oauth or nil
+    end
     o.on_refresh = function(tokens)
       local ok, err = M.save_tokens(name, tokens, lopts)
       if not ok then

@@ -593,6 +593,8 @@ end
 -- @param gl the client; must offer `gl:_set_token(kind, token)`
 -- @tparam table oauth `client_id`, `client_secret`, `access_token`,
 --   `refresh_token`, `expires_at`, `redirect_uri`, `on_refresh(tokens)`,
+--   `reload()` (returns the saved pair: used when GitLab refuses our
+--   refresh token because another process refreshed first),
 --   `skew` (seconds before expiry to refresh, default 60), `now()`
 -- @tparam table copts the options given to `gitlab.new` (url, transport)
 -- @treturn table hooks `{ before_request = fn(gl), on_401 = fn(gl, err),
@@ -639,6 +641,20 @@ function M.attach(gl, oauth, copts)
     }
     for _, k in ipairs(TRANSPORT_KEYS) do ropts[k] = http_opts[k] end
     local tokens, err = M.refresh(ropts)
+    if not tokens and oauth.reload and error_fields(err) == "invalid_grant" then
+      -- Another process sharing the saved pair may have refreshed it first
+      -- (GitLab then rejects our now-old refresh token): use its pair.
+      local ok, cur = pcall(oauth.reload)
+      if ok and type(cur) == "table" and type(cur.access_token) == "string"
+         and cur.refresh_token ~= rt then
+        hooks.tokens = {
+          access_token = cur.access_token, refresh_token = cur.refresh_token,
+          expires_at = tonumber(cur.expires_at),
+        }
+        gl:_set_token("oauth_token", cur.access_token)
+        return true
+      end
+    end
     if not tokens then return nil, err end
     if tokens.refresh_token == nil then tokens.refresh_token = rt end
     hooks.tokens = tokens
