@@ -497,8 +497,8 @@ local function to_options(name, inst, lopts, warn)
     -- wins, the others pick its pair up from credentials.lua.
     o.reload = function()
       local cfg = M.read(lopts)
-      local inst = cfg and cfg[name]
-      return type(inst) == "table" and inst.oauth or nil
+      local saved = cfg and cfg[name]
+      return type(saved) == "table" and saved.oauth or nil
     end
     o.on_refresh = function(tokens)
       local ok, err = M.save_tokens(name, tokens, lopts)
