@@ -557,7 +557,7 @@ static int listener_tostring(lua_State *L)
 /* constructor                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* core.listen{ host = "127.0.0.1", port = 0, backlog = 8 } */
+/* core.listen{ host = "127.0.0.1", port = 0 } (port 0: the kernel picks) */
 static int core_listen(lua_State *L)
 {
   const char *host = "127.0.0.1";
