@@ -291,6 +291,24 @@ describe("gitlab.oauth", function()
       assert.equal("root", assert(gl:user()).username)
     end)
 
+    it("listens where an explicit redirect_uri says", function()
+      local opened
+      local tokens = assert(oauth.pkce_login{
+        url = srv.http, client_id = PUBLIC, redirect_uri = "http://127.0.0.1:0/callback",
+        timeout = 10, open = function(url)
+          opened = url
+          admin("POST", "oauth/browse", { url = url })
+        end,
+      })
+      assert.is_string(tokens.access_token)
+      local q = oauth._parse_query(opened:match("%?(.*)$"))
+      assert.matches("^http://127%.0%.0%.1:[1-9]%d*/callback$", q.redirect_uri)
+      assert.has_error(function()
+        oauth.pkce_login{ url = srv.http, client_id = PUBLIC,
+                          redirect_uri = "https://app.example/cb", open = print }
+      end)
+    end)
+
     it("uses the client secret of a confidential application", function()
       local tokens = assert(oauth.pkce_login{
         url = srv.http, client_id = CONFIDENTIAL, client_secret = SECRET, port = 0,

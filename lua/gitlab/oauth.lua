@@ -387,7 +387,8 @@ end
 --   `url`; `client_id`; `client_secret` (confidential apps only);
 --   `scopes`; `port` (default 7171; 0 picks a free one); `host` (loopback,
 --   default 127.0.0.1); `path` (default "/callback"); or a whole
---   `redirect_uri` as registered with the application;
+--   `redirect_uri` as registered with the application (port 0 there
+--   also picks a free port);
 --   `open(authorize_url)` (default: print the URL on stderr);
 --   `timeout` seconds to wait for the browser (default 300);
 --   transport options (`http_timeout` is the HTTP timeout here)
@@ -411,7 +412,10 @@ function M.pkce_login(opts)
     return nil, oauth_error("listen", lerr)
   end
   local redirect_uri = opts.redirect_uri
-  if not redirect_uri then
+  if redirect_uri and port == 0 then
+    -- ":0" asks for any free port; tell GitLab the one we got
+    redirect_uri = redirect_uri:gsub("^(http://[^/]*):0/", "%1:" .. listener:port() .. "/", 1)
+  elseif not redirect_uri then
     local h = host:find(":") and ("[" .. host .. "]") or host
     redirect_uri = ("http://%s:%d%s"):format(h, listener:port(), path)
   end
