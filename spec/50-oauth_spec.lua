@@ -457,6 +457,20 @@ describe("gitlab.oauth", function()
       assert.is_nil(tostring(err):find(t.access_token, 1, true))
     end)
 
+    it("refreshes inside gitlab.async.run without blocking the loop forever", function()
+      local t = sign_in()
+      local saved = 0
+      local gl = gitlab.new{ url = srv.http, oauth = {
+        client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
+        expires_at = os.time() - 1, on_refresh = function() saved = saved + 1 end,
+      } }
+      local me
+      gitlab.async.run(function() me = assert(gl:user()) end)
+      gl:wait()
+      assert.equal("root", me.username)
+      assert.equal(1, saved)
+    end)
+
     it("does not refresh on a 401 that is not invalid_token", function()
       local t = sign_in()
       local gl = gitlab.new{ url = srv.http, oauth = {

@@ -162,11 +162,19 @@ local function make_client(opts, token)
   return require("gitlab").new(cfg)
 end
 
+-- One blocking request on a short-lived client. It runs in a coroutine of
+-- its own: inside `gitlab.async.run` the client would otherwise yield and
+-- wait for a loop that drives only the caller's client, never this one.
+-- A Lua error inside is raised again here, with its message.
 local function call(opts, method, path, ropts, token)
   local gl = make_client(opts, token)
   ropts.root = true
-  local data, resp = gl:request(method, path, ropts)
-  if gl.close then gl:close() end
+  local co = coroutine.create(function()
+    return gl:request(method, path, ropts)
+  end)
+  local ok, data, resp = coroutine.resume(co)
+  gl:close()
+  if not ok then error(data, 0) end
   if data == nil then return nil, annotate(resp) end
   return data, resp
 end
