@@ -667,7 +667,7 @@ describe_luv("attach (luv)", function()
     local interp = jit and "luajit" or "lua5.4"
     local build = jit and "build/jit" or "build/5.4"
     local root = helpers.root
-    local out = helpers.exec(("cd %s && LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s %s %s 2>&1")
+    local out = helpers.exec(("cd %s && env -u LD_PRELOAD LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s %s %s 2>&1")
       :format(helpers.shell_quote(root), build, interp, helpers.shell_quote(dir .. "/s.lua"),
               helpers.shell_quote(helpers.server().http)))
     os.execute("rm -rf " .. helpers.shell_quote(dir))
@@ -709,7 +709,7 @@ describe_luv("attach (luv)", function()
   end)
 
   it("cancel stops a request driven by the loop", function()
-    slow("/projects/1", 500)
+    slow("/projects/1", 1500)
     gl:attach(luv)
     local called = false
     local h = gl:request_async("GET", "/projects/1", nil, function() called = true end)
@@ -717,6 +717,6 @@ describe_luv("attach (luv)", function()
     t:start(50, 0, function() t:close(); h:cancel() end)
     local took = run_to_end(5)
     assert.is_false(called)
-    assert.truthy(took < 0.45, "the loop stayed alive " .. took .. " s")
+    assert.truthy(took < 1, "the loop stayed alive " .. took .. " s")
   end)
 end)

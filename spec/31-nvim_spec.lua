@@ -23,7 +23,7 @@ local function run_nvim(env)
   for k, v in pairs(env or {}) do vars[k] = v end
   local assigns = {}
   for k, v in pairs(vars) do assigns[#assigns + 1] = k .. "=" .. helpers.shell_quote(v) end
-  local cmd = ("cd %s && env %s timeout 60 nvim --headless -u NONE -i NONE -n -c %s 2>&1 </dev/null")
+  local cmd = ("cd %s && env -u LD_PRELOAD %s timeout 60 nvim --headless -u NONE -i NONE -n -c %s 2>&1 </dev/null")
     :format(helpers.shell_quote(root), table.concat(assigns, " "),
             helpers.shell_quote("luafile spec/nvim/headless.lua"))
   local out, code = helpers.exec(cmd)
