@@ -410,6 +410,85 @@ M.cases = {
     end,
   },
   {
+    name = "async: close with 100 requests in flight",
+    expect = "prompt close, no callback, no crash",
+    run = function()
+      helpers.fault{ path = USER, delay_ms = 3000, times = -1 }
+      local gl = client()
+      local called = 0
+      for _ = 1, 100 do
+        gl:request_async("GET", "/user", nil, function() called = called + 1 end)
+      end
+      local tp = now()
+      while now() - tp < 0.5 do gl:poll(0.05) end
+      local sent = hits(USER)
+      local t0 = now()
+      gl:close()
+      gl = nil   -- luacheck: ignore 311
+      collectgarbage()
+      collectgarbage()
+      local dt = now() - t0
+      return called == 0 and dt < 1 and sent > 0,
+        ("%d sent, %d callbacks, closed in %.2f s"):format(sent, called, dt)
+    end,
+  },
+  {
+    name = "async: cancel during a 1 byte/s body",
+    expect = "prompt cancel, no callback",
+    run = function()
+      helpers.fault{ path = USER, action = "slow", times = -1 }
+      local gl = client{ timeout = 30 }
+      local called = false
+      local h = gl:request_async("GET", "/user", nil, function() called = true end)
+      local tp = now()
+      while now() - tp < 1.5 do gl:poll(0.05) end
+      local t0 = now()
+      h:cancel()
+      gl:wait()
+      local dt = now() - t0
+      gl:close()
+      return not called and dt < 1, ("callback %s, wait returned in %.2f s"):format(
+        called and "ran" or "not run", dt)
+    end,
+  },
+  {
+    name = "429 with RateLimit-Reset: nan / inf",
+    expect = "retry within max_wait, exact data",
+    run = function()
+      local seen = {}
+      for _, v in ipairs{ "nan", "inf", "-1e400", "soon" } do
+        helpers.reset()
+        helpers.fault{ path = USER, status = 429, times = 1,
+                       headers = { ["RateLimit-Reset"] = v, ["RateLimit-Remaining"] = "0" } }
+        local gl = client{ max_wait = 1 }
+        local t0 = now()
+        local data, resp = gl:get("/user")
+        local dt = now() - t0
+        gl:close()
+        if not expect_user(data, resp) or dt > 2 then
+          return false, ("%s: %s after %.2f s"):format(v, tostring(resp), dt)
+        end
+        seen[#seen + 1] = ("%s %.1fs"):format(v, dt)
+      end
+      return true, table.concat(seen, ", ")
+    end,
+  },
+  {
+    name = "429 with Retry-After in the year 9999",
+    expect = "wait clamped to max_wait, exact data",
+    run = function()
+      helpers.fault{ path = USER, status = 429, times = 1,
+                     headers = { ["Retry-After"] = "Fri, 31 Dec 9999 23:59:59 GMT" } }
+      local gl = client{ max_wait = 1 }
+      local t0 = now()
+      local data, resp = gl:get("/user")
+      local dt = now() - t0
+      gl:close()
+      local ok, seen = expect_user(data, resp)
+      return ok and dt < 2.5, ("%s after %.2f s"):format(seen, dt)
+    end,
+  },
+  {
     name = "DNS failure",
     expect = "error dns",
     run = function()
