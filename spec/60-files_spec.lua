@@ -248,6 +248,26 @@ describe("gl:download", function()
     assert.equal(content, read(out))
   end)
 
+  it("streams inside gitlab.async.run while other requests run", function()
+    local gitlab = require("gitlab")
+    local out = dir .. "/async.bin"
+    local done, user, got
+    gitlab.async.run(function()
+      done = { gl:download("/__bytes", { query = { size = 2000000, seed = "as" }, output = out }) }
+    end)
+    gl:request_async("GET", "/user", nil, function(err, data) user = err or data end)
+    local n = 0
+    gitlab.async.run(function()
+      got = { gl:download("/__bytes", { query = { size = 500000 }, sink = function(c) n = n + #c end }) }
+    end)
+    gl:wait()
+    assert.is_true(done[1], tostring(done[2]))
+    assert.equal(digest(gl, 2000000, "as"), helpers.sha256_file(out))
+    assert.is_true(got[1])
+    assert.equal(500000, n)
+    assert.equal("root", user.username)
+  end)
+
   it("rejects bad arguments", function()
     assert.has_error(function() gl:download("/__bytes", { }) end)
     assert.has_error(function() gl:download("/__bytes") end)
