@@ -11,9 +11,31 @@ typedef struct gl_batch { gl_engine e; int client_ref; int open; } gl_batch;
 /* ---------------------------------------------------------------------- */
 /* curl callbacks only record; Lua is called after curl has returned      */
 /* ---------------------------------------------------------------------- */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp) {
-  gl_engine *e = (gl_engine *)ud;
-  (void)easy; (void)sp;
+/* Keeps e->socks in step with curl: one entry per socket it watches. */
+static int track_socket(gl_engine *e, curl_socket_t fd, int what) {
+  size_t i;
+  for (i = 0; i < e->nsocks && e->socks[i].fd != fd; i++) {}
+  if (what == CURL_POLL_REMOVE) {
+    if (i < e->nsocks) e->socks[i] = e->socks[--e->nsocks];
+    return 0;
+  }
+  if (i == e->nsocks) {
+    if (e->nsocks == e->capsocks) {
+      size_t cap = e->capsocks ? e->capsocks * 2 : 16;
+      void *p = realloc(e->socks, cap * sizeof *e->socks);
+      if (!p) return -1;
+      e->socks = (struct gl_sockev *)p;
+      e->capsocks = cap;
+    }
+    e->nsocks++;
+  }
+  e->socks[i].fd = fd;
+  e->socks[i].what = what;
+  return 0;
+}
+
+/* Queues an event for the Lua socket hook (sent by flush_hooks). */
+static int push_sockev(gl_engine *e, curl_socket_t fd, int what) {
   if (e->nsockev == e->capsockev) {
     size_t cap = e->capsockev ? e->capsockev * 2 : 16;
     void *p = realloc(e->sockev, cap * sizeof *e->sockev);
@@ -25,6 +47,13 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp)
   e->sockev[e->nsockev].what = what;
   e->nsockev++;
   return 0;
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp) {
+  gl_engine *e = (gl_engine *)ud;
+  (void)easy; (void)sp;
+  if (track_socket(e, fd, what) != 0) return -1;
+  return push_sockev(e, fd, what);
 }
 
 static int on_timer(CURLM *m, long ms, void *ud) {
@@ -97,6 +126,9 @@ void gl_engine_close(lua_State *L, gl_engine *e) {
   free(e->sockev);
   e->sockev = NULL;
   e->nsockev = e->capsockev = 0;
+  free(e->socks);
+  e->socks = NULL;
+  e->nsocks = e->capsocks = 0;
   if (e->on_socket_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_socket_ref);
   if (e->on_timer_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_timer_ref);
   if (e->err_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
@@ -362,6 +394,15 @@ int gl_client_hooks(lua_State *L) {
   lua_pushvalue(L, 2); e->on_socket_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, 3); e->on_timer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   e->hook_timeout_ms = -2;
+  /* Sockets curl already watches (transfers polled before attaching, or
+   * under an earlier attachment) are not announced again: tell the new
+   * hooks about each of them first. */
+  e->nsockev = 0;
+  {
+    size_t i;
+    for (i = 0; i < e->nsocks; i++)
+      if (push_sockev(e, e->socks[i].fd, e->socks[i].what) != 0) return luaL_error(L, "out of memory");
+  }
   /* transfers started before attaching: make curl announce their sockets */
   set_states(L, e);
   {

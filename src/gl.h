@@ -45,6 +45,9 @@ struct gl_engine {
   long hook_timeout_ms;     /* last value told to on_timer */
   struct gl_sockev { curl_socket_t fd; int what; } *sockev;
   size_t nsockev, capsockev;
+  struct gl_sockev *socks;  /* what curl watches now, per socket: replayed
+                               to hooks set later (attach after polling) */
+  size_t nsocks, capsocks;
   int err_ref;              /* first Lua error from a callback, re-raised */
   int in_curl;              /* inside curl_multi_perform/socket_action: curl
                                callbacks may run, handles cannot be removed */
