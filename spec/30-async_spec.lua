@@ -597,6 +597,34 @@ describe_luv("attach (luv)", function()
     assert.equal(1, got.id)
   end)
 
+  it("picks up requests that were already polled, with their sockets open", function()
+    slow("/projects/1", 600)
+    local got
+    gl:request_async("GET", "/projects/1", nil, function(_, data) got = data end)
+    gl:poll(0.05)
+    gl:poll(0.05)
+    gl:attach(luv)
+    local took = run_to_end(5)
+    assert.equal(1, got and got.id)
+    assert.truthy(took < 2, "finished after " .. took .. " s")
+  end)
+
+  it("detach hands the transfers to poll/wait; attach takes them back", function()
+    slow("/projects/1", 600)
+    gl:attach(luv)
+    local got = {}
+    for i = 1, 3 do
+      gl:request_async("GET", "/projects/1", nil, function(_, data) got[i] = data end)
+    end
+    luv.run("nowait")
+    gitlab.async.detach(gl)
+    gl:poll(0.05)
+    gl:attach(luv)
+    local took = run_to_end(5)
+    assert.truthy(took < 2, "finished after " .. took .. " s")
+    for i = 1, 3 do assert.equal(1, got[i] and got[i].id) end
+  end)
+
   it("refuses poll() and wait() once attached", function()
     gl:attach(luv)
     assert.has_error(function() gl:poll(0) end)
