@@ -405,6 +405,20 @@ describe("gitlab.files", function()
     assert.is_true(ok)
   end)
 
+  it("streams through the resource objects' download actions too", function()
+    local a = helpers.admin("POST", "/files/artifact", { project = 1, job = 43, ref = "main",
+      name = "build", size = 54321 })
+    local out = dir .. "/via-object.zip"
+    local job = gl.projects:lazy(1).jobs:lazy(43)
+    local ok, resp = job:download_artifacts{ output = out }
+    assert.is_true(ok, tostring(resp))
+    assert.equal(a.sha256, helpers.sha256_file(out))
+    ok = gl.projects:lazy(1).jobs:artifacts_archive("main", { job = "build", output = out })
+    assert.is_true(ok)
+    assert.equal(a.sha256, helpers.sha256_file(out))
+    assert_other_clean()
+  end)
+
   it("fetches one artifact file, by job and by ref and job name", function()
     helpers.admin("POST", "/files/artifact", { project = 1, job = 42, ref = "release/1", name = "pack",
       size = 1000, files = { ["dist/report.txt"] = 321 } })
