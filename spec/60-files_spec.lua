@@ -233,6 +233,16 @@ describe("gl:download", function()
     assert.equal(digest(gl, 5000, "w"), helpers.sha256_file(out))
   end)
 
+  it("starts over when the part file is longer than the file now is", function()
+    local out = dir .. "/shrunk.bin"
+    write(out .. ".part", ("x"):rep(9000))
+    local ok, resp = gl:download("/__bytes", { query = { size = 5000, seed = "s" }, output = out,
+      resume = true })
+    assert.is_true(ok, tostring(resp))
+    assert.equal(digest(gl, 5000, "s"), helpers.sha256_file(out))
+    assert.is_false(exists(out .. ".part"))
+  end)
+
   it("starts over when the server ignores Range", function()
     -- raw repository files are served whole whatever the Range
     local content = ("0123456789"):rep(5000)

@@ -596,6 +596,13 @@ function Client:download(path, opts)
     ropts.output = part
     if have > 0 then ropts.resume_from = have end
     local ok, resp = self:request("GET", path, ropts)
+    if not ok and have > 0 and resp.status == 416 and not part_complete(resp, have) then
+      -- the part is longer than the file now is: it belongs to another
+      -- version of it, so start over
+      os.remove(part)
+      ropts.resume_from, have = nil, 0
+      ok, resp = self:request("GET", path, ropts)
+    end
     if not ok then
       if have > 0 and part_complete(resp, have) then
         resp = resp.response          -- nothing was missing
