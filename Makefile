@@ -11,7 +11,7 @@ WARN += -Werror
 endif
 SAN_FLAGS :=
 ifeq ($(SANITIZE),1)
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DGL_SANITIZE
 endif
 LIBS     := $(shell pkg-config --libs libcurl libcrypto 2>/dev/null || echo -lcurl -lcrypto)
 SRC      := $(sort $(wildcard src/*.c))

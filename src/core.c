@@ -1,6 +1,7 @@
 /* gitlab.core: the C half of lua-gitlab.
  * luaopen_gitlab_core builds the module table and lets every C file
  * register its functions and metatables into it. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 #include "gl.h"
@@ -40,6 +41,12 @@ static int gl_curl_ready = 0;
 
 int luaopen_gitlab_core(lua_State *L);
 int luaopen_gitlab_core(lua_State *L) {
+#ifdef GL_SANITIZE
+  /* Sanitizer builds run inside an interpreter started with LD_PRELOAD of
+   * the ASan runtime; the programs the specs start (curl, node, nvim) must
+   * not inherit it (some hang at start-up under it). */
+  unsetenv("LD_PRELOAD");
+#endif
   if (!gl_curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "gitlab.core: curl_global_init failed");
