@@ -440,6 +440,30 @@ describe("gitlab.oauth", function()
       assert.equal("Bearer " .. saved[1].access_token, calls[2].headers.authorization)
     end)
 
+    it("refreshes once on a 401 for request_async too, and the handle follows", function()
+      local t = sign_in()
+      local saved = {}
+      local gl = gitlab.new{ url = srv.http, oauth = {
+        client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
+        expires_at = os.time() + 3600,
+        on_refresh = function(tokens) saved[#saved + 1] = tokens end,
+      } }
+      admin("POST", "oauth/expire", { token = t.access_token })
+      local got, calls = nil, 0
+      local h = gl:request_async("GET", "/user", nil, function(err, data)
+        calls = calls + 1
+        got = err or data
+      end)
+      gl:wait()
+      assert.equal(1, calls)
+      assert.equal("root", got.username)
+      assert.equal(1, #saved)
+      assert.is_true(h:done())
+      local reqs = requests("/api/v4/user")
+      assert.equal(2, #reqs)
+      assert.equal(200, reqs[2].status)
+    end)
+
     it("returns the 401 when the refresh fails, without looping", function()
       local t = sign_in()
       local saved = 0

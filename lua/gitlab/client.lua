@@ -738,11 +738,31 @@ function Client:request_async(method, path, opts, callback)
   local ctx = self._ctx   -- not self: a busy client may still be collected
   local uvst = self._uv
   if uvst and uvst.opts.schedule then callback = uvst.opts.schedule(callback) end
-  if self._hooks then self._hooks.before_request(self) end
-  return self._core:start(req, function(r, e)
+  local hooks = self._hooks
+  if not hooks then
+    return self._core:start(req, function(r, e)
+      local data, resp = finish(ctx, method, shown, opts, r, e)
+      if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
+    end)
+  end
+  -- OAuth: refresh before expiry, and once after a 401 invalid_token, as
+  -- the blocking API does. The handle follows the retried transfer.
+  hooks.before_request(self)
+  local core_client, gl = self._core, self
+  local handle = { retried = false }
+  local function done(r, e)
     local data, resp = finish(ctx, method, shown, opts, r, e)
+    if data == nil and not handle.retried and resp.status == 401 and hooks.on_401(gl, resp) then
+      handle.retried = true
+      handle.h = core_client:start(req, done)
+      return
+    end
     if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
-  end)
+  end
+  handle.h = core_client:start(req, done)
+  function handle.cancel() return handle.h:cancel() end
+  function handle.done() return handle.h:done() end
+  return handle
 end
 
 --- Runs ready transfers and callbacks, waiting at most `timeout` seconds.
