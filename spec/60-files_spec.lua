@@ -278,6 +278,21 @@ describe("gl:download", function()
     assert.equal("root", user.username)
   end)
 
+  it("stops when progress or the sink raises, leaving no file", function()
+    local out = dir .. "/stopped.bin"
+    local ok, err = gl:download("/__bytes", { query = { size = 2000000 }, output = out,
+      progress = function(done) if done > 100000 then error("enough") end end })
+    assert.is_nil(ok)
+    assert.equal("callback", err.kind)
+    assert.matches("enough", tostring(err.cause))
+    assert.is_false(exists(out))
+    assert.is_false(exists(out .. ".part"))
+    ok, err = gl:download("/__bytes", { query = { size = 2000000 }, sink = function() error("full") end })
+    assert.is_nil(ok)
+    assert.equal("callback", err.kind)
+    assert.equal(1, err.attempts)
+  end)
+
   it("rejects bad arguments", function()
     assert.has_error(function() gl:download("/__bytes", { }) end)
     assert.has_error(function() gl:download("/__bytes") end)
