@@ -293,6 +293,23 @@ describe("gl:download", function()
     assert.equal(1, err.attempts)
   end)
 
+  it("streams over TLS and HTTP/2, and refuses a redirect down to plain http", function()
+    local tls = helpers.client{ https = true, http2 = true }
+    local out = dir .. "/tls.bin"
+    local ok, resp = tls:download("/__bytes", { query = { size = 1500000, seed = "tls" }, output = out })
+    assert.is_true(ok, tostring(resp))
+    assert.equal(2, resp.http_version)
+    assert.equal(digest(gl, 1500000, "tls"), helpers.sha256_file(out))
+    local up = assert(tls:upload("/__echo", { file = out }))
+    assert.equal(helpers.sha256_file(out), up.files[1].sha256)
+    local err
+    ok, err = tls:download("/__redirect", { query = { to = srv.other .. "/objects/x.bin" },
+      output = dir .. "/down.bin" })
+    assert.is_nil(ok)
+    assert.equal("redirect", err.kind)
+    assert.is_false(exists(dir .. "/down.bin"))
+  end)
+
   it("rejects bad arguments", function()
     assert.has_error(function() gl:download("/__bytes", { }) end)
     assert.has_error(function() gl:download("/__bytes") end)
