@@ -379,6 +379,23 @@ describe("request_async", function()
       assert.truthy(rounds < 20, "poll loop spun " .. rounds .. " times")
     end)
 
+    it("holds new requests while the rate limit is exhausted", function()
+      helpers.fault{ path = "/api/v4/projects/1", status = 200, body = { id = 1 },
+        ratelimit_headers = true, reset_in = 1 }
+      local first
+      gl:request_async("GET", "/projects/1", nil, function(_, data) first = data end)
+      gl:wait()
+      assert.equal(1, first.id)
+      local t0 = now()
+      local second_at
+      gl:request_async("GET", "/projects/2", nil, function(_, data) second_at = data and now() - t0 end)
+      gl:poll(0.2)
+      assert.equal(0, count_requests("/projects/2"), "sent while the rate limit was exhausted")
+      gl:wait()
+      assert.truthy(second_at and second_at >= 0.5, "second request after " .. tostring(second_at))
+      assert.equal(1, count_requests("/projects/2"))
+    end)
+
     it("retries 5xx for GET", function()
       helpers.fault{ path = "/api/v4/projects/1", status = 502, times = 2 }
       local got
@@ -586,6 +603,21 @@ describe_luv("attach (luv)", function()
     assert.is_nil(got[1])
     assert.equal(2, got[3].attempts)
     assert.truthy(got[4] >= 0.9)
+    assert.truthy(iters < 150, iters .. " loop iterations")
+  end)
+
+  it("holds requests on a timer while the rate limit is exhausted", function()
+    helpers.fault{ path = "/api/v4/projects/1", status = 200, body = { id = 1 },
+      ratelimit_headers = true, reset_in = 1 }
+    gl:attach(luv)
+    local first, second
+    gl:request_async("GET", "/projects/1", nil, function(_, data) first = data end)
+    run_until(function() return first ~= nil end)
+    local t0 = now()
+    gl:request_async("GET", "/projects/2", nil, function(_, data) second = { data, now() - t0 } end)
+    local iters = run_until(function() return second ~= nil end)
+    assert.equal(2, second[1].id)
+    assert.truthy(second[2] >= 0.5, "second request after " .. second[2])
     assert.truthy(iters < 150, iters .. " loop iterations")
   end)
 
