@@ -246,12 +246,31 @@ static const char *what_name(int w) {
 static void flush_hooks(lua_State *L, gl_engine *e) {
   size_t i;
   if (e->on_socket_ref == LUA_NOREF) { e->nsockev = 0; return; }
+  /* The events were recorded while curl ran, so a socket may already be
+   * closed (connection refused: "out" then "remove"). Per socket, send
+   * "remove" if the batch has one (the old uv handle must go: the number
+   * may now name a new socket), then its last state unless that is
+   * "remove": only sockets curl still holds open get a uv handle. */
   for (i = 0; i < e->nsockev; i++) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_socket_ref);
-    lua_pushinteger(L, (lua_Integer)e->sockev[i].fd);
-    lua_pushstring(L, what_name(e->sockev[i].what));
-    if (lua_pcall(L, 2, 0, 0) != 0) {
-      if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
+    curl_socket_t fd = e->sockev[i].fd;
+    int removed = 0, last = CURL_POLL_REMOVE, k;
+    size_t j;
+    for (j = 0; j < i && e->sockev[j].fd != fd; j++) {}
+    if (j < i) continue;                 /* done with the first one */
+    for (j = i; j < e->nsockev; j++) {
+      if (e->sockev[j].fd != fd) continue;
+      last = e->sockev[j].what;
+      if (last == CURL_POLL_REMOVE) removed = 1;
+    }
+    for (k = 0; k < 2; k++) {
+      int what = k == 0 ? CURL_POLL_REMOVE : last;
+      if (k == 0 ? !removed : last == CURL_POLL_REMOVE) continue;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_socket_ref);
+      lua_pushinteger(L, (lua_Integer)fd);
+      lua_pushstring(L, what_name(what));
+      if (lua_pcall(L, 2, 0, 0) != 0) {
+        if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
+      }
     }
   }
   e->nsockev = 0;
