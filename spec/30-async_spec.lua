@@ -621,6 +621,17 @@ describe_luv("attach (luv)", function()
     assert.truthy(iters < 150, iters .. " loop iterations")
   end)
 
+  it("retries 5xx from the loop", function()
+    helpers.fault{ path = "/api/v4/projects/1", status = 502, times = 2 }
+    gl:attach(luv)
+    local got
+    gl:request_async("GET", "/projects/1", nil, function(err, data, resp) got = { err, data, resp } end)
+    run_until(function() return got ~= nil end, 10)
+    assert.is_nil(got[1])
+    assert.equal(1, got[2].id)
+    assert.equal(3, got[3].attempts)
+  end)
+
   it("picks up requests started before attach", function()
     local got
     gl:request_async("GET", "/projects/1", nil, function(_, data) got = data end)
