@@ -503,6 +503,25 @@ describe("gitlab.async.run", function()
     assert.truthy(err:find("traceback", 1, true))
   end)
 
+  it("drops a coroutine waiting on a client that is closed", function()
+    slow("/projects/1", 500)
+    local weak = setmetatable({}, { __mode = "k" })
+    local after = false
+    do
+      local co = gitlab.async.run(function()
+        gl:get("/projects/1")
+        after = true
+      end)
+      weak[co] = true
+    end
+    gl:close()
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(weak), "the coroutine was kept")
+    assert.is_false(after)
+    gl = helpers.client()
+  end)
+
   it("blocks as usual outside run()", function()
     local p = gl:get("/projects/1")
     assert.equal(1, p.id)

@@ -5,7 +5,8 @@
 -- starts the transfer on the client's multi engine and yields; the client's
 -- loop (`gl:wait()`, `gl:poll()`, or libuv after `gl:attach(uv)`) resumes it
 -- when the answer is there. An error inside `fn` is raised from the call
--- that drove the loop (`gl:wait()`, `gl:poll()`, or the libuv callback).
+-- that drove the loop (`gl:wait()`, `gl:poll()`, or the libuv callback,
+-- or given to `on_error` of `attach`); before its first wait, from `run`.
 -- @module gitlab.async
 
 local M = {}
@@ -36,6 +37,8 @@ end
 
 --- Runs `fn(...)` in a coroutine where blocking calls yield.
 -- Returns the coroutine at once (after `fn` reaches its first request).
+-- A coroutine waiting on a client that is closed or collected is never
+-- resumed (it is collected in turn).
 -- @tparam function fn
 function M.run(fn, ...)
   if type(fn) ~= "function" then error("async.run: expected a function", 2) end
