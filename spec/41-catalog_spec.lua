@@ -7,7 +7,7 @@ local helpers = require("helpers")
 local ROOT = helpers.root
 
 local function run(cmd)
-  local p = assert(io.popen("cd " .. helpers.shell_quote(ROOT) .. " && " .. cmd .. " 2>&1"))
+  local p = assert(io.popen("cd " .. helpers.shell_quote(ROOT) .. " && " .. helpers.child_env() .. cmd .. " 2>&1"))
   local out = p:read("*a")
   local ok, _, code = p:close()
   if type(ok) == "number" then code = ok end   -- LuaJIT: close returns the status

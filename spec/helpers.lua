@@ -68,6 +68,16 @@ function helpers.exec(cmd)
   return text, tonumber(code)
 end
 
+--- Environment prefix for a child Lua process: under the sanitizer build
+-- (which a child cannot load without LD_PRELOAD) it points LUA_CPATH at the
+-- plain build of the same interpreter; otherwise "".
+function helpers.child_env()
+  local ok, core = pcall(require, "gitlab.core")
+  if not (ok and core.sanitized) then return "" end
+  local build = (type(jit) == "table") and "build/jit" or "build/5.4"
+  return "env -u LD_PRELOAD LUA_CPATH=" .. helpers.shell_quote(ROOT .. "/" .. build .. "/?.so;;") .. " "
+end
+
 --- Sleeps `s` seconds (fractions allowed).
 function helpers.sleep(s)
   os.execute("sleep " .. string.format("%.3f", s))

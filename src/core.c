@@ -62,6 +62,10 @@ int luaopen_gitlab_core(lua_State *L) {
     lua_pushboolean(L, (vi->features & CURL_VERSION_HTTP2) != 0);
     lua_setfield(L, -2, "http2");
   }
+#ifdef GL_SANITIZE
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, "sanitized");   /* specs start children on a plain build */
+#endif
   gl_encode_open(L);
   gl_http_open(L);
   gl_transfer_open(L);
