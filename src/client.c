@@ -97,19 +97,7 @@ static void check_options(lua_State *L, int o) {
     luaL_error(L, "client option 'auth': expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (auth && !get_str(L, o, "token")) luaL_error(L, "client option 'auth' needs a 'token'");
   get_str(L, o, "sudo"); get_str(L, o, "ca_file"); get_str(L, o, "proxy"); get_str(L, o, "user_agent");
-  lua_getfield(L, o, "headers");
-  if (!lua_isnil(L, -1)) {
-    size_t i, n;
-    luaL_checktype(L, -1, LUA_TTABLE);
-    n = gl_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, -1, (int)i);
-      if (lua_type(L, -1) != LUA_TSTRING || strpbrk(lua_tostring(L, -1), "\r\n"))
-        luaL_error(L, "client option 'headers'[%d]: expected a one-line string", (int)i);
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
+  gl_check_header_lines(L, o, "headers", "client option 'headers'");
   lua_getfield(L, o, "log");
   if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
   lua_pop(L, 1);
@@ -163,18 +151,7 @@ static int l_new(lua_State *L) {
   c->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32) ^
            (unsigned long long)(size_t)c;
   if (!c->rng) c->rng = 88172645463325252ULL;
-  lua_getfield(L, 1, "headers");
-  if (lua_istable(L, -1)) {
-    size_t i, n = gl_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      struct curl_slist *nl;
-      lua_rawgeti(L, -1, (int)i);
-      nl = curl_slist_append(c->extra_headers, lua_tostring(L, -1));
-      if (nl) c->extra_headers = nl;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
+  c->extra_headers = gl_header_lines(L, 1, "headers");
   lua_getfield(L, 1, "log");
   if (lua_isfunction(L, -1)) c->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   else lua_pop(L, 1);

@@ -122,6 +122,8 @@ struct gl_transfer {
 typedef struct gl_tbox { gl_transfer *t; } gl_tbox;
 
 /* transfer.c */
+void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what);
+struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
 gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx);
 int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
 /* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */

@@ -47,6 +47,45 @@ static void free_secret_slist(struct curl_slist *l) {
 }
 
 /* ====================================================================== */
+/* header line lists (request.headers, client option headers)             */
+/* ====================================================================== */
+
+/* Raises unless t[field] is nil or an array of one-line strings. */
+void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what) {
+  size_t i, n;
+  lua_getfield(L, t, field);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) luaL_error(L, "%s: expected a table of header lines", what);
+    n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s[%d]: expected a string", what, (int)i);
+      if (strpbrk(lua_tostring(L, -1), "\r\n")) luaL_error(L, "%s[%d]: line breaks are not allowed", what, (int)i);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* The checked lines of t[field] as a list owned by the caller (or NULL). */
+struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field) {
+  struct curl_slist *l = NULL;
+  lua_getfield(L, t, field);
+  if (lua_istable(L, -1)) {
+    size_t i, n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      struct curl_slist *nl;
+      lua_rawgeti(L, -1, (int)i);
+      nl = curl_slist_append(l, lua_tostring(L, -1));
+      if (nl) l = nl;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return l;
+}
+
+/* ====================================================================== */
 /* building a transfer from a Lua request table                           */
 /* ====================================================================== */
 static const char *opt_string(lua_State *L, int t, const char *k) {
@@ -91,19 +130,7 @@ static void check_request(lua_State *L, int t) {
   for (; *m; m++) if (*m < 'A' || *m > 'Z') luaL_error(L, "request.method must be upper case letters");
   if (!opt_string(L, t, "url")) luaL_error(L, "request.url is required");
   opt_string(L, t, "body"); opt_string(L, t, "file"); opt_string(L, t, "output");
-  lua_getfield(L, t, "headers");
-  if (!lua_isnil(L, -1)) {
-    size_t i, n;
-    luaL_checktype(L, -1, LUA_TTABLE);
-    n = gl_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, -1, (int)i);
-      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "request.headers[%d]: expected a string", (int)i);
-      if (strpbrk(lua_tostring(L, -1), "\r\n")) luaL_error(L, "request.headers[%d]: line breaks are not allowed", (int)i);
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
+  gl_check_header_lines(L, t, "headers", "request.headers");
   lua_getfield(L, t, "form");
   if (!lua_isnil(L, -1)) {
     size_t i, n;
@@ -169,18 +196,7 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   t->idempotent = !strcmp(t->method, "GET") || !strcmp(t->method, "HEAD") ||
                   !strcmp(t->method, "PUT") || !strcmp(t->method, "DELETE") ||
                   !strcmp(t->method, "OPTIONS");
-  lua_getfield(L, ri, "headers");
-  if (lua_istable(L, -1)) {
-    size_t i, n = gl_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      struct curl_slist *nl;
-      lua_rawgeti(L, -1, (int)i);
-      nl = curl_slist_append(t->user_headers, lua_tostring(L, -1));
-      if (nl) t->user_headers = nl;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
+  t->user_headers = gl_header_lines(L, ri, "headers");
   lua_getfield(L, ri, "body");
   if (lua_isstring(L, -1)) {
     t->req_body = lua_tolstring(L, -1, &t->req_body_len);
