@@ -125,8 +125,10 @@ describe("gitlab.from_env", function()
   end)
 
   it("reads the host from GITLAB_URL, GITLAB_HOST, CI_SERVER_URL", function()
-    assert.equal("https://a.example/api/v4", gitlab.from_env(env{ GITLAB_URL = "https://a.example", GITLAB_HOST = "b.example" }).url)
-    assert.equal("https://b.example/api/v4", gitlab.from_env(env{ GITLAB_HOST = "b.example", CI_SERVER_URL = "https://c.example" }).url)
+    assert.equal("https://a.example/api/v4",
+      gitlab.from_env(env{ GITLAB_URL = "https://a.example", GITLAB_HOST = "b.example" }).url)
+    assert.equal("https://b.example/api/v4",
+      gitlab.from_env(env{ GITLAB_HOST = "b.example", CI_SERVER_URL = "https://c.example" }).url)
     assert.equal("https://c.example/api/v4", gitlab.from_env(env{ CI_SERVER_URL = "https://c.example" }).url)
     assert.equal("https://gitlab.com/api/v4", gitlab.from_env(env{}).url)
   end)

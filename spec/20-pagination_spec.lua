@@ -156,7 +156,9 @@ end)
 describe("link parsing", function()
   local core = require("gitlab.core")
   it("reads several links, quoted and unquoted params, odd spacing", function()
-    local l = assert(core.parse_link('<https://h/api/v4/x?page=2>;rel="next" ,  <https://h/api/v4/x?page=1> ; rel=first;title="a, b",<https://h/api/v4/x?page=9>; rel="last prev"'))
+    local l = assert(core.parse_link('<https://h/api/v4/x?page=2>;rel="next" ,  '
+      .. '<https://h/api/v4/x?page=1> ; rel=first;title="a, b",'
+      .. '<https://h/api/v4/x?page=9>; rel="last prev"'))
     assert.equal("https://h/api/v4/x?page=2", l.next)
     assert.equal("https://h/api/v4/x?page=1", l.first)
     assert.equal("https://h/api/v4/x?page=9", l.last)
