@@ -136,7 +136,8 @@ describe("gitlab.from_env", function()
   it("uses CI_JOB_TOKEN only inside a CI job and only without another token", function()
     assert.equal("JOB-TOKEN", kind(gitlab.from_env(env{ GITLAB_CI = "true", CI_JOB_TOKEN = "j" })))
     assert.is_nil(kind(gitlab.from_env(env{ CI_JOB_TOKEN = "j" })))
-    assert.equal("PRIVATE-TOKEN", kind(gitlab.from_env(env{ GITLAB_CI = "true", CI_JOB_TOKEN = "j", GITLAB_TOKEN = "t" })))
+    assert.equal("PRIVATE-TOKEN",
+      kind(gitlab.from_env(env{ GITLAB_CI = "true", CI_JOB_TOKEN = "j", GITLAB_TOKEN = "t" })))
   end)
 
   it("talks to the server it names", function()
