@@ -423,3 +423,26 @@ describe("credentials never leak", function()
     for _, l in ipairs(lines) do assert.is_nil(l:find(SECRET, 1, true), l) end
   end)
 end)
+
+describe("per-request options", function()
+  before_each(function() helpers.reset() end)
+
+  it("takes a per-request timeout over the client's", function()
+    local gl = helpers.client{ timeout = 10, retries = 0 }
+    helpers.fault{ path = "/api/v4/projects/1", delay_ms = 2000 }
+    local now = require("gitlab.core").now
+    local t0 = now()
+    local data, err = gl:get("/projects/1", nil, { timeout = 0.3 })
+    assert.is_nil(data)
+    assert.equal("timeout", err.kind)
+    assert.truthy(now() - t0 < 1.5)
+    assert.truthy(gl:get("/projects/1"))   -- the client's own timeout again
+  end)
+
+  it("takes a per-request retry count", function()
+    local gl = helpers.client{ retry_base = 0.01 }
+    helpers.fault{ path = "/api/v4/projects/1", status = 503, times = -1 }
+    local _, err = gl:get("/projects/1", nil, { retries = 1 })
+    assert.equal(2, err.attempts)
+  end)
+end)

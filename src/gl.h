@@ -100,6 +100,7 @@ struct gl_transfer {
   int sink_ref, progress_ref, cb_ref, result_ref;
   int follow;               /* -1 default, 0 no, 1 yes */
   int max_retries, idempotent;
+  long timeout_ms;          /* per-request override, 0: the client's */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;

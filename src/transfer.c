@@ -214,6 +214,9 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   lua_getfield(L, ri, "retries");
   if (lua_isnumber(L, -1)) t->max_retries = (int)lua_tonumber(L, -1);
   lua_pop(L, 1);
+  lua_getfield(L, ri, "timeout");
+  if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) t->timeout_ms = (long)(lua_tonumber(L, -1) * 1000);
+  lua_pop(L, 1);
   lua_getfield(L, ri, "resume_from");
   if (lua_isnumber(L, -1)) t->resume_from = (curl_off_t)lua_tonumber(L, -1);
   lua_pop(L, 1);
@@ -406,7 +409,7 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *line) {
 static int is_plain(gl_transfer *t) {
   return t->method[0] == 'G' && strcmp(t->method, "GET") == 0 && !t->output &&
          t->sink_ref == LUA_NOREF && t->progress_ref == LUA_NOREF &&
-         t->resume_from == 0 && !t->upload_path && !t->mime;
+         t->resume_from == 0 && !t->upload_path && !t->mime && t->timeout_ms == 0;
 }
 
 /* Credential (and Sudo) header lines with the client's extra headers,
@@ -447,7 +450,7 @@ int gl_transfer_setup(gl_transfer *t) {
   CURL *e = t->easy;
   struct curl_slist *i, *hdrs;
   const char *m = t->method;
-  long timeout = c->timeout_ms;
+  long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
   int plain = is_plain(t), sync = (e == c->easy);
   /* The blocking handle keeps its options from one plain GET to the next:
    * only what differs is set again. Anything else starts from a reset. */

@@ -144,7 +144,7 @@ local REQUEST_OPTS = {
   query = "table", body = true, form = "table", multipart = "table",
   headers = "table", raw = "boolean", root = "boolean", file = "string",
   output = "string", sink = "function", progress = "function",
-  follow = "boolean", retries = "number", resume_from = "number",
+  follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
 }
 
 local function check_opts(fname, opts)
@@ -206,6 +206,7 @@ local function build(self, method, path, opts, fname)
     method = method, url = url, headers = headers, file = opts.file,
     output = opts.output, sink = opts.sink, progress = opts.progress,
     follow = opts.follow, retries = opts.retries, resume_from = opts.resume_from,
+    timeout = opts.timeout,
   }
   local nbody = (opts.body ~= nil and 1 or 0) + (opts.form and 1 or 0) +
                 (opts.multipart and 1 or 0) + (opts.file and 1 or 0)
