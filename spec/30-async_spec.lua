@@ -757,9 +757,10 @@ describe_luv("attach (luv)", function()
     local interp = jit and "luajit" or "lua5.4"
     local build = jit and "build/jit" or "build/5.4"
     local root = helpers.root
-    local out = helpers.exec(("cd %s && env -u LD_PRELOAD LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
-      .. "LUA_CPATH='%s/?.so;;' %s %s %s 2>&1"):format(helpers.shell_quote(root), build, interp, helpers.shell_quote(dir .. "/s.lua"),
-              helpers.shell_quote(helpers.server().http)))
+    local cmd = ("cd %s && env -u LD_PRELOAD LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
+      .. "LUA_CPATH='%s/?.so;;' %s %s %s 2>&1"):format(helpers.shell_quote(root), build, interp,
+      helpers.shell_quote(dir .. "/s.lua"), helpers.shell_quote(helpers.server().http))
+    local out = helpers.exec(cmd)
     os.execute("rm -rf " .. helpers.shell_quote(dir))
     assert.truthy(out:find("boom from the loop", 1, true), out)
   end)
