@@ -745,7 +745,9 @@ int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
     lua_pushstring(L, t->method); lua_setfield(L, -2, "method");
     lua_pushlstring(L, u.p ? u.p : "", u.n); lua_setfield(L, -2, "url");
     lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
-    if (t->status) {
+    /* a redirect error carries the 3xx it refused; a transfer that broke
+     * after its status line is a transport failure: no status (DESIGN) */
+    if (t->status && strcmp(t->err_kind, "redirect") == 0) {
       lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, -2, "status");
       gl_push_headers(L, t->headers.p, t->headers.n); lua_setfield(L, -2, "headers");
     }

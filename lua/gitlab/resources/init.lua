@@ -728,7 +728,18 @@ run_action = function(gl, base, a, obj, ...)
   end
 
   if a.upload then
-    local data, r = gl:upload(path, upload_opts(a.method, params, opts))
+    local uo = upload_opts(a.method, params, opts)
+    if a.upload == "raw" then
+      -- the file is the whole body; other parameters go in the query
+      uo.raw = true
+      if uo.fields then
+        local q = uo.query or {}
+        for k, v in pairs(uo.fields) do q[k] = v end
+        uo.query, uo.fields = q, nil
+      end
+      uo.field, uo.filename = nil, nil
+    end
+    local data, r = gl:upload(path, uo)
     if failed(data, r) then return nil, r end
     return data, r
   end

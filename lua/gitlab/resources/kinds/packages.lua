@@ -54,12 +54,12 @@ return {
   }),
   conan_packages = ns("packages/conan/v1", CONAN),
   debian_packages = ns("packages/debian", merge(DEBIAN_DISTS, {
-    upload = "PUT :file_name upload",
+    upload = "PUT :file_name upload=raw",
     download = "GET pool/:distribution/:letter/:package_name/:package_version/:file_name download",
   })),
   generic_packages = ns("packages/generic", {
     download = "GET :package_name/*package_version/:file_name download",
-    upload = "PUT :package_name/*package_version/:file_name upload",
+    upload = "PUT :package_name/*package_version/:file_name upload=raw",
   }),
   go_proxy = ns("packages/go", {
     versions = "GET *module_name/@v/list raw",
@@ -74,7 +74,7 @@ return {
   }),
   maven_packages = ns("packages/maven", {
     download = "GET *path/:file_name download",
-    upload = "PUT *path/:file_name upload",
+    upload = "PUT *path/:file_name upload=raw",
   }),
   npm_packages = ns("packages/npm", {
     metadata = "GET :package_name",
