@@ -503,22 +503,23 @@ describe("gitlab.async.run", function()
     assert.truthy(err:find("traceback", 1, true))
   end)
 
-  it("drops a coroutine waiting on a client that is closed", function()
+  it("wakes a coroutine waiting on a client that is closed, then lets it go", function()
     slow("/projects/1", 500)
     local weak = setmetatable({}, { __mode = "k" })
-    local after = false
+    local got
     do
       local co = gitlab.async.run(function()
-        gl:get("/projects/1")
-        after = true
+        local p, err = gl:get("/projects/1")
+        got = p or err
       end)
       weak[co] = true
     end
     gl:close()
+    assert.equal("canceled", got.kind)
+    assert.equal("GET /projects/1: the client was closed", tostring(got))
     collectgarbage()
     collectgarbage()
     assert.is_nil(next(weak), "the coroutine was kept")
-    assert.is_false(after)
     gl = helpers.client()
   end)
 
@@ -811,3 +812,4 @@ describe_luv("attach (luv)", function()
     assert.truthy(took < 1, "the loop stayed alive " .. took .. " s")
   end)
 end)
+

@@ -241,7 +241,20 @@ local function perform(self, req, method, shown, opts)
   local r, e
   if async.current() then
     local c = self._core
-    r, e = async.await(function(resume) c:start(req, resume) end)
+    -- coroutines waiting on this client: close() wakes them with an error
+    local waiters = self._waiters
+    if not waiters then
+      waiters = {}
+      self._waiters = waiters
+    end
+    r, e = async.await(function(resume)
+      local function done(...)
+        waiters[done] = nil
+        return resume(...)
+      end
+      waiters[done] = true
+      c:start(req, done)
+    end)
   else
     r, e = self._core:request(req)
   end
@@ -804,6 +817,18 @@ end
 function Client:close()
   async.detach(self)
   self._core:close()
+  -- a coroutine of gitlab.async.run waiting on a transfer of this client
+  -- gets a "canceled" error instead of waiting forever
+  local waiters = self._waiters
+  if waiters and next(waiters) then
+    self._waiters = nil
+    local first
+    for done in pairs(waiters) do
+      local ok, err = pcall(done, nil, { kind = "canceled", message = "the client was closed" })
+      if not ok and first == nil then first = err end
+    end
+    if first ~= nil then error(first, 0) end
+  end
 end
 Client.__close = Client.close
 
