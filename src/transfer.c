@@ -619,7 +619,7 @@ static double server_delay(gl_transfer *t) {
   if (d < 0 && (v = gl_header_get(t->headers.p, t->headers.n, "ratelimit-reset", &n))) {
     char tmp[32];
     if (n < sizeof tmp) { memcpy(tmp, v, n); tmp[n] = '\0'; d = atof(tmp) - wall; }
-    if (d < 0) d = 0;
+    if (!(d >= 0)) d = 0;   /* also NaN, from "nan" */
   }
   return d;
 }
@@ -640,7 +640,8 @@ static int may_retry(gl_transfer *t, double *delay) {
   gl_client *c = t->client;
   if (t->attempts > t->max_retries) return 0;
   if (t->delivered > 0 && t->sink_ref != LUA_NOREF) return 0;  /* cannot unsend */
-  if (*delay < 0) *delay = backoff(t);
+  /* a NaN wait would park an async transfer forever: wake_at never comes */
+  if (!(*delay >= 0)) *delay = backoff(t);
   if (*delay > c->max_wait) *delay = c->max_wait;
   if (gl_now() + *delay - t->started > c->deadline) return 0;
   return 1;
