@@ -2,12 +2,15 @@
 #   make check-asan       whole spec suite under ASan+UBSan (lua5.4) + C tests
 #   make check-valgrind   spec suite under valgrind memcheck (lua5.4);
 #                         VALGRIND_SPECS="spec/10-client_spec.lua ..." for a subset
-#   make fuzz             every libFuzzer target for FUZZ_TIME seconds (clang)
+#   make fuzz             fuzz-lib, then fuzz-wire
+#   make fuzz-lib         every libFuzzer target for FUZZ_TIME seconds (clang)
+#   make fuzz-wire        broken HTTP responses from fuzz/wire/server.js into
+#                         the ASan build, WIRE_REQUESTS per seed in WIRE_SEEDS
 #   make fuzz-replay      the seed corpora through the targets (any cc, ASan)
 #   make faults           fault matrix against the fake server, as a table
 #   make soak             100,000 requests + 1,000 concurrent async (benchmark)
 # See docs/reliability.md.
-.PHONY: check-asan check-valgrind fuzz fuzz-build fuzz-replay faults soak
+.PHONY: check-asan check-valgrind fuzz fuzz-lib fuzz-build fuzz-replay fuzz-wire faults soak
 
 FUZZ_TARGETS := link headers url encode query json json_encode
 FUZZ_TIME    ?= 60
@@ -26,7 +29,9 @@ fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 # New inputs go to build/fuzz/corpus/<t> (the committed seeds stay small);
 # a crash leaves build/fuzz/crash-<t>-*: copy it into fuzz/corpus/<t>/ once
 # fixed, so fuzz-replay keeps it as a regression test.
-fuzz: fuzz-build
+fuzz: fuzz-lib fuzz-wire
+
+fuzz-lib: fuzz-build
 	@fail=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
 	  echo "== fuzz $$t ($(FUZZ_TIME) s)"; \
@@ -37,6 +42,25 @@ fuzz: fuzz-build
 	  else \
 	    fail=1; grep -aE -A15 'ERROR|runtime error|==[0-9]+==' $(FUZZ_DIR)/$$t.log | head -40; \
 	    echo "fuzz $$t: FAILED (log $(FUZZ_DIR)/$$t.log; reproducer $(FUZZ_DIR)/crash-$$t-*)"; \
+	  fi; \
+	done; exit $$fail
+
+WIRE_SEEDS    ?= 1 2 3 4 5
+WIRE_REQUESTS ?= 3000
+fuzz-wire: build/asan/lua5.4-asan
+	@$(MAKE) -s SANITIZE=1 BUILD54=build/asan build/asan/gitlab/core.so >/dev/null
+	@mkdir -p $(FUZZ_DIR)
+	@fail=0; for s in $(WIRE_SEEDS); do \
+	  if ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	      LSAN_OPTIONS=suppressions=tools/lsan.supp:print_suppressions=0 \
+	      LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/asan/?.so;;" \
+	      timeout 900 build/asan/lua5.4-asan fuzz/wire/client.lua --seed $$s \
+	      --requests $(WIRE_REQUESTS) --last $(FUZZ_DIR)/wire-last-$$s.bin \
+	      >$(FUZZ_DIR)/wire-$$s.log 2>&1; then \
+	    echo "fuzz-wire seed $$s: $(WIRE_REQUESTS) requests, $$(tail -n 1 $(FUZZ_DIR)/wire-$$s.log)"; \
+	  else \
+	    fail=1; tail -n 40 $(FUZZ_DIR)/wire-$$s.log; \
+	    echo "fuzz-wire seed $$s: FAILED (log $(FUZZ_DIR)/wire-$$s.log, last response $(FUZZ_DIR)/wire-last-$$s.bin)"; \
 	  fi; \
 	done; exit $$fail
 

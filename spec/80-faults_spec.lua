@@ -18,3 +18,19 @@ describe("fault matrix", function()
     end)
   end
 end)
+
+-- A short, seeded run of the wire fuzzer (fuzz/wire): generated broken
+-- HTTP responses, each of which must end as data or a clean error.
+describe("wire fuzz (seeded)", function()
+  -- loaded with "wire" as its `...`: a module, not the command line
+  local wire = assert(loadfile(helpers.root .. "/fuzz/wire/client.lua"))("wire")
+
+  for _, seed in ipairs{ 1, 2 } do
+    it("seed " .. seed .. ": 300 responses, no crash, no hang, clean errors", function()
+      local tally = wire.run(seed, 300)
+      local n = 0
+      for _, c in pairs(tally) do n = n + c end
+      assert.is_true(n >= 300)
+    end)
+  end
+end)

@@ -474,6 +474,24 @@ M.cases = {
     end,
   },
   {
+    name = "async: 429 with RateLimit-Reset: nan",
+    expect = "retry, exact data (no hang)",
+    run = function()
+      helpers.fault{ path = USER, status = 429, times = 1,
+                     headers = { ["RateLimit-Reset"] = "nan", ["RateLimit-Remaining"] = "0" } }
+      local gl = client{ max_wait = 1 }
+      local data, resp
+      gl:request_async("GET", "/user", nil, function(e, d, r) data, resp = d, d and r or e end)
+      local t0 = now()
+      while gl:running() > 0 and now() - t0 < 5 do gl:poll(0.1) end
+      local dt = now() - t0
+      gl:close()
+      if data == nil then return false, ("no answer after %.1f s: %s"):format(dt, tostring(resp)) end
+      local ok, seen = expect_user(data, resp)
+      return ok and dt < 2, ("%s after %.2f s"):format(seen, dt)
+    end,
+  },
+  {
     name = "429 with Retry-After in the year 9999",
     expect = "wait clamped to max_wait, exact data",
     run = function()
