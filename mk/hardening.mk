@@ -10,7 +10,20 @@
 #   make faults           fault matrix against the fake server, as a table
 #   make soak             100,000 requests + 1,000 concurrent async (benchmark)
 # See docs/reliability.md.
-.PHONY: check-asan check-valgrind fuzz fuzz-lib fuzz-build fuzz-replay fuzz-wire faults soak
+.PHONY: hardening-deps check-asan check-valgrind fuzz fuzz-lib fuzz-build fuzz-replay fuzz-wire faults soak
+
+# Debian packages these targets need beyond `make deps` (installed when
+# missing; root or sudo).
+HARDENING_PKGS := valgrind clang libclang-rt-14-dev
+hardening-deps:
+	@missing=""; for p in $(HARDENING_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 FUZZ_TARGETS := link headers url encode query json json_encode
 FUZZ_TIME    ?= 60
@@ -18,13 +31,13 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_LIBS     = $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(LIBS)
 
-$(FUZZ_DIR)/fuzz_%: fuzz/driver.c fuzz/targets.c $(SRC) $(HDR)
+$(FUZZ_DIR)/fuzz_%: fuzz/driver.c fuzz/targets.c $(SRC) $(HDR) | hardening-deps
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) -g -O1 -std=c99 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DGL_FUZZ_TARGET=gl_fuzz_$* -I src \
 	  $(CFLAGS_54) -o $@ fuzz/driver.c $(SRC) $(FUZZ_LIBS)
 
-fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+fuzz-build: hardening-deps $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 
 # New inputs go to build/fuzz/corpus/<t> (the committed seeds stay small);
 # a crash leaves build/fuzz/crash-<t>-*: copy it into fuzz/corpus/<t>/ once
@@ -82,7 +95,7 @@ build/asan/lua5.4-asan: tools/asan-lua.c
 	$(CC) -std=c99 -Wall -Wextra -pedantic -g -fsanitize=address,undefined \
 	  $(CFLAGS_54) -o $@ tools/asan-lua.c $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
-check-valgrind: $(BUILD54)/gitlab/core.so
+check-valgrind: hardening-deps $(BUILD54)/gitlab/core.so
 	bash tools/check-valgrind.sh $(VALGRIND_SPECS)
 
 faults: $(BUILD54)/gitlab/core.so
