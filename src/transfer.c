@@ -320,6 +320,15 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   if (t->routed < 0) {
     route_decide(t);
     if (t->err_kind) return 0;
+    if (!t->routed && t->body.cap == 0) {
+      /* one allocation for the whole body when its length is announced */
+      curl_off_t len = -1;
+      curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+      if (len > 0 && len < 64 * 1024 * 1024) {
+        t->body.p = (char *)malloc((size_t)len + 1);
+        if (t->body.p) t->body.cap = (size_t)len + 1;
+      }
+    }
   }
   if (t->routed) {
     if (t->out_fp) {
