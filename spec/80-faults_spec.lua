@@ -12,10 +12,14 @@ describe("fault matrix", function()
   after_each(function() helpers.reset() end)
 
   for _, case in ipairs(faults.cases) do
-    it(case.name .. " -> " .. case.expect, function()
-      local ok, seen = faults.run_case(case)
-      assert(ok, case.name .. ": expected " .. case.expect .. ", observed " .. tostring(seen))
-    end)
+    if case.known_bug then
+      pending(case.name .. " -> " .. case.expect .. " (known bug: " .. case.known_bug .. ")")
+    else
+      it(case.name .. " -> " .. case.expect, function()
+        local ok, seen = faults.run_case(case)
+        assert(ok, case.name .. ": expected " .. case.expect .. ", observed " .. tostring(seen))
+      end)
+    end
   end
 end)
 

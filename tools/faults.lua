@@ -91,8 +91,11 @@ local function async_get(gl, path)
   return data, err or resp
 end
 
---- The cases, in table order: { name, fault, expect, run = function() ->
--- ok, observed }. `run` may raise; that counts as a failure.
+--- The cases, in table order: { name, expect, run = function() -> ok,
+-- observed, known_bug = "why" (optional) }. `run` may raise; that counts
+-- as a failure. A failing case with `known_bug` shows as KNOWN and does
+-- not fail the run (the spec marks it pending); when it starts to pass,
+-- remove the field.
 M.cases = {
   {
     name = "connection refused",
@@ -227,6 +230,31 @@ M.cases = {
       os.remove(dir .. "/out.part"); os.remove(dir .. "/out"); os.remove(dir)
       local ok, seen = expect_error(err, "timeout")
       return ok and dt < 5 and not left, ("%s (%.1f s)%s"):format(seen, dt, left and ", file left" or "")
+    end,
+  },
+  {
+    name = "resumed download, 302 without Location",
+    expect = "error, no output file",
+    -- lua/gitlab/client.lua Client:download takes any status below 400
+    -- as success: the 10 bytes of the .part become the "whole" file
+    known_bug = "download accepts a 1xx/3xx final status as success",
+    run = function()
+      helpers.fault{ path_re = "/raw$", status = 302, times = -1 }
+      local dir = helpers.tmpdir()
+      local out = dir .. "/out"
+      local f = assert(io.open(out .. ".part", "wb"))
+      f:write("0123456789")
+      f:close()
+      local gl = client()
+      local ok, err = gl:download("/projects/1/repository/files/README.md/raw",
+        { output = out, resume = true, query = { ref = "main" } })
+      gl:close()
+      local g = io.open(out, "rb")
+      local got = g and g:read("*a")
+      if g then g:close() end
+      os.remove(out .. ".part"); os.remove(out); os.remove(dir)
+      return ok == nil and got == nil, ok and ("success, file %q"):format(tostring(got))
+        or ("%s: %s"):format(tostring(err and err.kind), tostring(err))
     end,
   },
   {
@@ -569,7 +597,7 @@ end
 --- Runs every case whose name matches `pattern` (all when nil), prints the
 -- table and returns the number of failures.
 function M.main(pattern)
-  local failed, rows = 0, {}
+  local failed, known, rows = 0, 0, {}
   io.write(("fault matrix: lua-gitlab %s, libcurl %s, %s\n\n"):format(
     require("gitlab.core").version, require("gitlab.core").curl_version, jit and jit.version or _VERSION))
   io.write(pad("fault", 41), pad("expected", 44), pad("result", 7), "observed\n")
@@ -577,15 +605,22 @@ function M.main(pattern)
   for _, case in ipairs(M.cases) do
     if not pattern or case.name:find(pattern) then
       local ok, seen, dt = M.run_case(case)
-      if not ok then failed = failed + 1 end
-      local line = pad(case.name, 41) .. pad(case.expect, 44) .. pad(ok and "PASS" or "FAIL", 7) ..
+      local result = ok and "PASS" or "FAIL"
+      if not ok and case.known_bug then
+        result = "KNOWN"
+        known = known + 1
+      elseif not ok then
+        failed = failed + 1
+      end
+      local line = pad(case.name, 41) .. pad(case.expect, 44) .. pad(result, 7) ..
         (tostring(seen):gsub("\n", " "):sub(1, 100)) .. (" [%.2fs]"):format(dt)
       rows[#rows + 1] = line
       io.write(line, "\n")
       io.flush()
     end
   end
-  io.write(("\n%d cases, %d passed, %d failed\n"):format(#rows, #rows - failed, failed))
+  io.write(("\n%d cases, %d passed, %d failed%s\n"):format(#rows, #rows - failed - known, failed,
+    known > 0 and (", %d known bugs (KNOWN: open, see `known_bug` in tools/faults.lua)"):format(known) or ""))
   return failed
 end
 

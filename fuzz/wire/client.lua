@@ -72,6 +72,8 @@ function M.run(seed, n, last)
   local url, proc = start(seed, last)
   local gl = gitlab.new{ url = url, token = "glpat-wire", retries = 1, retry_base = 0.01,
                          max_wait = 0.2, timeout = 2, connect_timeout = 2, deadline = 5 }
+  local out = os.tmpname()
+  os.remove(out)
   local tally = {}
   local function count(k) tally[k] = (tally[k] or 0) + 1 end
   local i = 0
@@ -99,12 +101,37 @@ function M.run(seed, n, last)
       gl:poll(0)
       if pending ~= 0 then error("async: " .. pending .. " callbacks never ran") end
       i = i + 8
+    elseif i % 7 == 6 then
+      -- a streamed download, sometimes resuming a .part file: the file
+      -- appears only on success, and a failure leaves no final file
+      i = i + 1
+      local resume = i % 2 == 0
+      os.remove(out); os.remove(out .. ".part")
+      if resume then
+        local f = assert(io.open(out .. ".part", "wb"))
+        f:write("0123456789")
+        f:close()
+      end
+      local ok, resp = gl:download("/projects/1/repository/files/f/raw", { output = out, resume = resume })
+      local kind = check(i, ok, resp)
+      local f = io.open(out, "rb")
+      if f then f:close() end
+      if (ok ~= nil) ~= (f ~= nil) then
+        error(("request %d: download %s but the output file is %s"):format(i,
+          ok and "succeeded" or "failed", f and "there" or "missing"))
+      end
+      count("download " .. kind)
+    elseif i % 11 == 10 then
+      i = i + 1
+      local data, resp = gl:post("/projects", { name = "wire", description = ("x"):rep(i % 300) })
+      count("post " .. check(i, data, resp))
     else
       i = i + 1
       local data, resp = gl:get(i % 3 == 0 and "/projects" or "/user")
       count(check(i, data, resp))
     end
   end
+  os.remove(out); os.remove(out .. ".part")
   gl:close()
   proc:close()
   return tally
