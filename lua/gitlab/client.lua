@@ -116,6 +116,17 @@ local function finish(ctx, method, shown, opts, r, e)
       truncated = r.truncated, attempts = r.attempts,
     }
   end
+  local st = r.status
+  if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then
+    -- a final 1xx, or a 3xx the core did not follow (no Location): never
+    -- taken for success (a download would keep a stale part file)
+    return nil, errors.new{
+      status = st, kind = "redirect", method = method, url = r.url,
+      path = core.redact_url(shown), headers = resp.headers, response = resp,
+      message = st >= 300 and ("the server answered %d without a Location to follow"):format(st)
+        or ("unexpected final status %d"):format(st),
+    }
+  end
   local body = r.body
   if body == nil or method == "HEAD" then return true, resp end   -- streamed
   if opts.raw then return body, resp end
