@@ -78,8 +78,14 @@ static int is_array(lua_State *L, int idx, size_t *len) {
   return n > 0 && count == n;
 }
 
+/* A key's text and its slot in the key table (the original key is kept
+ * next to it: the text of 1 and "1" is the same, their values are not). */
+typedef struct qkey { const char *s; int slot; } qkey;
+
 static int cmp_keys(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+  const qkey *x = (const qkey *)a, *y = (const qkey *)b;
+  int c = strcmp(x->s, y->s);
+  return c ? c : x->slot - y->slot;    /* equal texts: a stable order */
 }
 
 static void add_pair(lua_State *L, int acc, int *first, const char *key, int vidx);
@@ -113,40 +119,42 @@ static void add_table(lua_State *L, int acc, int *first, const char *prefix,
   }
   /* collect string keys, sort them */
   {
-    const char **keys;
+    qkey *keys;
     int ktab;
-    lua_newtable(L);          /* keeps the key strings alive */
+    lua_newtable(L);          /* [2k-1] key text, [2k] the key itself */
     ktab = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, tidx)) {
       lua_pop(L, 1);
       if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
         lua_pushvalue(L, -1);
+        lua_rawseti(L, ktab, (int)(2 * ++nkeys));
+        lua_pushvalue(L, -1);
         if (lua_type(L, -1) == LUA_TNUMBER) { scalar_string(L, -1, "?"); lua_remove(L, -2); }
-        lua_rawseti(L, ktab, (int)++nkeys);
+        lua_rawseti(L, ktab, (int)(2 * nkeys - 1));
       } else {
         luaL_error(L, "query: keys must be strings (got %s)", luaL_typename(L, -1));
       }
     }
     if (nkeys == 0) { lua_pop(L, 1); return; }
-    keys = (const char **)lua_newuserdata(L, nkeys * sizeof *keys);
+    keys = (qkey *)lua_newuserdata(L, nkeys * sizeof *keys);
     for (i = 0; i < nkeys; i++) {
-      lua_rawgeti(L, ktab, (int)i + 1);
-      keys[i] = lua_tostring(L, -1);
+      lua_rawgeti(L, ktab, (int)(2 * i + 1));
+      keys[i].s = lua_tostring(L, -1);
+      keys[i].slot = (int)(2 * i + 2);
       lua_pop(L, 1);          /* still referenced by ktab */
     }
     qsort(keys, nkeys, sizeof *keys, cmp_keys);
     for (i = 0; i < nkeys; i++) {
       int vidx;
-      lua_getfield(L, tidx, keys[i]);
-      if (lua_isnil(L, -1)) {   /* numeric key stored as string */
-        lua_pop(L, 1);
-        lua_pushnumber(L, strtod(keys[i], NULL));
-        lua_rawget(L, tidx);
-      }
+      /* by the original key: looking the value up by its text found the
+       * string key twice when both 1 and "1" were present, so a table
+       * with such pairs at every level grew the output exponentially */
+      lua_rawgeti(L, ktab, keys[i].slot);
+      lua_rawget(L, tidx);
       vidx = lua_gettop(L);
-      if (*prefix) lua_pushfstring(L, "%s[%s]", prefix, keys[i]);
-      else lua_pushstring(L, keys[i]);
+      if (*prefix) lua_pushfstring(L, "%s[%s]", prefix, keys[i].s);
+      else lua_pushstring(L, keys[i].s);
       if (lua_type(L, vidx) == LUA_TTABLE) {
         add_table(L, acc, first, lua_tostring(L, -1), vidx, depth + 1);
       } else {
@@ -171,6 +179,9 @@ static void add_piece(lua_State *L, int acc, const char *s, size_t n, const char
 static void add_pair(lua_State *L, int acc, int *first, const char *key, int vidx) {
   size_t n;
   const char *v;
+  /* a table reached twice at every level (a DAG) stays under the depth
+   * limit but doubles the output per level: bound it */
+  if (gl_rawlen(L, acc) >= 4 * 100000) luaL_error(L, "query: more than 100000 parameters");
   scalar_string(L, vidx, key);
   v = lua_tolstring(L, -1, &n);
   if (!*first) add_piece(L, acc, "&", 1, "&");
