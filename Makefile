@@ -22,7 +22,7 @@ CFLAGS_JIT = $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/inclu
 # Debian packages a fresh machine needs (build, tests, demo).
 DEB_PKGS := lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-busted \
             luarocks libcurl4-openssl-dev libssl-dev pkg-config nodejs curl \
-            openssl lua-check neovim lua-luv
+            openssl lua-check neovim lua-luv valgrind
 
 .PHONY: all build deps test demo clean check luacheck rock rock-install
 all: build
