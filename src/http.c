@@ -243,13 +243,34 @@ int gl_url_origin(const char *url, gl_buf *out) {
   return gl_buf_add(out, ":", 1) && gl_buf_adds(out, port);
 }
 
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = (char)tolower((unsigned char)c);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Is the (raw, possibly percent-encoded) query key one that holds a
+ * secret? Keys are compared decoded: "private%5Ftoken" is private_token. */
 static int secret_param(const char *k, size_t n) {
   static const char *const names[] = { "private_token", "access_token", "job_token",
     "token", "refresh_token", "client_secret", "password", "code", "code_verifier",
     "device_code", NULL };
-  int i;
-  for (i = 0; names[i]; i++)
-    if (strlen(names[i]) == n && ieq(k, names[i], n)) return 1;
+  char key[32];
+  size_t i, m = 0;
+  int j;
+  for (i = 0; i < n; i++) {
+    char c = k[i];
+    if (m >= sizeof key) return 0;            /* longer than every name */
+    if (c == '%' && i + 2 < n && hexval(k[i + 1]) >= 0 && hexval(k[i + 2]) >= 0) {
+      c = (char)(hexval(k[i + 1]) * 16 + hexval(k[i + 2]));
+      i += 2;
+    } else if (c == '+') {
+      c = ' ';
+    }
+    key[m++] = c;
+  }
+  for (j = 0; names[j]; j++)
+    if (strlen(names[j]) == m && ieq(key, names[j], m)) return 1;
   return 0;
 }
 
@@ -275,7 +296,7 @@ void gl_redact_url(const char *url, gl_buf *out) {
   s = q + 1;
   while (*s && *s != '#') {
     const char *amp = s, *eq;
-    while (*amp && *amp != '&' && *amp != '#') amp++;
+    while (*amp && *amp != '&' && *amp != ';' && *amp != '#') amp++;
     eq = memchr(s, '=', (size_t)(amp - s));
     if (eq && secret_param(s, (size_t)(eq - s))) {
       gl_buf_add(out, s, (size_t)(eq - s) + 1);
@@ -284,7 +305,7 @@ void gl_redact_url(const char *url, gl_buf *out) {
       gl_buf_add(out, s, (size_t)(amp - s));
     }
     s = amp;
-    if (*s == '&') { gl_buf_add(out, "&", 1); s++; }
+    if (*s == '&' || *s == ';') { gl_buf_add(out, s, 1); s++; }
   }
 }
 

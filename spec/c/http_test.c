@@ -54,6 +54,11 @@ static void test_redact(void) {
   CHECK(strstr(b.p, "abc") == NULL && strstr(b.p, "pw") == NULL && strstr(b.p, "page=2"));
   gl_redact_url("http://h/x", &b);
   CHECK(strcmp(b.p, "http://h/x") == 0);
+  gl_redact_url("http://h/x?a=1;private_token=s1&private%5Ftoken=s2&JOB_TOKEN=s3", &b);
+  CHECK(strstr(b.p, "s1") == NULL && strstr(b.p, "s2") == NULL && strstr(b.p, "s3") == NULL);
+  CHECK(strstr(b.p, "a=1;") != NULL);
+  gl_redact_url("http://h/x?%zz=1&%", &b);
+  CHECK(strcmp(b.p, "http://h/x?%zz=1&%") == 0);
   gl_redact_url("http://h/x?token", &b);
   CHECK(strcmp(b.p, "http://h/x?token") == 0);
   gl_buf_free(&b);
