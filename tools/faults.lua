@@ -91,6 +91,19 @@ local function async_get(gl, path)
   return data, err or resp
 end
 
+-- A case run: GET /user on a client made from opts() (retries = 0) must
+-- fail with an error of `kind` whose message holds `needle`.
+local function user_error(opts, kind, needle)
+  return function()
+    local o = opts()
+    o.retries = 0
+    local gl = client(o)
+    local _, err = gl:get("/user")
+    gl:close()
+    return expect_error(err, kind, needle)
+  end
+end
+
 --- The cases, in table order: { name, expect, run = function() -> ok,
 -- observed, known_bug = "why" (optional) }. `run` may raise; that counts
 -- as a failure. A failing case with `known_bug` shows as KNOWN and does
@@ -536,43 +549,30 @@ M.cases = {
   {
     name = "DNS failure",
     expect = "error dns",
-    run = function()
-      -- .invalid never resolves (RFC 6761); https keeps the token allowed
-      local gl = client{ url = "https://gitlab.nonexistent.invalid", retries = 0 }
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "dns", "resolve")
-    end,
+    -- .invalid never resolves (RFC 6761); https keeps the token allowed
+    run = user_error(function() return { url = "https://gitlab.nonexistent.invalid" } end,
+      "dns", "resolve"),
   },
   {
     name = "TLS: expired certificate",
     expect = "error tls",
-    run = function()
-      local gl = client{ url = helpers.server().https_expired, ca_file = helpers.certs().ca, retries = 0 }
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "tls", "expired")
-    end,
+    run = user_error(function()
+      return { url = helpers.server().https_expired, ca_file = helpers.certs().ca }
+    end, "tls", "expired"),
   },
   {
     name = "TLS: wrong-host certificate",
     expect = "error tls",
-    run = function()
-      local gl = client{ url = helpers.server().https_wrong_host, ca_file = helpers.certs().ca, retries = 0 }
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "tls", "match")
-    end,
+    run = user_error(function()
+      return { url = helpers.server().https_wrong_host, ca_file = helpers.certs().ca }
+    end, "tls", "match"),
   },
   {
     name = "TLS: unknown CA",
     expect = "error tls",
-    run = function()
-      local gl = client{ url = helpers.server().https, ca_file = helpers.certs().wrong_ca, retries = 0 }
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "tls", "certificate")
-    end,
+    run = user_error(function()
+      return { url = helpers.server().https, ca_file = helpers.certs().wrong_ca }
+    end, "tls", "certificate"),
   },
 }
 
