@@ -21,6 +21,11 @@ for ref in main main feature/login; do   # each pipeline gets build/test/deploy 
     "$url/api/v4/projects/1/pipeline" >/dev/null
 done
 
+admin POST /files/artifact '{"project":1,"job":7,"size":20000000}'   # 20 MB, served via object storage
+admin POST /oauth '{"device_script":["pending","approved"],"device_interval":0}'
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
 export GITLAB_URL="$url" GITLAB_TOKEN=glpat-root GITLAB_PROJECT=group/proj
 export LUA_PATH="lua/?.lua;lua/?/init.lua;;"
 for lua in lua5.4 luajit; do
@@ -31,5 +36,12 @@ for lua in lua5.4 luajit; do
     LUA_CPATH="$cpath/?.so;;" "$lua" "examples/$ex.lua"
   done
 done
+echo
+echo "== lua5.4 examples/artifacts.lua (20 MB through the redirect to object storage)"
+lua5.4 examples/artifacts.lua 1 7 "$work/artifacts.zip"
+ls -l "$work/artifacts.zip"
+echo
+echo "== luajit examples/device_login.lua (OAuth device flow; config in a temp dir)"
+XDG_CONFIG_HOME="$work" GITLAB_CLIENT_ID=lua-gitlab-public luajit examples/device_login.lua demo
 echo
 echo "demo finished"
