@@ -91,6 +91,19 @@ local function async_get(gl, path)
   return data, err or resp
 end
 
+-- A case run: with `fault` installed, GET /user on a fresh client must give
+-- the exact user, or (with `kind`) an error of that kind matching `needle`.
+local function get_user(fault, kind, needle)
+  return function()
+    helpers.fault(fault)
+    local gl = client()
+    local data, resp = gl:get("/user")
+    gl:close()
+    if kind then return expect_error(resp, kind, needle) end
+    return expect_user(data, resp)
+  end
+end
+
 -- A case run: GET /user on a client made from opts() (retries = 0) must
 -- fail with an error of `kind` whose message holds `needle`.
 local function user_error(opts, kind, needle)
@@ -148,13 +161,7 @@ M.cases = {
   {
     name = "reset mid-body (once)",
     expect = "retry, exact data",
-    run = function()
-      helpers.fault{ path = USER, action = "reset_mid_body", times = 1 }
-      local gl = client()
-      local data, resp = gl:get("/user")
-      gl:close()
-      return expect_user(data, resp)
-    end,
+    run = get_user({ path = USER, action = "reset_mid_body", times = 1 }),
   },
   {
     name = "reset mid-body on POST",
@@ -172,46 +179,22 @@ M.cases = {
   {
     name = "truncated body, Content-Length (once)",
     expect = "retry, exact data",
-    run = function()
-      helpers.fault{ path = USER, action = "truncate", times = 1 }
-      local gl = client()
-      local data, resp = gl:get("/user")
-      gl:close()
-      return expect_user(data, resp)
-    end,
+    run = get_user({ path = USER, action = "truncate", times = 1 }),
   },
   {
     name = "truncated body, Content-Length (always)",
     expect = "error transport",
-    run = function()
-      helpers.fault{ path = USER, action = "truncate", times = -1 }
-      local gl = client()
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "transport", "bytes remaining")
-    end,
+    run = get_user({ path = USER, action = "truncate", times = -1 }, "transport", "bytes remaining"),
   },
   {
     name = "chunked encoding cut short (once)",
     expect = "retry, exact data",
-    run = function()
-      helpers.fault{ path = USER, action = "chunked_cut", times = 1 }
-      local gl = client()
-      local data, resp = gl:get("/user")
-      gl:close()
-      return expect_user(data, resp)
-    end,
+    run = get_user({ path = USER, action = "chunked_cut", times = 1 }),
   },
   {
     name = "chunked encoding cut short (always)",
     expect = "error transport",
-    run = function()
-      helpers.fault{ path = USER, action = "chunked_cut", times = -1 }
-      local gl = client()
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "transport")
-    end,
+    run = get_user({ path = USER, action = "chunked_cut", times = -1 }, "transport"),
   },
   {
     name = "slow server, 1 byte/s",
@@ -392,13 +375,7 @@ M.cases = {
   {
     name = "3xx loop",
     expect = "error redirect after 5 hops",
-    run = function()
-      helpers.fault{ path = USER, action = "redirect_loop", times = -1 }
-      local gl = client()
-      local _, err = gl:get("/user")
-      gl:close()
-      return expect_error(err, "redirect", "too many redirects")
-    end,
+    run = get_user({ path = USER, action = "redirect_loop", times = -1 }, "redirect", "too many redirects"),
   },
   {
     name = "async: reset mid-body (once)",
