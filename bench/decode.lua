@@ -7,24 +7,6 @@
 
 local cjson = require("cjson")
 
---- Monotonic wall clock; CPU-bound work, but use the same clock as ours.lua.
-local function make_clock()
-  if type(jit) == "table" then
-    local ffi = require("ffi")
-    ffi.cdef [[
-      typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-      int clock_gettime(int clk, bench_timespec *ts);
-    ]]
-    local ts = ffi.new("bench_timespec")
-    return function()
-      ffi.C.clock_gettime(1, ts)   -- CLOCK_MONOTONIC
-      return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
-    end
-  end
-  local ok, socket = pcall(require, "socket")
-  if ok and socket.gettime then return socket.gettime end
-  return os.clock
-end
 
 local dir = arg[1]
 if not dir then
@@ -39,7 +21,7 @@ for p = 1, 100 do
   f:close()
 end
 
-local clock = make_clock()
+local clock = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/clock.lua")
 local decode = cjson.decode
 local start = clock()
 local count, sum = 0, 0

@@ -14,33 +14,13 @@ local flavour = (type(jit) == "table") and "jit" or "5.4"
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 package.cpath = root .. "/build/" .. flavour .. "/?.so;" .. package.cpath
 
---- Monotonic wall clock in seconds (W3 waits, so CPU time will not do).
-local function make_clock()
-  if type(jit) == "table" then
-    local ffi = require("ffi")
-    ffi.cdef [[
-      typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-      int clock_gettime(int clk, bench_timespec *ts);
-    ]]
-    local ts = ffi.new("bench_timespec")
-    return function()
-      ffi.C.clock_gettime(1, ts)   -- CLOCK_MONOTONIC
-      return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
-    end
-  end
-  local ok, socket = pcall(require, "socket")
-  if ok and socket.gettime then return socket.gettime end
-  io.stderr:write("ours.lua: no wall clock (install lua-socket); using os.clock\n")
-  return os.clock
-end
-
 local workload, url = arg[1], arg[2]
 if not workload or not url then
   io.stderr:write("usage: ours.lua w1|w2|w3 URL\n")
   os.exit(2)
 end
 
-local clock = make_clock()
+local clock = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/clock.lua")
 local ok, gitlab = pcall(require, "gitlab")
 if not ok or type(gitlab) ~= "table" or type(gitlab.new) ~= "function" then
   io.stderr:write("ours.lua: library not available: ", tostring(gitlab), "\n")
