@@ -91,16 +91,23 @@ local function async_get(gl, path)
   return data, err or resp
 end
 
--- A case run: with `fault` installed, GET /user on a fresh client must give
--- the exact user, or (with `kind`) an error of that kind matching `needle`.
-local function get_user(fault, kind, needle)
+-- A case run: with `fault` installed, GET /user on a fresh client (async
+-- with `more.async`) must give the exact user, or (with `kind`) an error of
+-- that kind matching `needle`; with `more.hits` the server must have seen
+-- that many requests (retries included).
+local function get_user(fault, kind, needle, more)
+  more = more or {}
   return function()
     helpers.fault(fault)
     local gl = client()
-    local data, resp = gl:get("/user")
+    local data, resp
+    if more.async then data, resp = async_get(gl, "/user") else data, resp = gl:get("/user") end
     gl:close()
-    if kind then return expect_error(resp, kind, needle) end
-    return expect_user(data, resp)
+    local ok, seen
+    if kind then ok, seen = expect_error(resp, kind, needle) else ok, seen = expect_user(data, resp) end
+    if not more.hits then return ok, seen end
+    local n = hits(USER)
+    return ok and n == more.hits, seen .. "; server saw " .. n
   end
 end
 
@@ -137,26 +144,13 @@ M.cases = {
   {
     name = "reset before headers (once)",
     expect = "retry, exact data",
-    run = function()
-      helpers.fault{ path = USER, action = "reset_before_headers", times = 1 }
-      local gl = client()
-      local data, resp = gl:get("/user")
-      gl:close()
-      local ok, seen = expect_user(data, resp)
-      return ok and hits(USER) == 2, seen .. ", server saw " .. hits(USER)
-    end,
+    run = get_user({ path = USER, action = "reset_before_headers", times = 1 }, nil, nil, { hits = 2 }),
   },
   {
     name = "reset before headers (always)",
     expect = "error transport after 1+2 tries",
-    run = function()
-      helpers.fault{ path = USER, action = "reset_before_headers", times = -1 }
-      local gl = client()
-      local _, err = gl:get("/user")
-      gl:close()
-      local ok, seen = expect_error(err, "transport", "reset")
-      return ok and hits(USER) == RETRIES + 1, seen .. "; server saw " .. hits(USER)
-    end,
+    run = get_user({ path = USER, action = "reset_before_headers", times = -1 },
+      "transport", "reset", { hits = RETRIES + 1 }),
   },
   {
     name = "reset mid-body (once)",
@@ -255,14 +249,8 @@ M.cases = {
   {
     name = "headers over 100 KB",
     expect = "error too_large, not retried",
-    run = function()
-      helpers.fault{ path = USER, action = "huge_headers", size = 200 * 1024, times = -1 }
-      local gl = client()
-      local _, err = gl:get("/user")
-      gl:close()
-      local ok, seen = expect_error(err, "too_large", "100 kb")
-      return ok and hits(USER) == 1, seen .. "; server saw " .. hits(USER)
-    end,
+    run = get_user({ path = USER, action = "huge_headers", size = 200 * 1024, times = -1 },
+      "too_large", "100 kb", { hits = 1 }),
   },
   {
     name = "50 MB error body",
@@ -380,26 +368,13 @@ M.cases = {
   {
     name = "async: reset mid-body (once)",
     expect = "retry, exact data",
-    run = function()
-      helpers.fault{ path = USER, action = "reset_mid_body", times = 1 }
-      local gl = client()
-      local data, resp = async_get(gl, "/user")
-      gl:close()
-      local ok, seen = expect_user(data, resp)
-      return ok and hits(USER) == 2, seen .. ", server saw " .. hits(USER)
-    end,
+    run = get_user({ path = USER, action = "reset_mid_body", times = 1 }, nil, nil, { async = true, hits = 2 }),
   },
   {
     name = "async: truncated body (always)",
     expect = "error transport after 1+2 tries",
-    run = function()
-      helpers.fault{ path = USER, action = "truncate", times = -1 }
-      local gl = client()
-      local _, err = async_get(gl, "/user")
-      gl:close()
-      local ok, seen = expect_error(err, "transport", "bytes remaining")
-      return ok and hits(USER) == RETRIES + 1, seen .. "; server saw " .. hits(USER)
-    end,
+    run = get_user({ path = USER, action = "truncate", times = -1 },
+      "transport", "bytes remaining", { async = true, hits = RETRIES + 1 }),
   },
   {
     name = "async: slow server, 1 byte/s",
@@ -418,13 +393,8 @@ M.cases = {
   {
     name = "async: 3xx loop",
     expect = "error redirect after 5 hops",
-    run = function()
-      helpers.fault{ path = USER, action = "redirect_loop", times = -1 }
-      local gl = client()
-      local _, err = async_get(gl, "/user")
-      gl:close()
-      return expect_error(err, "redirect", "too many redirects")
-    end,
+    run = get_user({ path = USER, action = "redirect_loop", times = -1 },
+      "redirect", "too many redirects", { async = true }),
   },
   {
     name = "async: close with 100 requests in flight",
