@@ -298,46 +298,28 @@ function Client:request(method, path, opts)
   return data, resp
 end
 
---- GET with a query table. @return data, resp or nil, err
-function Client:get(path, query, opts)
-  opts = check_opts("get", opts)
-  if query ~= nil then opts.query = query end
-  return self:request("GET", path, opts)
-end
-
---- POST with a JSON body. @return data, resp or nil, err
-function Client:post(path, body, opts)
-  opts = check_opts("post", opts)
-  if body ~= nil then opts.body = body end
-  return self:request("POST", path, opts)
-end
-
---- PUT with a JSON body. @return data, resp or nil, err
-function Client:put(path, body, opts)
-  opts = check_opts("put", opts)
-  if body ~= nil then opts.body = body end
-  return self:request("PUT", path, opts)
-end
-
---- PATCH with a JSON body. @return data, resp or nil, err
-function Client:patch(path, body, opts)
-  opts = check_opts("patch", opts)
-  if body ~= nil then opts.body = body end
-  return self:request("PATCH", path, opts)
-end
-
---- DELETE. @return true, resp or nil, err
-function Client:delete(path, query, opts)
-  opts = check_opts("delete", opts)
-  if query ~= nil then opts.query = query end
-  return self:request("DELETE", path, opts)
-end
-
---- HEAD. @return true, resp (headers only) or nil, err
-function Client:head(path, query, opts)
-  opts = check_opts("head", opts)
-  if query ~= nil then opts.query = query end
-  return self:request("HEAD", path, opts)
+--- Shortcuts over `request`; each returns `data, resp` or `nil, err`.
+-- `gl:get(path, query, opts)`, `gl:delete(path, query, opts)`,
+-- `gl:head(path, query, opts)` (true, resp: headers only);
+-- `gl:post(path, body, opts)`, `gl:put(path, body, opts)`,
+-- `gl:patch(path, body, opts)` (body: a table sent as JSON, or a string).
+-- The second argument fills `query` or `body` of a copy of `opts`: the
+-- caller's table is never changed.
+-- @function get
+for name, slot in pairs{ get = "query", delete = "query", head = "query",
+                         post = "body", put = "body", patch = "body" } do
+  local method = name:upper()
+  Client[name] = function(self, path, arg, opts)
+    opts = check_opts(name, opts)
+    if arg ~= nil then
+      local o = { [slot] = arg }
+      for k, v in pairs(opts) do
+        if k ~= slot then o[k] = v end
+      end
+      opts = o
+    end
+    return self:request(method, path, opts)
+  end
 end
 
 --- The current user (`GET /user`).
