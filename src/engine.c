@@ -213,9 +213,8 @@ static void dispatch(lua_State *L, gl_engine *e) {
     if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); continue; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
     n = gl_transfer_push_result(L, t);
-    if (n == 1) { lua_pushnil(L); }
     gl_transfer_free(L, t);
-    if (lua_pcall(L, 2, 0, 0) != 0) {
+    if (lua_pcall(L, n, 0, 0) != 0) {
       /* Stop here: the error is raised now and the callbacks still queued
        * run at the next poll/wait/socket_action, so none is lost. */
       if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return; }

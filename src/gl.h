@@ -12,6 +12,8 @@
 #define GL_CLIENT_MT   "gitlab.client"
 #define GL_TRANSFER_MT "gitlab.transfer"
 #define GL_BATCH_MT    "gitlab.batch"
+#define GL_HEADERS_MT  "gitlab.headers"   /* case-insensitive header tables */
+#define GL_RESP_MT     "gitlab.response"  /* resp: headers built on first use */
 
 /* Cap on a buffered body that is not a 2xx answer: a proxy's 50 MB error
  * page must not cost 50 MB. */
@@ -101,6 +103,7 @@ struct gl_transfer {
   int follow;               /* -1 default, 0 no, 1 yes */
   int max_retries, idempotent;
   long timeout_ms;          /* per-request override, 0: the client's */
+  int decode;               /* decode a 2xx JSON body into Lua values */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;
@@ -129,7 +132,10 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx);
 int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
 /* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
 int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
-int  gl_transfer_push_result(lua_State *L, gl_transfer *t);  /* 1 or 2 values */
+/* pushes 3 values: resp, value, flag (value: body string, decoded data, or
+ * nil when streamed; flag: true when decoded, a message when the JSON was
+ * bad) or nil, err, nil */
+int  gl_transfer_push_result(lua_State *L, gl_transfer *t);
 void gl_transfer_free(lua_State *L, gl_transfer *t);
 double gl_now(void);
 void gl_sleep(double seconds);
@@ -159,6 +165,8 @@ int  gl_client_batch(lua_State *L);
 /* http.c: parsing helpers, all bounded and total (never crash on input) */
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
+void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
+void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url);
 int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */
 double gl_retry_after(const char *v, size_t n, double now_wall);  /* <0: none */
 int  gl_url_origin(const char *url, gl_buf *out);  /* 0 when not a URL */
@@ -171,5 +179,6 @@ void gl_encode_open(lua_State *L);
 void gl_crypto_open(lua_State *L);
 void gl_listen_open(lua_State *L);
 void gl_json_open(lua_State *L);   /* json.c */
+int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
 
 #endif

@@ -39,26 +39,50 @@ const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *l
   return NULL;
 }
 
-/* Pushes { ["lower-name"] = "value" }; repeated names are joined with ", "
- * (RFC 9110 5.3), which keeps several Link headers parseable as one. */
+/* __index of header tables: names are stored in lower case and read in
+ * any case. */
+static int headers_index(lua_State *L) {
+  size_t n, i;
+  const char *k;
+  char low[256];
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  k = lua_tolstring(L, 2, &n);
+  if (n >= sizeof low) return 0;
+  for (i = 0; i < n; i++) {
+    if (k[i] >= 'A' && k[i] <= 'Z') break;
+  }
+  if (i == n) return 0;             /* already lower case: rawget missed */
+  for (i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)k[i]);
+  lua_pushlstring(L, low, n);
+  lua_rawget(L, 1);
+  return 1;
+}
+
+/* Pushes { ["lower-name"] = "value" } with the case-insensitive metatable;
+ * repeated names are joined with ", " (RFC 9110 5.3), which keeps several
+ * Link headers parseable as one. */
 int gl_push_headers(lua_State *L, const char *raw, size_t n) {
-  size_t i = 0;
+  size_t i = 0, lines = 0;
   int t;
-  lua_newtable(L);
+  for (i = 0; i < n; i++) lines += raw[i] == '\n';
+  lua_createtable(L, 0, (int)(lines < 256 ? lines : 256));
   t = lua_gettop(L);
+  i = 0;
   while (i < n) {
     size_t e = i, c, vs, ve, k;
     char name[256];
-    while (e < n && raw[e] != '\n') e++;
+    const char *nl = memchr(raw + i, '\n', n - i);
+    e = nl ? (size_t)(nl - raw) : n;
     c = i;
     while (c < e && raw[c] != ':') c++;
     if (c < e && c > i && c - i < sizeof name) {
       for (k = 0; k < c - i; k++) name[k] = (char)tolower((unsigned char)raw[i + k]);
-      name[k] = '\0';
       vs = c + 1; ve = e;
       while (vs < ve && is_ows(raw[vs])) vs++;
       while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
-      lua_getfield(L, t, name);
+      lua_pushlstring(L, name, k);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, t);
       if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushlstring(L, raw + vs, ve - vs);
@@ -67,18 +91,173 @@ int gl_push_headers(lua_State *L, const char *raw, size_t n) {
         lua_pushlstring(L, raw + vs, ve - vs);
         lua_concat(L, 3);
       }
-      lua_setfield(L, t, name);
+      lua_rawset(L, t);
     }
     i = e + 1;
   }
+  luaL_getmetatable(L, GL_HEADERS_MT);
+  lua_setmetatable(L, t);
   return 1;
+}
+
+/* Headers a response table carries as fields: found in one pass over the
+ * raw lines. A name given twice makes its value the joined list, as in the
+ * headers table (so a repeated X-Page is no number, and repeated Link
+ * headers are read as one). */
+enum { M_PAGE, M_PER_PAGE, M_NEXT_PAGE, M_PREV_PAGE, M_TOTAL, M_TOTAL_PAGES,
+       M_LINK, M_RL_LIMIT, M_RL_REMAINING, M_RL_RESET, M_RL_OBSERVED, M_RL_NAME,
+       M_COUNT };
+static const char *const meta_names[M_COUNT] = {
+  "x-page", "x-per-page", "x-next-page", "x-prev-page", "x-total",
+  "x-total-pages", "link", "ratelimit-limit", "ratelimit-remaining",
+  "ratelimit-reset", "ratelimit-observed", "ratelimit-name"
+};
+typedef struct meta { const char *v[M_COUNT]; size_t n[M_COUNT]; int seen[M_COUNT]; } meta;
+
+static void scan_meta(const char *raw, size_t n, meta *m) {
+  size_t i = 0;
+  memset(m, 0, sizeof *m);
+  while (i < n) {
+    const char *nl = memchr(raw + i, '\n', n - i);
+    size_t e = nl ? (size_t)(nl - raw) : n, c = i, vs, ve;
+    int j = -1, lo = 0, hi = M_COUNT;
+    char f = (char)tolower((unsigned char)raw[i]);
+    if (f == 'x') hi = M_LINK;
+    else if (f == 'l') { lo = M_LINK; hi = M_LINK + 1; }
+    else if (f == 'r') lo = M_RL_LIMIT;
+    else hi = 0;
+    if (lo < hi) {
+      while (c < e && raw[c] != ':') c++;
+      if (c < e) {
+        int k;
+        for (k = lo; k < hi; k++)
+          if (strlen(meta_names[k]) == c - i && ieq(raw + i, meta_names[k], c - i)) { j = k; break; }
+      }
+    }
+    if (j >= 0) {
+      vs = c + 1; ve = e;
+      while (vs < ve && is_ows(raw[vs])) vs++;
+      while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
+      if (!m->seen[j]) { m->v[j] = raw + vs; m->n[j] = ve - vs; }
+      m->seen[j]++;
+    }
+    i = e + 1;
+  }
+}
+
+/* Pushes the value of meta header j (joined when repeated) or nil. */
+static void push_meta_string(lua_State *L, const char *raw, size_t n, meta *m, int j) {
+  if (!m->seen[j]) { lua_pushnil(L); return; }
+  if (m->seen[j] == 1) { lua_pushlstring(L, m->v[j], m->n[j]); return; }
+  gl_push_headers(L, raw, n);
+  lua_getfield(L, -1, meta_names[j]);
+  lua_remove(L, -2);
+}
+
+/* tonumber() of a header value: nil when absent, empty or not a number. */
+static void push_meta_number(lua_State *L, const char *raw, size_t n, meta *m, int j) {
+  char tmp[64];
+  if (m->seen[j] != 1 || m->n[j] == 0 || m->n[j] >= sizeof tmp) {
+    if (m->seen[j] > 1) {           /* "1, 2": no number, as tonumber says */
+      push_meta_string(L, raw, n, m, j);
+      if (lua_isnumber(L, -1)) return;
+      lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    return;
+  }
+  memcpy(tmp, m->v[j], m->n[j]);
+  tmp[m->n[j]] = '\0';
+#if LUA_VERSION_NUM >= 503
+  if (lua_stringtonumber(L, tmp) == 0) lua_pushnil(L);
+#else
+  lua_pushlstring(L, tmp, m->n[j]);
+  if (lua_isnumber(L, -1)) {
+    lua_Number v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    lua_pushnumber(L, v);
+  } else {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+#endif
+}
+
+static void set_meta_number(lua_State *L, int t, const char *raw, size_t n, meta *m,
+                            int j, const char *field) {
+  push_meta_number(L, raw, n, m, j);
+  if (lua_isnil(L, -1)) lua_pop(L, 1);
+  else lua_setfield(L, t, field);
+}
+
+/* __index of response tables: "headers" is built on first use from the
+ * raw lines kept in _raw_headers (most callers never look at it). */
+static int resp_index(lua_State *L) {
+  size_t n;
+  const char *k = lua_tostring(L, 2), *raw;
+  if (lua_type(L, 2) != LUA_TSTRING || strcmp(k, "headers") != 0) return 0;
+  lua_getfield(L, 1, "_raw_headers");
+  raw = lua_tolstring(L, -1, &n);
+  if (!raw) { raw = ""; n = 0; }
+  gl_push_headers(L, raw, n);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 1, "headers");
+  lua_pushnil(L);
+  lua_setfield(L, 1, "_raw_headers");
+  return 1;
+}
+
+/* Fills the response table at t from raw header lines: page numbers,
+ * links (next_url rebased on base), rate_limit; and the lazy headers. */
+void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base) {
+  meta m;
+  scan_meta(raw, n, &m);
+  set_meta_number(L, t, raw, n, &m, M_PAGE, "page");
+  set_meta_number(L, t, raw, n, &m, M_PER_PAGE, "per_page");
+  set_meta_number(L, t, raw, n, &m, M_NEXT_PAGE, "next_page");
+  set_meta_number(L, t, raw, n, &m, M_PREV_PAGE, "prev_page");
+  set_meta_number(L, t, raw, n, &m, M_TOTAL, "total");
+  set_meta_number(L, t, raw, n, &m, M_TOTAL_PAGES, "total_pages");
+  if (m.seen[M_LINK]) {
+    size_t ln;
+    const char *link;
+    push_meta_string(L, raw, n, &m, M_LINK);
+    link = lua_tolstring(L, -1, &ln);
+    if (gl_parse_link(L, link, ln) == 1) {
+      lua_getfield(L, -1, "next");
+      if (lua_type(L, -1) == LUA_TSTRING && base) {
+        gl_rebase(L, base, strlen(base), lua_tostring(L, -1));
+        lua_setfield(L, t, "next_url");
+      }
+      lua_pop(L, 1);
+      lua_setfield(L, t, "links");
+    } else {
+      lua_setfield(L, t, "link_error");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  if (m.seen[M_RL_LIMIT] || m.seen[M_RL_REMAINING]) {
+    lua_createtable(L, 0, 5);
+    set_meta_number(L, lua_gettop(L), raw, n, &m, M_RL_LIMIT, "limit");
+    set_meta_number(L, lua_gettop(L), raw, n, &m, M_RL_REMAINING, "remaining");
+    set_meta_number(L, lua_gettop(L), raw, n, &m, M_RL_RESET, "reset");
+    set_meta_number(L, lua_gettop(L), raw, n, &m, M_RL_OBSERVED, "observed");
+    push_meta_string(L, raw, n, &m, M_RL_NAME);
+    lua_setfield(L, -2, "name");
+    lua_setfield(L, t, "rate_limit");
+  }
+  lua_pushlstring(L, raw, n);
+  lua_setfield(L, t, "_raw_headers");
+  luaL_getmetatable(L, GL_RESP_MT);
+  lua_setmetatable(L, t);
 }
 
 /* ====================================================================== */
 /* Link header (RFC 8288)                                                 */
 /* ====================================================================== */
-static int link_fail(lua_State *L, size_t at, const char *why) {
-  lua_settop(L, 0);
+static int link_fail(lua_State *L, int base, size_t at, const char *why) {
+  lua_settop(L, base);
   lua_pushnil(L);
   lua_pushfstring(L, "malformed Link header at byte %d: %s", (int)at + 1, why);
   return 2;
@@ -88,7 +267,7 @@ static int link_fail(lua_State *L, size_t at, const char *why) {
  * ("next last") each map to the URL. The first link of a rel wins. */
 int gl_parse_link(lua_State *L, const char *s, size_t n) {
   size_t i = 0;
-  int t;
+  int t, base = lua_gettop(L);
   lua_newtable(L);
   t = lua_gettop(L);
   for (;;) {
@@ -96,10 +275,10 @@ int gl_parse_link(lua_State *L, const char *s, size_t n) {
     int urlpos;
     while (i < n && (is_ows(s[i]) || s[i] == ',')) i++;
     if (i >= n) break;
-    if (s[i] != '<') return link_fail(L, i, "expected '<'");
+    if (s[i] != '<') return link_fail(L, base, i, "expected '<'");
     us = ++i;
     while (i < n && s[i] != '>') i++;
-    if (i >= n) return link_fail(L, i, "unterminated '<'");
+    if (i >= n) return link_fail(L, base, i, "unterminated '<'");
     ue = i++;
     lua_pushlstring(L, s + us, ue - us);
     urlpos = lua_gettop(L);
@@ -108,13 +287,13 @@ int gl_parse_link(lua_State *L, const char *s, size_t n) {
       size_t ps, pe;
       while (i < n && is_ows(s[i])) i++;
       if (i >= n || s[i] == ',') break;
-      if (s[i] != ';') return link_fail(L, i, "expected ';' or ','");
+      if (s[i] != ';') return link_fail(L, base, i, "expected ';' or ','");
       i++;
       while (i < n && is_ows(s[i])) i++;
       ps = i;
       while (i < n && (isalnum((unsigned char)s[i]) || strchr("!#$%&'*+-.^_`|~", s[i]))) i++;
       pe = i;
-      if (pe == ps) return link_fail(L, i, "expected a parameter name");
+      if (pe == ps) return link_fail(L, base, i, "expected a parameter name");
       while (i < n && is_ows(s[i])) i++;
       if (i < n && s[i] == '=') {
         luaL_Buffer b;
@@ -128,7 +307,7 @@ int gl_parse_link(lua_State *L, const char *s, size_t n) {
             luaL_addchar(&b, s[i]);
             i++;
           }
-          if (i >= n) { luaL_pushresult(&b); return link_fail(L, i, "unterminated quoted string"); }
+          if (i >= n) { luaL_pushresult(&b); return link_fail(L, base, i, "unterminated quoted string"); }
           i++;
         } else {
           while (i < n && s[i] != ';' && s[i] != ',' && !is_ows(s[i])) {
@@ -328,10 +507,7 @@ static int l_origin(lua_State *L) {
 /* rebase(base, url): the next-page URL a server advertises may carry the
  * wrong host (external_url behind a proxy). Keep the configured base and
  * take only what follows "/api/v4" (path and query) from the link. */
-static int l_rebase(lua_State *L) {
-  size_t bn;
-  const char *base = luaL_checklstring(L, 1, &bn);
-  const char *url = luaL_checkstring(L, 2);
+void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url) {
   const char *p = strstr(url, "://"), *rest, *v4, *hash;
   if (bn && base[bn - 1] == '/') bn--;
   if (p) {
@@ -347,7 +523,7 @@ static int l_rebase(lua_State *L) {
     /* not under /api/v4: resolve against the base's origin */
     gl_buf o = {0, 0, 0};
     hash = strchr(rest, '#');
-    if (!gl_url_origin(base, &o)) { gl_buf_free(&o); return luaL_error(L, "rebase: bad base URL"); }
+    if (!gl_url_origin(base, &o)) { gl_buf_free(&o); luaL_error(L, "rebase: bad base URL"); return; }
     {
       const char *bp = strstr(base, "://") + 3;
       while (*bp && *bp != '/' && *bp != '?') bp++;
@@ -356,12 +532,18 @@ static int l_rebase(lua_State *L) {
     gl_buf_free(&o);
     lua_pushlstring(L, rest, hash ? (size_t)(hash - rest) : strlen(rest));
     lua_concat(L, 2);
-    return 1;
+    return;
   }
   hash = strchr(rest, '#');
   lua_pushlstring(L, base, bn);
   lua_pushlstring(L, rest, hash ? (size_t)(hash - rest) : strlen(rest));
   lua_concat(L, 2);
+}
+
+static int l_rebase(lua_State *L) {
+  size_t bn;
+  const char *base = luaL_checklstring(L, 1, &bn);
+  gl_rebase(L, base, bn, luaL_checkstring(L, 2));
   return 1;
 }
 
@@ -378,4 +560,12 @@ void gl_http_open(lua_State *L) {
     { "parse_headers", l_header_table }, { NULL, NULL }
   };
   luaL_setfuncs(L, fns, 0);
+  luaL_newmetatable(L, GL_HEADERS_MT);
+  lua_pushcfunction(L, headers_index);
+  lua_setfield(L, -2, "__index");
+  lua_setfield(L, -2, "headers_mt");
+  luaL_newmetatable(L, GL_RESP_MT);
+  lua_pushcfunction(L, resp_index);
+  lua_setfield(L, -2, "__index");
+  lua_setfield(L, -2, "resp_mt");
 }

@@ -54,6 +54,18 @@ typedef int json_index;
  * of a page), so its size is a good lua_createtable hint. */
 typedef struct jframe { size_t n; unsigned hint; int obj; } jframe;
 
+/* Hints that outlive a call: the size of the last object and the last
+ * array closed at each of the first levels. Responses of one endpoint have
+ * one shape, so the next decode of a project sizes its tables right at
+ * once instead of growing them 1, 2, 4 ... 64. A wrong hint costs one
+ * table sized like an earlier one, never more (JSON_HINT_MAX). One set per
+ * Lua state, in the registry: decoding never yields, so it is not shared
+ * by two decodes at once. */
+#define JSON_KEEP_LEVELS 8
+typedef struct jhints { unsigned h[JSON_KEEP_LEVELS][2]; } jhints;
+#define JSON_HINTS_KEY "gitlab.json_hints"
+#define JSON_ARRAY_MT_KEY "gitlab.array_mt"
+
 /* Decoder state, on the C stack of json_decode; decode_run reaches it
  * through a lightuserdata. Nothing here owns memory: the scratch and frame
  * buffers are userdata in fixed stack slots of decode_run, so a Lua error
@@ -66,6 +78,7 @@ typedef struct jdec {
   char msg[160];
   char *scratch; size_t scap;         /* unescaped strings, long numbers */
   jframe *fr; int frcap;
+  jhints *keep;                       /* hints kept between calls, or NULL */
 } jdec;
 
 /* decode_run's stack slots */
@@ -415,8 +428,12 @@ value:
       if (!lua_checkstack(L, 4)) jfail(L, d, p, "nested too deep for the Lua stack");
       if (depth >= d->frcap) jframes_grow(L, d);
       f = &d->fr[depth];
-      if (depth >= seen) { f->hint = 0; seen = depth + 1; }
-      hint = f->hint;
+      if (depth >= seen) {
+        f->hint = (d->keep && depth < JSON_KEEP_LEVELS) ? d->keep->h[depth][obj] : 0;
+        f->obj = obj;
+        seen = depth + 1;
+      }
+      hint = f->obj == obj ? f->hint : 0;
       f->obj = obj; f->n = 0;
       depth++;
       p = skip_ws(p + 1);
@@ -480,6 +497,7 @@ close:  /* the table on top is complete */
   depth--;
   f = &d->fr[depth];
   f->hint = f->n < JSON_HINT_MAX ? (unsigned)f->n : JSON_HINT_MAX;
+  if (d->keep && depth < JSON_KEEP_LEVELS) d->keep->h[depth][f->obj] = f->hint;
   goto next;
 
 key:
@@ -496,19 +514,56 @@ done:
   return 1;
 }
 
+static void jdec_init(jdec *d, const char *s, size_t n) {
+  d->start = (const unsigned char *)s;
+  d->end = d->start + n;
+  d->max_depth = JSON_DEFAULT_DEPTH;
+  d->use_mt = 1;
+  d->failed = 0;
+  d->msg[0] = '\0';
+  d->scratch = NULL; d->scap = 0;
+  d->keep = NULL;
+}
+
+/* Runs the parser with the array metatable on top of the stack (popped).
+ * Returns 1 with the value pushed, or 0 when the input is bad (d->msg
+ * says why); raises only when out of memory. */
+static int jdec_run(lua_State *L, jdec *d) {
+  int rc;
+  lua_getfield(L, LUA_REGISTRYINDEX, JSON_HINTS_KEY);
+  d->keep = (jhints *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  lua_pushcfunction(L, decode_run);
+  lua_insert(L, -2);
+  lua_pushlightuserdata(L, d);
+  lua_insert(L, -2);
+  rc = lua_pcall(L, 2, 1, 0);
+  if (rc == 0) return 1;
+  if (!d->failed) lua_error(L);   /* out of memory: not the input's fault */
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* For the core: decodes n bytes at s, where s[n] must be '\0' (the
+ * scanner's sentinel). Pushes the value and returns 1, or returns 0 with
+ * msg (at least 160 bytes) set and nothing pushed. */
+int gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg) {
+  jdec d;
+  jdec_init(&d, s, n);
+  lua_getfield(L, LUA_REGISTRYINDEX, JSON_ARRAY_MT_KEY);
+  if (jdec_run(L, &d)) return 1;
+  memcpy(msg, d.msg, sizeof d.msg);
+  return 0;
+}
+
 /* core.json_decode(s [, { max_depth = n, array_mt = bool }]) -> v | nil, msg */
 static int json_decode(lua_State *L) {
   jdec d;
   size_t n;
-  int rc;
+  const char *s;
   luaL_checktype(L, 1, LUA_TSTRING);
-  d.start = (const unsigned char *)lua_tolstring(L, 1, &n);
-  d.end = d.start + n;
-  d.max_depth = JSON_DEFAULT_DEPTH;
-  d.use_mt = 1;
-  d.failed = 0;
-  d.msg[0] = '\0';
-  d.scratch = NULL; d.scap = 0;
+  s = lua_tolstring(L, 1, &n);
+  jdec_init(&d, s, n);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_pushnil(L);
@@ -529,12 +584,8 @@ static int json_decode(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  lua_pushcfunction(L, decode_run);
-  lua_pushlightuserdata(L, &d);
   lua_pushvalue(L, lua_upvalueindex(1));
-  rc = lua_pcall(L, 2, 1, 0);
-  if (rc == 0) return 1;
-  if (!d.failed) return lua_error(L);   /* out of memory: not the input's fault */
+  if (jdec_run(L, &d)) return 1;
   lua_pushnil(L);
   lua_pushstring(L, d.msg);
   return 2;
@@ -772,9 +823,14 @@ static int json_encode(lua_State *L) {
 /* registration                                                           */
 /* ====================================================================== */
 void gl_json_open(lua_State *L) {
+  jhints *h = (jhints *)lua_newuserdata(L, sizeof *h);
+  memset(h, 0, sizeof *h);
+  lua_setfield(L, LUA_REGISTRYINDEX, JSON_HINTS_KEY);
   lua_newtable(L);                      /* array_mt, shared by every decode */
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__jsontype");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, JSON_ARRAY_MT_KEY);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "array_mt");
   lua_pushvalue(L, -1);

@@ -108,32 +108,52 @@ static int opt_ref(lua_State *L, int t, const char *k, int type) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* Fields of a request table, as bits of the mask check_request returns:
+ * gl_transfer_new then reads only the fields that are there. */
+enum { F_METHOD, F_URL, F_HEADERS, F_BODY, F_FILE, F_FORM, F_OUTPUT, F_SINK,
+       F_PROGRESS, F_FOLLOW, F_RETRIES, F_RESUME_FROM, F_TIMEOUT, F_DECODE, F_COUNT };
+static const char *const field_names[F_COUNT] = { "method", "url", "headers",
+  "body", "file", "form", "output", "sink", "progress", "follow", "retries",
+  "resume_from", "timeout", "decode" };
+#define HAS(mask, f) (((mask) >> (f)) & 1u)
+
+static int field_id(lua_State *L, int i) {
+  size_t n;
+  const char *k;
+  int f;
+  if (lua_type(L, i) != LUA_TSTRING) return -1;
+  k = lua_tolstring(L, i, &n);
+  for (f = 0; f < F_COUNT; f++)
+    if (field_names[f][0] == k[0] && strcmp(field_names[f], k) == 0) return f;
+  return -1;
+}
+
 /* Checks every field first so that a bad argument raises before anything
- * is allocated (luaL_error would otherwise leak the half-built transfer). */
-static void check_request(lua_State *L, int t) {
-  static const char *const known[] = { "method", "url", "headers", "body", "file",
-    "form", "output", "sink", "progress", "follow", "retries", "resume_from",
-    "timeout", NULL };
+ * is allocated (luaL_error would otherwise leak the half-built transfer).
+ * Returns the mask of the fields present. */
+static unsigned check_request(lua_State *L, int t) {
+  unsigned mask = 0;
   const char *m;
   luaL_checktype(L, t, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    int i, ok = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; known[i]; i++) if (strcmp(known[i], lua_tostring(L, -2)) == 0) ok = 1;
-    if (!ok) luaL_error(L, "request: unknown field '%s'", lua_type(L, -2) == LUA_TSTRING ?
-                        lua_tostring(L, -2) : luaL_typename(L, -2));
+    int f = field_id(L, -2);
+    if (f < 0) luaL_error(L, "request: unknown field '%s'", lua_type(L, -2) == LUA_TSTRING ?
+                          lua_tostring(L, -2) : luaL_typename(L, -2));
+    mask |= 1u << f;
     lua_pop(L, 1);
   }
-  m = opt_string(L, t, "method");
+  m = HAS(mask, F_METHOD) ? opt_string(L, t, "method") : NULL;
   if (!m || !*m) luaL_error(L, "request.method is required");
   for (; *m; m++) if (*m < 'A' || *m > 'Z') luaL_error(L, "request.method must be upper case letters");
-  if (!opt_string(L, t, "url")) luaL_error(L, "request.url is required");
-  opt_string(L, t, "body"); opt_string(L, t, "file"); opt_string(L, t, "output");
-  gl_check_header_lines(L, t, "headers", "request.headers");
-  lua_getfield(L, t, "form");
-  if (!lua_isnil(L, -1)) {
+  if (!HAS(mask, F_URL) || !opt_string(L, t, "url")) luaL_error(L, "request.url is required");
+  if (HAS(mask, F_BODY)) opt_string(L, t, "body");
+  if (HAS(mask, F_FILE)) opt_string(L, t, "file");
+  if (HAS(mask, F_OUTPUT)) opt_string(L, t, "output");
+  if (HAS(mask, F_HEADERS)) gl_check_header_lines(L, t, "headers", "request.headers");
+  if (HAS(mask, F_FORM)) {
     size_t i, n;
+    lua_getfield(L, t, "form");
     luaL_checktype(L, -1, LUA_TTABLE);
     n = gl_rawlen(L, -1);
     for (i = 1; i <= n; i++) {
@@ -148,27 +168,23 @@ static void check_request(lua_State *L, int t) {
         luaL_error(L, "request.form[%d]: needs a string 'value' or 'file'", (int)i);
       lua_pop(L, 3);
     }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
-  {
-    int nbody = 0;
-    lua_getfield(L, t, "body"); nbody += !lua_isnil(L, -1);
-    lua_getfield(L, t, "file"); nbody += !lua_isnil(L, -1);
-    lua_getfield(L, t, "form"); nbody += !lua_isnil(L, -1);
-    lua_pop(L, 3);
-    if (nbody > 1) luaL_error(L, "request: give only one of body, file and form");
-  }
-  lua_getfield(L, t, "sink");
-  if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
-  lua_getfield(L, t, "progress");
-  if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
-  lua_pop(L, 2);
-  {
-    lua_getfield(L, t, "output");
+  if (HAS(mask, F_BODY) + HAS(mask, F_FILE) + HAS(mask, F_FORM) > 1)
+    luaL_error(L, "request: give only one of body, file and form");
+  if (HAS(mask, F_SINK)) {
     lua_getfield(L, t, "sink");
-    if (!lua_isnil(L, -1) && !lua_isnil(L, -2)) luaL_error(L, "request: give only one of output and sink");
-    lua_pop(L, 2);
+    luaL_checktype(L, -1, LUA_TFUNCTION);
+    lua_pop(L, 1);
   }
+  if (HAS(mask, F_PROGRESS)) {
+    lua_getfield(L, t, "progress");
+    luaL_checktype(L, -1, LUA_TFUNCTION);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_OUTPUT) && HAS(mask, F_SINK))
+    luaL_error(L, "request: give only one of output and sink");
+  return mask;
 }
 
 static int fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code) {
@@ -181,8 +197,9 @@ static int fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code
 
 gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   gl_transfer *t;
+  unsigned mask;
   ri = ri < 0 ? lua_gettop(L) + ri + 1 : ri;
-  check_request(L, ri);
+  mask = check_request(L, ri);
   t = (gl_transfer *)calloc(1, sizeof *t);
   if (!t) { luaL_error(L, "out of memory"); return NULL; }
   t->client = c;
@@ -193,33 +210,49 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   t->started = gl_now();
   t->method = xstrdup(opt_string(L, ri, "method"));
   t->url = xstrdup(opt_string(L, ri, "url"));
+  if (!t->method || !t->url) {
+    gl_transfer_free(L, t);
+    luaL_error(L, "out of memory");
+  }
   t->idempotent = !strcmp(t->method, "GET") || !strcmp(t->method, "HEAD") ||
                   !strcmp(t->method, "PUT") || !strcmp(t->method, "DELETE") ||
                   !strcmp(t->method, "OPTIONS");
-  t->user_headers = gl_header_lines(L, ri, "headers");
-  lua_getfield(L, ri, "body");
-  if (lua_isstring(L, -1)) {
+  if (HAS(mask, F_HEADERS)) t->user_headers = gl_header_lines(L, ri, "headers");
+  if (HAS(mask, F_BODY)) {
+    lua_getfield(L, ri, "body");
     t->req_body = lua_tolstring(L, -1, &t->req_body_len);
     t->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* keeps t->req_body alive */
-  } else {
+  }
+  if (HAS(mask, F_FILE)) t->upload_path = xstrdup(opt_string(L, ri, "file"));
+  if (HAS(mask, F_OUTPUT)) t->output = xstrdup(opt_string(L, ri, "output"));
+  if (HAS(mask, F_SINK)) t->sink_ref = opt_ref(L, ri, "sink", LUA_TFUNCTION);
+  if (HAS(mask, F_PROGRESS)) t->progress_ref = opt_ref(L, ri, "progress", LUA_TFUNCTION);
+  if (HAS(mask, F_DECODE)) {
+    lua_getfield(L, ri, "decode");
+    t->decode = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  t->upload_path = xstrdup(opt_string(L, ri, "file"));
-  t->output = xstrdup(opt_string(L, ri, "output"));
-  t->sink_ref = opt_ref(L, ri, "sink", LUA_TFUNCTION);
-  t->progress_ref = opt_ref(L, ri, "progress", LUA_TFUNCTION);
-  lua_getfield(L, ri, "follow");
-  if (!lua_isnil(L, -1)) t->follow = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  lua_getfield(L, ri, "retries");
-  if (lua_isnumber(L, -1)) t->max_retries = (int)lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  lua_getfield(L, ri, "timeout");
-  if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) t->timeout_ms = (long)(lua_tonumber(L, -1) * 1000);
-  lua_pop(L, 1);
-  lua_getfield(L, ri, "resume_from");
-  if (lua_isnumber(L, -1)) t->resume_from = (curl_off_t)lua_tonumber(L, -1);
-  lua_pop(L, 1);
+  if (HAS(mask, F_FOLLOW)) {
+    lua_getfield(L, ri, "follow");
+    if (!lua_isnil(L, -1)) t->follow = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_RETRIES)) {
+    lua_getfield(L, ri, "retries");
+    if (lua_isnumber(L, -1)) t->max_retries = (int)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_TIMEOUT)) {
+    lua_getfield(L, ri, "timeout");
+    if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) t->timeout_ms = (long)(lua_tonumber(L, -1) * 1000);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_RESUME_FROM)) {
+    lua_getfield(L, ri, "resume_from");
+    if (lua_isnumber(L, -1)) t->resume_from = (curl_off_t)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!HAS(mask, F_FORM)) return t;
   lua_getfield(L, ri, "form");
   if (lua_istable(L, -1)) {
     /* The mime tree is owned by the transfer; curl copies names/values
@@ -258,10 +291,6 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
     if (tmp) curl_easy_cleanup(tmp);
   }
   lua_pop(L, 1);
-  if (!t->method || !t->url) {
-    gl_transfer_free(L, t);
-    luaL_error(L, "out of memory");
-  }
   return t;
 }
 
@@ -403,8 +432,14 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 /* ====================================================================== */
 static int same_origin(gl_transfer *t) {
   gl_buf o = {0, 0, 0};
-  int same = gl_url_origin(t->url, &o) && t->client->origin &&
-             strcmp(o.p, t->client->origin) == 0;
+  const char *base = t->client->base;
+  size_t bn = base ? strlen(base) : 0;
+  int same;
+  /* a URL made from the base URL: no parsing needed */
+  if (bn && strncmp(t->url, base, bn) == 0 && strchr("/?#", t->url[bn]) && t->client->origin)
+    return 1;
+  same = gl_url_origin(t->url, &o) && t->client->origin &&
+         strcmp(o.p, t->client->origin) == 0;
   gl_buf_free(&o);
   return same;
 }
@@ -743,9 +778,40 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
 /* ====================================================================== */
 /* results                                                                */
 /* ====================================================================== */
+/* A body to decode: JSON by its Content-Type, or (without one) by its
+ * first character. */
+static int is_json(gl_transfer *t) {
+  size_t n, i;
+  const char *ct = gl_header_get(t->headers.p, t->headers.n, "content-type", &n);
+  if (ct && n > 0) {
+    for (i = 0; i + 4 <= n; i++)
+      if ((ct[i] | 0x20) == 'j' && (ct[i + 1] | 0x20) == 's' && (ct[i + 2] | 0x20) == 'o' &&
+          (ct[i + 3] | 0x20) == 'n') return 1;
+    return 0;
+  }
+  for (i = 0; i < t->body.n && strchr(" \t\r\n\v\f", t->body.p[i]) && t->body.p[i]; i++) {}
+  return i < t->body.n && (t->body.p[i] == '[' || t->body.p[i] == '{');
+}
+
+static void push_body(lua_State *L, gl_transfer *t) {
+  lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.n);
+}
+
+/* Pushes the redacted URL of the transfer; the common URL has nothing to
+ * redact and is pushed as it is. */
+static void push_shown_url(lua_State *L, gl_transfer *t) {
+  if (!strchr(t->url, '?') && !strchr(t->url, '@')) {
+    lua_pushstring(L, t->url);
+  } else {
+    gl_buf u = {0, 0, 0};
+    gl_redact_url(t->url, &u);
+    lua_pushlstring(L, u.p ? u.p : "", u.n);
+    gl_buf_free(&u);
+  }
+}
+
 int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
-  gl_buf u = {0, 0, 0};
-  gl_redact_url(t->url, &u);
+  int r;
   if (t->err_kind) {
     lua_pushnil(L);
     lua_createtable(L, 0, 8);
@@ -753,7 +819,7 @@ int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
     lua_pushstring(L, t->err_msg ? t->err_msg : t->err_kind); lua_setfield(L, -2, "message");
     lua_pushinteger(L, (lua_Integer)t->err_code); lua_setfield(L, -2, "code");
     lua_pushstring(L, t->method); lua_setfield(L, -2, "method");
-    lua_pushlstring(L, u.p ? u.p : "", u.n); lua_setfield(L, -2, "url");
+    push_shown_url(L, t); lua_setfield(L, -2, "url");
     lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
     /* a redirect error carries the 3xx it refused; a transfer that broke
      * after its status line is a transport failure: no status (DESIGN) */
@@ -765,29 +831,42 @@ int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, t->lua_err_ref);
       lua_setfield(L, -2, "cause");
     }
-    gl_buf_free(&u);
-    return 2;
+    lua_pushnil(L);
+    return 3;
   }
-  lua_createtable(L, 0, 9);
-  lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, -2, "status");
-  gl_push_headers(L, t->headers.p, t->headers.n); lua_setfield(L, -2, "headers");
-  if (!t->routed || t->routed < 0 || t->body.n) {
-    lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.n);
-    lua_setfield(L, -2, "body");
-  }
-  if (t->body_truncated) { lua_pushboolean(L, 1); lua_setfield(L, -2, "truncated"); }
-  lua_pushlstring(L, u.p ? u.p : "", u.n); lua_setfield(L, -2, "url");
-  lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
-  lua_pushinteger(L, t->redirects); lua_setfield(L, -2, "redirects");
-  lua_pushnumber(L, (lua_Number)t->delivered); lua_setfield(L, -2, "received");
+  lua_createtable(L, 0, 8);
+  r = lua_gettop(L);
+  lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, r, "status");
+  push_shown_url(L, t); lua_setfield(L, r, "url");
+  lua_pushinteger(L, t->attempts); lua_setfield(L, r, "attempts");
+  lua_pushinteger(L, t->redirects); lua_setfield(L, r, "redirects");
   {
     long v = 0;
     if (t->easy) curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
     lua_pushinteger(L, v == CURL_HTTP_VERSION_2_0 ? 2 : v == CURL_HTTP_VERSION_3 ? 3 : 1);
-    lua_setfield(L, -2, "http_version");
+    lua_setfield(L, r, "http_version");
   }
-  gl_buf_free(&u);
-  return 1;
+  if (t->body_truncated) { lua_pushboolean(L, 1); lua_setfield(L, r, "truncated"); }
+  gl_resp_fill(L, r, t->headers.p ? t->headers.p : "", t->headers.n, t->client->base);
+  if (t->routed == 1 && !t->body.n) {       /* streamed to a sink or file */
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 3;
+  }
+  if (t->decode && t->status >= 200 && t->status < 300 && t->status != 204 &&
+      t->body.n > 0 && strcmp(t->method, "HEAD") != 0 && is_json(t)) {
+    char msg[160];
+    if (gl_json_decode_buf(L, t->body.p, t->body.n, msg)) {
+      lua_pushboolean(L, 1);
+    } else {
+      push_body(L, t);
+      lua_pushstring(L, msg);
+    }
+    return 3;
+  }
+  push_body(L, t);
+  lua_pushnil(L);
+  return 3;
 }
 
 /* ====================================================================== */

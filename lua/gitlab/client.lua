@@ -14,17 +14,6 @@ local async = require("gitlab.async")
 local Client = {}
 local resources_mod   -- gitlab.resources, loaded on first use
 
--- Header tables: stored lower-case, read in any case.
-local ci_mt = {
-  __index = function(t, k)
-    if type(k) == "string" then
-      local lk = k:lower()
-      if lk ~= k then return rawget(t, lk) end
-    end
-    return nil
-  end,
-}
-
 Client.__index = function(self, k)
   local v = Client[k]
   if v ~= nil then return v end
@@ -51,98 +40,58 @@ end
 -- responses and errors
 -------------------------------------------------------------------------------
 
-local function num(v)
-  if v == nil or v == "" then return nil end
-  return tonumber(v)
-end
-
--- resp.status, headers, page numbers, next_url (Link, rebased on the
--- configured base URL), rate_limit.
-local function make_resp(ctx, r)
-  local h = setmetatable(r.headers or {}, ci_mt)
-  local resp = {
-    status = r.status, headers = h, url = r.url, attempts = r.attempts,
-    redirects = r.redirects, http_version = r.http_version,
-    page = num(h["x-page"]), per_page = num(h["x-per-page"]),
-    next_page = num(h["x-next-page"]), prev_page = num(h["x-prev-page"]),
-    total = num(h["x-total"]), total_pages = num(h["x-total-pages"]),
-  }
-  local link = h["link"]
-  if link then
-    local links, lerr = core.parse_link(link)
-    if links then
-      resp.links = links
-      if links.next then resp.next_url = core.rebase(ctx.base, links.next) end
-    else
-      resp.link_error = lerr
-    end
-  end
-  if h["ratelimit-limit"] or h["ratelimit-remaining"] then
-    resp.rate_limit = {
-      limit = num(h["ratelimit-limit"]), remaining = num(h["ratelimit-remaining"]),
-      reset = num(h["ratelimit-reset"]), observed = num(h["ratelimit-observed"]),
-      name = h["ratelimit-name"],
-    }
-  end
-  return resp
-end
-
 local OFFSET_HINT = " (use keyset pagination: pagination = \"keyset\" with order_by)"
 
--- Turns the core's answer into (data, resp) or (nil, err).
-local function finish(ctx, method, shown, opts, r, e)
-  local redact = ctx.redact
-  if (not r or r.status >= 400) and shown then shown = core.redact_url(shown) end
-  if not r then
+-- Turns the core's answer into (data, resp) or (nil, err). The core hands
+-- over resp (status, page numbers, next_url, rate_limit; headers built on
+-- first use), then the body: a string, the decoded JSON when `decoded` is
+-- true, or the raw string when `decoded` is the decoder's complaint.
+local function finish(ctx, method, shown, opts, resp, body, decoded)
+  if not resp then
+    local e, redact = body, ctx.redact
     return nil, errors.new{
       kind = e.kind, message = redact(e.message), method = method,
-      url = e.url, path = shown, status = e.status, code = e.code,
-      headers = e.headers and setmetatable(e.headers, ci_mt),
-      cause = e.cause, attempts = e.attempts,
+      url = e.url, path = shown and core.redact_url(shown), status = e.status, code = e.code,
+      headers = e.headers, cause = e.cause, attempts = e.attempts,
     }
   end
-  local resp = make_resp(ctx, r)
-  if r.status >= 400 then
-    local msg = errors.http_message(r.status, r.body, resp.headers)
-    if r.status == 405 and msg:lower():find("offset", 1, true) and
+  local st = resp.status
+  if st >= 400 then
+    local redact = ctx.redact
+    local msg = errors.http_message(st, body, resp.headers)
+    if st == 405 and msg:lower():find("offset", 1, true) and
        msg:lower():find("pagination", 1, true) and not msg:find("keyset", 1, true) then
       msg = msg .. OFFSET_HINT
     end
     return nil, errors.new{
-      status = r.status,
-      kind = r.status == 401 and "auth" or r.status == 429 and "rate_limit" or "http",
-      message = redact(msg), body = r.body and redact(r.body), headers = resp.headers,
-      method = method, url = r.url, path = shown, response = resp,
-      truncated = r.truncated, attempts = r.attempts,
+      status = st,
+      kind = st == 401 and "auth" or st == 429 and "rate_limit" or "http",
+      message = redact(msg), body = body and redact(body), headers = resp.headers,
+      method = method, url = resp.url, path = shown and core.redact_url(shown), response = resp,
+      truncated = resp.truncated, attempts = resp.attempts,
     }
   end
-  local st = r.status
+  if decoded == true then return body, resp end
   if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then
     -- a final 1xx, or a 3xx the core did not follow (no Location): never
     -- taken for success (a download would keep a stale part file)
     return nil, errors.new{
-      status = st, kind = "redirect", method = method, url = r.url,
+      status = st, kind = "redirect", method = method, url = resp.url,
       path = core.redact_url(shown), headers = resp.headers, response = resp,
       message = st >= 300 and ("the server answered %d without a Location to follow"):format(st)
         or ("unexpected final status %d"):format(st),
     }
   end
-  local body = r.body
   if body == nil or method == "HEAD" then return true, resp end   -- streamed
   if opts.raw then return body, resp end
-  if body == "" or r.status == 204 then return true, resp end
-  local ct = resp.headers["content-type"] or ""
-  if ct:find("json", 1, true) or (ct == "" and body:find("^%s*[%[{]")) then
-    local data, derr = core.json_decode(body)
-    if data == nil then
-      return nil, errors.new{
-        kind = "decode", status = r.status, method = method, url = r.url,
-        path = core.redact_url(shown),
-        message = "the response is " .. derr,   -- "invalid JSON at byte N: ..."
-        body = redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
-      }
-    end
-    return data, resp
+  if body == "" or st == 204 then return true, resp end
+  if decoded then
+    return nil, errors.new{
+      kind = "decode", status = st, method = method, url = resp.url,
+      path = core.redact_url(shown),
+      message = "the response is " .. decoded,   -- "invalid JSON at byte N: ..."
+      body = ctx.redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
+    }
   end
   return body, resp
 end
@@ -158,8 +107,11 @@ local REQUEST_OPTS = {
   follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
 }
 
+-- What a call without options sees; never written to.
+local EMPTY = setmetatable({}, { __newindex = function() error("internal: EMPTY is read-only", 2) end })
+
 local function check_opts(fname, opts)
-  if opts == nil then return {} end
+  if opts == nil then return EMPTY end
   if type(opts) ~= "table" then
     error(fname .. ": options must be a table, got " .. type(opts), 3)
   end
@@ -172,6 +124,10 @@ local function check_opts(fname, opts)
   end
   return opts
 end
+
+-- request options handed to the core as they are
+local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
+                 "resume_from", "timeout" }
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
@@ -203,8 +159,9 @@ local function build(self, method, path, opts, fname)
   if q and next(q) ~= nil then
     url = url .. (url:find("?", 1, true) and "&" or "?") .. core.query(q)
   end
-  local headers, has_ctype = {}, false
+  local headers, has_ctype = nil, false
   if opts.headers then
+    headers = {}
     for k, v in pairs(opts.headers) do
       if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
         error(fname .. ": headers must map names to strings", 3)
@@ -213,22 +170,25 @@ local function build(self, method, path, opts, fname)
       headers[#headers + 1] = k .. ": " .. tostring(v)
     end
   end
-  local req = {
-    method = method, url = url, headers = headers, file = opts.file,
-    output = opts.output, sink = opts.sink, progress = opts.progress,
-    follow = opts.follow, retries = opts.retries, resume_from = opts.resume_from,
-    timeout = opts.timeout,
-  }
+  local req = { method = method, url = url, headers = headers, decode = not opts.raw }
+  if opts ~= EMPTY then
+    for i = 1, #PASSED do
+      local k = PASSED[i]
+      local v = opts[k]
+      if v ~= nil then req[k] = v end
+    end
+  end
   local nbody = (opts.body ~= nil and 1 or 0) + (opts.form and 1 or 0) +
                 (opts.multipart and 1 or 0) + (opts.file and 1 or 0)
   if nbody > 1 then error(fname .. ": give only one of body, form, multipart and file", 3) end
+  local ctype
   if opts.body ~= nil then
     local b = opts.body
     if type(b) == "table" then
       local ok, s = pcall(cjson.encode, b)
       if not ok then error(fname .. ": body cannot be encoded as JSON: " .. tostring(s), 3) end
       req.body = s
-      if not has_ctype then headers[#headers + 1] = "Content-Type: application/json" end
+      ctype = "application/json"
     elseif type(b) == "string" then
       req.body = b
     else
@@ -236,20 +196,23 @@ local function build(self, method, path, opts, fname)
     end
   elseif opts.form then
     req.body = core.query(opts.form)
-    if not has_ctype then
-      headers[#headers + 1] = "Content-Type: application/x-www-form-urlencoded"
-    end
+    ctype = "application/x-www-form-urlencoded"
   elseif opts.multipart then
     req.form = opts.multipart
-  elseif opts.file and not has_ctype then
-    headers[#headers + 1] = "Content-Type: application/octet-stream"
+  elseif opts.file then
+    ctype = "application/octet-stream"
+  end
+  if ctype and not has_ctype then
+    headers = headers or {}
+    headers[#headers + 1] = "Content-Type: " .. ctype
+    req.headers = headers
   end
   return req, shown, method
 end
 
 -- One request, blocking or (inside gitlab.async.run) yielding.
 local function perform(self, req, method, shown, opts)
-  local r, e
+  local r, e, decoded
   if async.current() then
     local c = self._core
     -- coroutines waiting on this client: close() wakes them with an error
@@ -258,7 +221,7 @@ local function perform(self, req, method, shown, opts)
       waiters = {}
       self._waiters = waiters
     end
-    r, e = async.await(function(resume)
+    r, e, decoded = async.await(function(resume)
       local function done(...)
         waiters[done] = nil
         return resume(...)
@@ -267,9 +230,9 @@ local function perform(self, req, method, shown, opts)
       c:start(req, done)
     end)
   else
-    r, e = self._core:request(req)
+    r, e, decoded = self._core:request(req)
   end
-  return finish(self._ctx, method, shown, opts, r, e)
+  return finish(self._ctx, method, shown, opts, r, e, decoded)
 end
 
 -------------------------------------------------------------------------------
@@ -446,13 +409,13 @@ function Client:pages(path, query, opts)
     end
     if batch and #pending > 0 then
       local item = table.remove(pending, 1)
-      local r, e = batch:await(item.h)
+      local r, e, decoded = batch:await(item.h)
       if last_scheduled < total_pages then
         last_scheduled = last_scheduled + 1
         pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
       end
       local req_shown = path
-      data, resp = check_page(finish(ctx, "GET", req_shown, {}, r, e))
+      data, resp = check_page(finish(ctx, "GET", req_shown, EMPTY, r, e, decoded))
       n = n + 1
       if #pending == 0 then
         batch:close()
@@ -747,8 +710,8 @@ function Client:request_async(method, path, opts, callback)
   if uvst and uvst.opts.schedule then callback = uvst.opts.schedule(callback) end
   local hooks = self._hooks
   if not hooks then
-    return self._core:start(req, function(r, e)
-      local data, resp = finish(ctx, method, shown, opts, r, e)
+    return self._core:start(req, function(r, e, decoded)
+      local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
       if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
     end)
   end
@@ -757,8 +720,8 @@ function Client:request_async(method, path, opts, callback)
   hooks.before_request(self)
   local core_client, gl = self._core, self
   local handle = { retried = false }
-  local function done(r, e)
-    local data, resp = finish(ctx, method, shown, opts, r, e)
+  local function done(r, e, decoded)
+    local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
     if data == nil and not handle.retried and resp.status == 401 and hooks.on_401(gl, resp) then
       handle.retried = true
       handle.h = core_client:start(req, done)
