@@ -137,6 +137,18 @@ if meta.load_before then
     .. meta.nice .. ".") or "")
   p("")
 end
+local PIN = {
+  split = "Placement: nginx's worker pinned to CPU 1, each client (and wrk) to CPU 0, "
+    .. "as a client and a server on two machines (`BENCH_PIN=split`).",
+  same = "Placement: nginx's worker and each client pinned to CPU 0 (`BENCH_PIN=same`): "
+    .. "a round trip costs only CPU, so every microsecond a client spends shows.",
+  off = "Placement: unpinned (`BENCH_PIN=off`); runs flip between sharing a core and not, "
+    .. "so medians mix two regimes.",
+}
+if meta.pin and PIN[meta.pin] then
+  p(PIN[meta.pin])
+  p("")
+end
 if meta.project_bytes then
   p(string.format("Data: one project of %d bytes; 100 pages of 100 issues, %.1f MB "
     .. "in all (GitLab 17-shaped JSON with X-Page, X-Next-Page, X-Total, "
@@ -252,8 +264,8 @@ local cap = lines(capacity_file)
 if #cap > 0 then
   p("Server: nginx ", meta.nginx or "?", ", one worker, pages from the page cache; "
     .. "W3's delay is the echo module's non-blocking `echo_sleep`. Capacity "
-    .. "measured with wrk (keep-alive, 2 s each, wrk sharing the 2 cores with "
-    .. "nginx) just before the runs:")
+    .. "measured with wrk (keep-alive, 2 s each, placed like the clients) "
+    .. "just before the runs:")
   p("")
   p("| endpoint | connections | requests/s | median latency | transfer/s |")
   p("|---|---:|---:|---:|---:|")

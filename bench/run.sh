@@ -12,6 +12,15 @@
 #   BENCH_NICE=-10                run nginx and the clients at this niceness
 #                                 (negative needs root): less noise from
 #                                 other work on a shared machine; off by default
+#   BENCH_PIN=split               where the processes run: "split" (default
+#                                 with 2+ CPUs): nginx's worker on CPU 1, every
+#                                 client (and wrk) on CPU 0, as a client and a
+#                                 server on two machines; "same": all on CPU 0
+#                                 (a client's own CPU cost shows fully);
+#                                 "off": wherever the kernel puts them. Unpinned
+#                                 runs flip between the two placements and a
+#                                 loopback round trip costs 26 or 100 us by
+#                                 luck, so medians are not comparable.
 #   BENCH_SERVE=1                 only start the servers, print their URLs as
 #                                 one JSON line and serve until stdin closes
 #                                 (or Ctrl-C): for trying a client by hand
@@ -28,6 +37,15 @@ WORKLOADS=${BENCH_WORKLOADS:-"w1 w2 w3"}
 CLIENTS=${BENCH_CLIENTS:-"floor ours-5.4 ours-jit python-gitlab gitbeaker go-gitlab"}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 DELAY=0.05   # W3: seconds of server delay per request
+PIN=${BENCH_PIN:-split}
+if [ "$PIN" != off ] && { ! command -v taskset >/dev/null 2>&1 || [ "$(nproc)" -lt 2 ]; }; then
+  PIN=off      # nothing to pin to
+fi
+case $PIN in
+  split) NGINX_AFFINITY="worker_cpu_affinity 10;"; CLIENT_PIN=(taskset -c 0) ;;
+  same)  NGINX_AFFINITY="worker_cpu_affinity 01;"; CLIENT_PIN=(taskset -c 0) ;;
+  *)     PIN=off; NGINX_AFFINITY=""; CLIENT_PIN=() ;;
+esac
 
 mkdir -p "$OUT"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)   # before we add any load
@@ -174,6 +192,7 @@ EOF
 mkdir -p "$SRV/tmp"
 cat >"$SRV/nginx.conf" <<EOF
 worker_processes 1;
+$NGINX_AFFINITY
 pid $SRV/nginx.pid;
 error_log $SRV/error.log warn;
 $( [ -f "$ECHO_SO" ] && echo "load_module $ECHO_SO;" )
@@ -251,7 +270,7 @@ CAP="$OUT/capacity.tsv"
 : >"$CAP"
 capacity() {   # name conns url
   local name=$1 conns=$2 url=$3 out
-  out=$(wrk -t1 -c"$conns" -d2s --latency "$url" 2>&1) || return
+  out=$("${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d2s --latency "$url" 2>&1) || return
   local rps lat tr
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   tr=$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")
@@ -323,7 +342,7 @@ run_one() {   # workload client run
   mkdir -p "$OUT/logs"
   s0=$(server_ns)
   # shellcheck disable=SC2086  # cmd is a word list built above
-  "${NICE[@]}" timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$tf" $cmd >"$of" 2>"$ef"
+  "${NICE[@]}" timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$tf" "${CLIENT_PIN[@]}" $cmd >"$of" 2>"$ef"
   status=$?
   s1=$(server_ns)
   read -r psecs rss <"$tf" 2>/dev/null || true
@@ -375,6 +394,7 @@ done
   echo "cores=$(nproc)"
   echo "load_before=$LOAD_BEFORE"
   echo "nice=${BENCH_NICE:-}"
+  echo "pin=$PIN"
   echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "curl=$(curl-config --version 2>/dev/null)"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"

@@ -64,6 +64,19 @@ typedef struct jframe { size_t n; unsigned hint; int obj; } jframe;
 #define JSON_KEEP_LEVELS 8
 typedef struct jhints { unsigned h[JSON_KEEP_LEVELS][2]; } jhints;
 #define JSON_HINTS_KEY "gitlab.json_hints"
+
+/* Object keys repeat: every issue of a page has the same forty. Pushing a
+ * string makes Lua hash all of its bytes and search its string table; the
+ * key cache finds the Lua string of a key already seen with a cheaper hash
+ * (length and the first and last 8 bytes) and one memcmp. Slot i of the
+ * cache table (registry) holds the string, kslot[i] where its bytes are:
+ * the table keeps them alive, and Lua never moves a string. Misses and
+ * collisions fall back to lua_pushlstring and take the slot over. */
+#define JSON_KCACHE_SLOTS 512
+#define JSON_KCACHE_MAXLEN 40
+typedef struct jkslot { const char *s; size_t n; } jkslot;
+#define JSON_KCACHE_KEY "gitlab.json_keys"      /* table of strings */
+#define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jkslot[SLOTS] userdata */
 #define JSON_ARRAY_MT_KEY "gitlab.array_mt"
 
 /* Decoder state, on the C stack of json_decode; decode_run reaches it
@@ -79,6 +92,7 @@ typedef struct jdec {
   char *scratch; size_t scap;         /* unescaped strings, long numbers */
   jframe *fr; int frcap;
   jhints *keep;                       /* hints kept between calls, or NULL */
+  jkslot *kslot;                      /* key cache, or NULL */
 } jdec;
 
 /* decode_run's stack slots */
@@ -86,6 +100,7 @@ typedef struct jdec {
 #define SLOT_MT      2
 #define SLOT_SCRATCH 3
 #define SLOT_FRAMES  4
+#define SLOT_KEYS    5   /* the key cache table, or nil */
 
 /* 1: ends a string scan: '"', '\\' and control characters (which include
  * the '\0' after the last byte, so scans need no bounds test). */
@@ -292,6 +307,43 @@ static const unsigned char *parse_string(lua_State *L, jdec *d,
   jfail(L, d, q, "control character in string");
 }
 
+static unsigned key_hash(const unsigned char *s, size_t n) {
+  uint64_t a = 0, b = 0, h;
+  if (n >= 8) { memcpy(&a, s, 8); memcpy(&b, s + n - 8, 8); }
+  else memcpy(&a, s, n);
+  h = (a * 0x9E3779B97F4A7C15ULL) ^ ((b + n) * 0xC2B2AE3D27D4EB4FULL);
+  return (unsigned)(h >> 32) % JSON_KCACHE_SLOTS;
+}
+
+/* parse_string for object keys, through the key cache. */
+static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char *p) {
+  const unsigned char *s = p + 1, *q = s;
+  size_t n;
+  unsigned h;
+  jkslot *k;
+  while (d->end - q >= 8) {
+    uint64_t x;
+    memcpy(&x, q, 8);
+    if (has_special(x)) break;
+    q += 8;
+  }
+  while (!jspecial[*q]) q++;
+  n = (size_t)(q - s);
+  if (*q != '"' || n > JSON_KCACHE_MAXLEN) return parse_string(L, d, p);
+  h = key_hash(s, n);
+  k = &d->kslot[h];
+  if (k->n == n && k->s && memcmp(k->s, s, n) == 0) {
+    lua_rawgeti(L, SLOT_KEYS, (json_index)h + 1);
+    return q + 1;
+  }
+  lua_pushlstring(L, (const char *)s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, SLOT_KEYS, (json_index)h + 1);
+  k->s = lua_tostring(L, -1);
+  k->n = n;
+  return q + 1;
+}
+
 /* ====================================================================== */
 /* numbers                                                                */
 /* ====================================================================== */
@@ -412,6 +464,8 @@ static int decode_run(lua_State *L) {
   lua_settop(L, 2);
   lua_pushnil(L);   /* SLOT_SCRATCH */
   lua_pushnil(L);   /* SLOT_FRAMES */
+  lua_getfield(L, LUA_REGISTRYINDEX, JSON_KCACHE_KEY);   /* SLOT_KEYS */
+  if (!lua_istable(L, SLOT_KEYS)) d->kslot = NULL;
 
 value:
   if (JWS(*p)) p = skip_ws(p + 1);
@@ -502,7 +556,7 @@ close:  /* the table on top is complete */
 
 key:
   if (*p != '"') jfail(L, d, p, "expected string key");
-  p = parse_string(L, d, p);
+  p = d->kslot ? parse_key(L, d, p) : parse_string(L, d, p);
   if (JWS(*p)) p = skip_ws(p + 1);
   if (*p != ':') jfail(L, d, p, "expected ':'");
   p++;
@@ -532,6 +586,9 @@ static int jdec_run(lua_State *L, jdec *d) {
   int rc;
   lua_getfield(L, LUA_REGISTRYINDEX, JSON_HINTS_KEY);
   d->keep = (jhints *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, JSON_KSLOTS_KEY);
+  d->kslot = (jkslot *)lua_touserdata(L, -1);
   lua_pop(L, 1);
   lua_pushcfunction(L, decode_run);
   lua_insert(L, -2);
@@ -824,8 +881,16 @@ static int json_encode(lua_State *L) {
 /* ====================================================================== */
 void gl_json_open(lua_State *L) {
   jhints *h = (jhints *)lua_newuserdata(L, sizeof *h);
+  jkslot *ks;
   memset(h, 0, sizeof *h);
   lua_setfield(L, LUA_REGISTRYINDEX, JSON_HINTS_KEY);
+  /* a fresh table with a fresh slot array: a second load of the module
+   * must not pair old slots with a new table */
+  lua_createtable(L, JSON_KCACHE_SLOTS, 0);
+  lua_setfield(L, LUA_REGISTRYINDEX, JSON_KCACHE_KEY);
+  ks = (jkslot *)lua_newuserdata(L, JSON_KCACHE_SLOTS * sizeof *ks);
+  memset(ks, 0, JSON_KCACHE_SLOTS * sizeof *ks);
+  lua_setfield(L, LUA_REGISTRYINDEX, JSON_KSLOTS_KEY);
   lua_newtable(L);                      /* array_mt, shared by every decode */
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__jsontype");
