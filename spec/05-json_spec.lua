@@ -374,4 +374,58 @@ describe("core.json_encode", function()
     local shared = { 1 }
     assert.equal("[[1],[1]]", encode({ shared, shared }))   -- shared is not a cycle
   end)
+
+  describe("state kept between calls (key cache, size hints)", function()
+    it("gives every key its own value whatever the cache holds", function()
+      -- 2,000 distinct keys through a 512-slot cache: collisions take
+      -- slots over, and every lookup must still compare the bytes
+      local parts, want = {}, {}
+      for i = 1, 2000 do
+        local k = ("k%d_%s"):format(i, ("x"):rep(i % 50))
+        parts[#parts + 1] = ('"%s":%d'):format(k, i)
+        want[k] = i
+      end
+      local s = "{" .. table.concat(parts, ",") .. "}"
+      for _ = 1, 3 do
+        local v = ok(s)
+        local n = 0
+        for k, val in pairs(v) do
+          n = n + 1
+          assert.equal(want[k], val)
+        end
+        assert.equal(2000, n)
+      end
+    end)
+
+    it("does not confuse keys that share length, head and tail", function()
+      -- same length, same first and last 8 bytes: same cheap hash
+      local a = "abcdefgh_1_stuvwxyz"
+      local b = "abcdefgh_2_stuvwxyz"
+      local v = ok(('[{"%s":1},{"%s":2},{"%s":3}]'):format(a, b, a))
+      assert.equal(1, v[1][a]); assert.is_nil(v[1][b])
+      assert.equal(2, v[2][b]); assert.is_nil(v[2][a])
+      assert.equal(3, v[3][a])
+    end)
+
+    it("reads escaped and long keys as they are", function()
+      local long = ("L"):rep(100)
+      local v = ok('{"a\\"b":1,"a\\u00e9":2,"' .. long .. '":3}')
+      assert.equal(1, v['a"b']); assert.equal(2, v["a\195\169"]); assert.equal(3, v[long])
+      v = ok('{"a\\"b":4}')
+      assert.equal(4, v['a"b'])
+    end)
+
+    it("sizes tables from hints of another shape without losing anything", function()
+      local big = {}
+      for i = 1, 5000 do big[i] = tostring(i) end
+      local arr = ok("[" .. table.concat(big, ",") .. "]")
+      assert.equal(5000, #arr)
+      local obj = ok('{"a":[1,2],"b":{"c":[]}}')   -- depth 0 was an array of 5000
+      assert.same({ 1, 2 }, { obj.a[1], obj.a[2] })
+      assert.equal(0, #obj.b.c)
+      local small = ok("[1]")
+      assert.equal(1, #small)
+      assert.is_nil(small[2])
+    end)
+  end)
 end)

@@ -164,6 +164,22 @@ describe("rate limits", function()
     assert.is_number(resp.rate_limit.reset)
   end)
 
+  it("builds resp.headers on first use, case-insensitive and complete", function()
+    helpers.config({ ratelimit = { limit = 2000, remaining = 1500, window = 60 } })
+    local _, resp = assert(gl:get("/projects/1"))
+    local h = resp.headers
+    assert.equal(h, resp.headers)                      -- built once
+    assert.equal("2000", h["RateLimit-Limit"])
+    assert.equal("2000", h["ratelimit-limit"])
+    assert.matches("application/json", h["Content-Type"])
+    local names = {}
+    for k in pairs(h) do names[#names + 1] = k end
+    assert.truthy(#names >= 4)
+    for _, k in ipairs(names) do assert.equal(k:lower(), k) end
+    assert.is_nil(rawget(resp, "_raw_headers"))        -- replaced by the table
+    assert.is_nil(h["X-Not-There"])
+  end)
+
   it("waits for the reset when remaining hits 0 instead of collecting a 429", function()
     helpers.config({ ratelimit = { limit = 3, remaining = 2, reset = 1, window = 1, enforce = true } })
     for _ = 1, 5 do assert.truthy(gl:get("/projects/1")) end
