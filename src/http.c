@@ -24,8 +24,8 @@ static int is_ows(char c) { return c == ' ' || c == '\t'; }
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len) {
   size_t nl = strlen(name), i = 0;
   while (i < n) {
-    size_t e = i, vs, ve;
-    while (e < n && raw[e] != '\n') e++;
+    const char *lf = memchr(raw + i, '\n', n - i);
+    size_t e = lf ? (size_t)(lf - raw) : n, vs, ve;
     if (e - i > nl && raw[i + nl] == ':' && ieq(raw + i, name, nl)) {
       vs = i + nl + 1;
       ve = e;
