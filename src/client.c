@@ -180,7 +180,13 @@ static int l_request(lua_State *L) {
   int nret, took = 0;
   c->L = L;
   t->L = L;
-  if (!c->easy_busy) { t->easy = c->easy; c->easy_busy = took = 1; }
+  if (!c->easy_busy) {
+    t->easy = c->easy;
+    c->easy_busy = took = 1;
+    t->body = c->spare_body; t->headers = c->spare_headers;
+    c->spare_body.p = c->spare_headers.p = NULL;
+    c->spare_body.cap = c->spare_headers.cap = 0;
+  }
   else t->easy = curl_easy_init();   /* re-entered from a callback */
   if (!t->easy) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
   for (;;) {
@@ -204,6 +210,10 @@ static int l_request(lua_State *L) {
     curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
     if (!c->easy_plain) curl_easy_reset(c->easy);
+    /* keep the buffers for the next request unless they grew large */
+    if (t->body.cap <= GL_SPARE_MAX) { c->spare_body = t->body; t->body.p = NULL; t->body.cap = 0; }
+    if (t->headers.cap <= GL_SPARE_MAX) { c->spare_headers = t->headers; t->headers.p = NULL; t->headers.cap = 0; }
+    c->spare_body.n = c->spare_headers.n = 0;
   }
   gl_transfer_free(L, t);
   return nret;
@@ -233,6 +243,7 @@ static int l_close(lua_State *L) {
   if (c->share) curl_share_cleanup(c->share);
   c->easy = NULL; c->share = NULL;
   gl_client_forget_auth(c);
+  gl_buf_free(&c->spare_body); gl_buf_free(&c->spare_headers);
   curl_slist_free_all(c->extra_headers);
   c->extra_headers = NULL;
   if (c->log_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, c->log_ref);

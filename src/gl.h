@@ -20,6 +20,7 @@
 #define GL_MAX_ERROR_BODY (1024 * 1024)
 #define GL_MAX_HEADERS    (1024 * 1024)
 #define GL_MAX_REDIRECTS  5
+#define GL_SPARE_MAX      (256 * 1024)   /* largest buffer kept between requests */
 
 /* ---------- growable byte buffer (malloc'd, owned by its holder) -------- */
 typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
@@ -81,6 +82,8 @@ struct gl_client {
   int easy_busy;            /* the sync handle is in use (re-entry) */
   int easy_plain;           /* the sync handle is set up for a plain GET */
   struct curl_slist *auth_slist;  /* extra headers + credential; secret */
+  gl_buf spare_body, spare_headers; /* buffers of the last blocking request,
+                                       reused by the next (bounded) */
 };
 
 /* ---------- one logical request ---------------------------------------- */

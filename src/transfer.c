@@ -349,13 +349,14 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   if (t->routed < 0) {
     route_decide(t);
     if (t->err_kind) return 0;
-    if (!t->routed && t->body.cap == 0) {
-      /* one allocation for the whole body when its length is announced */
+    if (!t->routed) {
+      /* one allocation for the whole body when its length is announced
+       * (a buffer kept from the previous request may be large enough) */
       curl_off_t len = -1;
       curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-      if (len > 0 && len < 64 * 1024 * 1024) {
-        t->body.p = (char *)malloc((size_t)len + 1);
-        if (t->body.p) t->body.cap = (size_t)len + 1;
+      if (len > 0 && len < 64 * 1024 * 1024 && (size_t)len + 1 > t->body.cap) {
+        char *np = (char *)realloc(t->body.p, (size_t)len + 1);
+        if (np) { t->body.p = np; t->body.cap = (size_t)len + 1; }
       }
     }
   }
