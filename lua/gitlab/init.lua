@@ -123,6 +123,7 @@ function M.new(opts)
     per_page = opts.per_page or 100, concurrency = opts.concurrency or 4,
     _core = c,
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
+    _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
   }, Client)
   if opts.oauth then
     if root:find("^http://") and not opts.allow_insecure then
