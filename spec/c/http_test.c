@@ -81,6 +81,98 @@ static void test_link(void) {
   lua_close(L);
 }
 
+/* failed Link parses leave what was below on the stack */
+static void test_link_stack(void) {
+  lua_State *L = luaL_newstate();
+  lua_pushliteral(L, "below");
+  CHECK(gl_parse_link(L, "<x", 2) == 2);
+  CHECK(lua_gettop(L) == 3 && lua_isnil(L, 2) && lua_isstring(L, 3));
+  CHECK(strcmp(lua_tostring(L, 1), "below") == 0);
+  lua_close(L);
+}
+
+static lua_State *resp_state(void) {
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  lua_newtable(L);
+  gl_http_open(L);     /* registers the headers and response metatables */
+  lua_pop(L, 1);
+  return L;
+}
+
+/* gl_resp_fill on raw lines; leaves the response table on top */
+static void fill(lua_State *L, const char *raw) {
+  lua_newtable(L);
+  gl_resp_fill(L, lua_gettop(L), raw, strlen(raw), "http://h:1/api/v4");
+}
+
+static int field_is(lua_State *L, const char *k, lua_Number want) {
+  int ok;
+  lua_getfield(L, -1, k);
+  ok = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) == want;
+  lua_pop(L, 1);
+  return ok;
+}
+
+static int field_nil(lua_State *L, const char *k) {
+  int ok;
+  lua_getfield(L, -1, k);
+  ok = lua_isnil(L, -1);
+  lua_pop(L, 1);
+  return ok;
+}
+
+static void test_resp_fill(void) {
+  lua_State *L = resp_state();
+  int top = lua_gettop(L);
+  fill(L, "X-Page: 2\r\nx-total-pages:  9 \r\nX-Next-Page:\r\nX-Total: abc\r\n"
+          "Link: <http://other:8/api/v4/p?page=3>; rel=\"next\"\r\n"
+          "RateLimit-Limit: 600\r\nRateLimit-Remaining: 0\r\nRateLimit-Name: throttle\r\n");
+  CHECK(lua_gettop(L) == top + 1);
+  CHECK(field_is(L, "page", 2) && field_is(L, "total_pages", 9));
+  CHECK(field_nil(L, "next_page") && field_nil(L, "total") && field_nil(L, "prev_page"));
+  lua_getfield(L, -1, "next_url");
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "http://h:1/api/v4/p?page=3") == 0);
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "rate_limit");
+  CHECK(lua_istable(L, -1) && field_is(L, "limit", 600) && field_is(L, "remaining", 0));
+  lua_getfield(L, -1, "name");
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "throttle") == 0);
+  lua_pop(L, 2);
+  /* headers: built on first read, any case, then cached */
+  lua_getfield(L, -1, "headers");
+  CHECK(lua_istable(L, -1));
+  lua_getfield(L, -1, "X-PAGE");
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "2") == 0);
+  lua_pop(L, 2);
+  CHECK(field_nil(L, "_raw_headers"));
+  lua_settop(L, top);
+
+  /* repeated names: a repeated number is no number, Links are joined */
+  fill(L, "X-Page: 1\r\nX-Page: 2\r\nLink: <http://h:1/api/v4/a>; rel=\"prev\"\r\n"
+          "link: <http://h:1/api/v4/b>; rel=\"next\"\r\n");
+  CHECK(field_nil(L, "page"));
+  lua_getfield(L, -1, "next_url");
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "http://h:1/api/v4/b") == 0);
+  lua_settop(L, top);
+
+  /* malformed: link_error, garbage lines ignored, stack balanced */
+  fill(L, "no colon here\r\n:\r\nLink: <unterminated\r\nX-Per-Page: 99999999999999999999999\r\n\r\n");
+  CHECK(lua_gettop(L) == top + 1);
+  lua_getfield(L, -1, "link_error");
+  CHECK(lua_isstring(L, -1));
+  lua_pop(L, 1);
+  CHECK(field_nil(L, "links") && field_nil(L, "next_url"));
+  lua_settop(L, top);
+
+  fill(L, "");
+  CHECK(field_nil(L, "page") && field_nil(L, "rate_limit"));
+  lua_getfield(L, -1, "headers");
+  CHECK(lua_istable(L, -1));
+  lua_settop(L, top);
+  lua_close(L);
+}
+
 static void test_buf(void) {
   gl_buf b = {0, 0, 0};
   int i, ok = 1;
@@ -97,6 +189,8 @@ int main(void) {
   test_origin();
   test_redact();
   test_link();
+  test_link_stack();
+  test_resp_fill();
   test_buf();
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
