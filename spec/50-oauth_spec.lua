@@ -495,6 +495,94 @@ describe("gitlab.oauth", function()
       assert.equal(1, saved)
     end)
 
+    describe("without blocking (request_async, async.run)", function()
+      local function expired_client(t, extra)
+        local saved = {}
+        local o = {
+          url = srv.http, headers = { ["X-Team-Secret"] = "team-s3cret" },
+          oauth = {
+            client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
+            expires_at = os.time() - 1,
+            on_refresh = function(tokens) saved[#saved + 1] = tokens end,
+          },
+        }
+        for k, v in pairs(extra or {}) do o[k] = v end
+        return gitlab.new(o), saved
+      end
+
+      it("returns at once while a slow refresh runs on the client's engine", function()
+        local t = sign_in()
+        local gl, saved = expired_client(t)
+        helpers.fault{ path = "/oauth/token", delay_ms = 800 }
+        local t0 = core.now()
+        local got
+        local h = gl:request_async("GET", "/user", nil, function(err, data) got = err or data end)
+        assert.is_true(core.now() - t0 < 0.4, "request_async blocked for the refresh")
+        assert.is_false(h:done())
+        gl:wait()
+        assert.equal("root", got.username)
+        assert.is_true(h:done())
+        assert.equal(1, #saved)
+        local calls = requests("/api/v4/user")
+        assert.equal(1, #calls)
+        assert.equal("Bearer " .. saved[1].access_token, calls[1].headers.authorization)
+      end)
+
+      it("sends one refresh for every request that needs it", function()
+        local t = sign_in()
+        local gl, saved = expired_client(t)
+        local got = {}
+        for i = 1, 3 do
+          gl:request_async("GET", "/user", nil, function(err, data) got[i] = err or data end)
+        end
+        gl:wait()
+        for i = 1, 3 do assert.equal("root", got[i].username) end
+        assert.equal(1, #saved)
+        assert.equal(2, #requests("/oauth/token"))       -- sign-in + one refresh
+      end)
+
+      it("sends the token request without the credential or extra headers", function()
+        local t = sign_in()
+        local gl = expired_client(t)
+        gl:request_async("GET", "/user", nil, function() end)
+        gl:wait()
+        assert(gl:user())                                 -- and blocking: fresh now
+        local tok = requests("/oauth/token")
+        local r = tok[#tok]
+        assert.is_nil(r.headers.authorization)
+        assert.is_nil(r.headers["x-team-secret"])
+        assert.equal("team-s3cret", requests("/api/v4/user")[1].headers["x-team-secret"])
+      end)
+
+      it("cancels while the refresh is in flight: no callback, no request", function()
+        local t = sign_in()
+        local gl = expired_client(t)
+        helpers.fault{ path = "/oauth/token", delay_ms = 300 }
+        local calls = 0
+        local h = gl:request_async("GET", "/user", nil, function() calls = calls + 1 end)
+        assert.is_true(h:cancel())
+        assert.is_true(h:done())
+        gl:wait()
+        assert.equal(0, calls)
+        assert.equal(0, #requests("/api/v4/user"))
+        assert.is_false(h:cancel())
+      end)
+
+      it("yields inside async.run while the refresh is slow", function()
+        local t = sign_in()
+        local gl, saved = expired_client(t)
+        helpers.fault{ path = "/oauth/token", delay_ms = 800 }
+        local me
+        local t0 = core.now()
+        gitlab.async.run(function() me = assert(gl:user()) end)
+        assert.is_true(core.now() - t0 < 0.4, "async.run blocked for the refresh")
+        assert.is_nil(me)
+        gl:wait()
+        assert.equal("root", me.username)
+        assert.equal(1, #saved)
+      end)
+    end)
+
     it("does not refresh on a 401 that is not invalid_token", function()
       local t = sign_in()
       local gl = gitlab.new{ url = srv.http, oauth = {

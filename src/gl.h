@@ -107,6 +107,7 @@ struct gl_transfer {
   int max_retries, idempotent;
   long timeout_ms;          /* per-request override, 0: the client's */
   int decode;               /* decode a 2xx JSON body into Lua values */
+  int noauth;               /* auth = false: no credential, no extra headers */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;

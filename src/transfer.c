@@ -111,10 +111,11 @@ static int opt_ref(lua_State *L, int t, const char *k, int type) {
 /* Fields of a request table, as bits of the mask check_request returns:
  * gl_transfer_new then reads only the fields that are there. */
 enum { F_METHOD, F_URL, F_HEADERS, F_BODY, F_FILE, F_FORM, F_OUTPUT, F_SINK,
-       F_PROGRESS, F_FOLLOW, F_RETRIES, F_RESUME_FROM, F_TIMEOUT, F_DECODE, F_COUNT };
+       F_PROGRESS, F_FOLLOW, F_RETRIES, F_RESUME_FROM, F_TIMEOUT, F_DECODE, F_AUTH,
+       F_COUNT };
 static const char *const field_names[F_COUNT] = { "method", "url", "headers",
   "body", "file", "form", "output", "sink", "progress", "follow", "retries",
-  "resume_from", "timeout", "decode" };
+  "resume_from", "timeout", "decode", "auth" };
 #define HAS(mask, f) (((mask) >> (f)) & 1u)
 
 static int field_id(lua_State *L, int i) {
@@ -230,6 +231,11 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   if (HAS(mask, F_DECODE)) {
     lua_getfield(L, ri, "decode");
     t->decode = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_AUTH)) {
+    lua_getfield(L, ri, "auth");
+    t->noauth = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
   if (HAS(mask, F_FOLLOW)) {
@@ -513,7 +519,9 @@ int gl_transfer_setup(gl_transfer *t) {
 
   /* credentials go only to the origin they were configured for */
   if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
-  hdrs = same_origin(t) ? auth_headers(c) : c->extra_headers;
+  /* auth = false: neither the credential nor the client's extra headers
+   * (which may carry one of their own), e.g. for the OAuth token endpoint */
+  hdrs = t->noauth ? NULL : same_origin(t) ? auth_headers(c) : c->extra_headers;
   if (t->user_headers || t->upload_path || t->mime) {
     for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
     for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);

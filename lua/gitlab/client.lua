@@ -105,6 +105,7 @@ local REQUEST_OPTS = {
   headers = "table", raw = "boolean", root = "boolean", file = "string",
   output = "string", sink = "function", progress = "function",
   follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
+  auth = "boolean",
 }
 
 -- What a call without options sees; never written to.
@@ -127,7 +128,7 @@ end
 
 -- request options handed to the core as they are
 local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
-                 "resume_from", "timeout" }
+                 "resume_from", "timeout", "auth" }
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
@@ -246,13 +247,15 @@ end
 -- @tparam[opt] table opts `query`, `body` (table sent as JSON, or string),
 --   `form` (urlencoded), `multipart` (list of `{name=, value=|file=}`),
 --   `file` (raw body streamed from disk), `headers`, `raw` (return the body
---   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`
+--   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`,
+--   `timeout`, `auth` (false: send neither the credential nor the client's
+--   extra headers, and skip OAuth refresh)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
 function Client:request(method, path, opts)
   opts = check_opts("request", opts)
   local req, shown
   req, shown, method = build(self, method, path, opts, "request")
-  local hooks = self._hooks
+  local hooks = opts.auth ~= false and self._hooks
   if hooks then hooks.before_request(self) end
   local data, resp = perform(self, req, method, shown, opts)
   if data == nil and hooks and resp.status == 401 and hooks.on_401(self, resp) then
@@ -708,7 +711,7 @@ function Client:request_async(method, path, opts, callback)
   local ctx = self._ctx   -- not self: a busy client may still be collected
   local uvst = self._uv
   if uvst and uvst.opts.schedule then callback = uvst.opts.schedule(callback) end
-  local hooks = self._hooks
+  local hooks = opts.auth ~= false and self._hooks
   if not hooks then
     return self._core:start(req, function(r, e, decoded)
       local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
@@ -716,22 +719,50 @@ function Client:request_async(method, path, opts, callback)
     end)
   end
   -- OAuth: refresh before expiry, and once after a 401 invalid_token, as
-  -- the blocking API does. The handle follows the retried transfer.
-  hooks.before_request(self)
-  local core_client, gl = self._core, self
-  local handle = { retried = false }
-  local function done(r, e, decoded)
-    local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
-    if data == nil and not handle.retried and resp.status == 401 and hooks.on_401(gl, resp) then
-      handle.retried = true
-      handle.h = core_client:start(req, done)
-      return
-    end
+  -- the blocking API does, but on the client's engine: nothing here
+  -- blocks. The handle follows the stage in flight (refresh, request,
+  -- refresh, retry).
+  local core_client = self._core
+  local handle = { retried = false, finished = false, canceled = false }
+  local function deliver(data, resp)
+    handle.finished = true
     if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
   end
-  handle.h = core_client:start(req, done)
-  function handle.cancel() return handle.h:cancel() end
-  function handle.done() return handle.h:done() end
+  local function start()
+    local done
+    done = function(r, e, decoded)
+      local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
+      if data == nil and not handle.retried and resp.status == 401 and hooks.is_invalid_token(resp) then
+        handle.retried = true
+        handle.h = hooks.refresh_async(function(ok, rerr)
+          if handle.canceled then return end
+          if ok then
+            handle.h = core_client:start(req, done)
+          else
+            pcall(function() resp.refresh_error = rerr end)
+            deliver(nil, resp)
+          end
+        end)
+        return
+      end
+      deliver(data, resp)
+    end
+    handle.h = core_client:start(req, done)
+  end
+  if hooks.needs_refresh() then
+    -- a failed refresh still sends the request: GitLab's 401 says why
+    handle.h = hooks.refresh_async(function()
+      if not handle.canceled then start() end
+    end)
+  else
+    start()
+  end
+  function handle.cancel()
+    if handle.finished or handle.canceled then return false end
+    handle.canceled = true
+    return handle.h:cancel()
+  end
+  function handle.done() return handle.finished or handle.canceled end
   return handle
 end
 

@@ -31,6 +31,19 @@
 --                                 -- client retries that request once, and
 --                                 -- does not call on_401 for the retry.
 --
+-- and, for `request_async`, which must never block:
+--
+--     hooks.needs_refresh()       -- true when before_request would refresh
+--     hooks.is_invalid_token(err) -- true when on_401 would refresh
+--     hooks.refresh_async(done)   -- starts the refresh on the client's own
+--                                 -- engine; done(ok, err) runs once. Returns
+--                                 -- a handle with cancel() (forget done).
+--
+-- The token request goes through the client itself with `auth = false`
+-- (no credential, no extra headers): blocking in blocking code, yielding
+-- inside `gitlab.async.run`, and one request shared by every caller that
+-- needs the refresh while it is in flight.
+--
 -- After a refresh `opts.oauth.on_refresh(tokens)` is called with the new
 -- pair so the caller can persist it: GitLab invalidates the old refresh
 -- token the moment it issues the new one.
@@ -38,6 +51,7 @@
 -- @module gitlab.oauth
 
 local core = require("gitlab.core")
+local async = require("gitlab.async")
 
 local M = {}
 
@@ -640,19 +654,27 @@ function M.attach(gl, oauth, copts)
     error("oauth: the client's url is required for refresh", 3)
   end
 
-  local function do_refresh()
-    local rt = hooks.tokens.refresh_token
-    if type(rt) ~= "string" or oauth.client_id == nil then
-      return nil, oauth_error("no_refresh_token",
+  local token_url = http_opts.url:gsub("/+$", ""):gsub("/api/v4$", "") .. "/oauth/token"
+
+  local function no_refresh()
+    if type(hooks.tokens.refresh_token) ~= "string" or oauth.client_id == nil then
+      return oauth_error("no_refresh_token",
         "the access token expired and no refresh token or client_id is set")
     end
-    local ropts = {
-      url = http_opts.url, client_id = oauth.client_id,
-      client_secret = oauth.client_secret, refresh_token = rt,
-      redirect_uri = oauth.redirect_uri, now = now,
-    }
-    for _, k in ipairs(TRANSPORT_KEYS) do ropts[k] = http_opts[k] end
-    local tokens, err = M.refresh(ropts)
+  end
+
+  local function token_opts(rt)
+    return { auth = false, form = {
+      grant_type = "refresh_token", refresh_token = rt, client_id = oauth.client_id,
+      client_secret = oauth.client_secret, redirect_uri = oauth.redirect_uri,
+    } }
+  end
+
+  -- The token endpoint's answer (data, or nil and the client's error) for
+  -- refresh token rt: installs the new pair. Returns true or nil, err.
+  local function take(data, err, rt)
+    local tokens
+    if data ~= nil then tokens, err = make_tokens(data, now) else err = annotate(err) end
     if not tokens and oauth.reload and error_fields(err) == "invalid_grant" then
       -- Another process sharing the saved pair may have refreshed it first
       -- (GitLab then rejects our now-old refresh token): use its pair.
@@ -674,16 +696,63 @@ function M.attach(gl, oauth, copts)
     if oauth.on_refresh then oauth.on_refresh(tokens) end
     return true
   end
+
+  -- Non-blocking refresh; callers arriving while one is in flight wait for
+  -- it instead of sending the (then stale) refresh token again.
+  local waiting = nil
+  function hooks.refresh_async(done)
+    local w = { done = done }
+    local handle = { cancel = function() w.canceled = true return true end,
+                     done = function() return w.finished or w.canceled or false end }
+    local nerr = no_refresh()
+    if nerr then
+      w.finished = true
+      done(nil, nerr)
+      return handle
+    end
+    if waiting then
+      waiting[#waiting + 1] = w
+      return handle
+    end
+    waiting = { w }
+    local rt = hooks.tokens.refresh_token
+    gl:request_async("POST", token_url, token_opts(rt), function(err, data)
+      local ok, rerr = take(data, err, rt)
+      local list = waiting
+      waiting = nil
+      for _, x in ipairs(list) do
+        if not x.canceled then
+          x.finished = true
+          x.done(ok, rerr)
+        end
+      end
+    end)
+    return handle
+  end
+
+  local function do_refresh()
+    if async.current() then     -- yield; the client's loop resumes us
+      return async.await(function(resume) hooks.refresh_async(resume) end)
+    end
+    local nerr = no_refresh()
+    if nerr then return nil, nerr end
+    local rt = hooks.tokens.refresh_token
+    local data, err = gl:request("POST", token_url, token_opts(rt))
+    return take(data, err, rt)
+  end
   hooks.refresh = do_refresh
 
-  function hooks.before_request()
+  function hooks.needs_refresh()
     local t = hooks.tokens
-    if t.access_token == nil
-       or (t.expires_at and now() >= t.expires_at - hooks.skew) then
-      return do_refresh()
-    end
+    return t.access_token == nil or (t.expires_at ~= nil and now() >= t.expires_at - hooks.skew)
+  end
+
+  function hooks.before_request()
+    if hooks.needs_refresh() then return do_refresh() end
     return true
   end
+
+  hooks.is_invalid_token = is_invalid_token
 
   function hooks.on_401(_, err)
     if not is_invalid_token(err) then return false end
