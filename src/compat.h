@@ -15,6 +15,22 @@
 #define gl_rawlen(L, i)       lua_objlen(L, (i))
 #endif
 
+/* tonumber(s): pushes the number (an integer where Lua has them) and
+ * returns 1, or pushes nothing and returns 0. */
+static inline int gl_stringtonumber(lua_State *L, const char *s) {
+#if LUA_VERSION_NUM >= 503
+  return lua_stringtonumber(L, s) != 0;
+#else
+  lua_Number v;
+  lua_pushstring(L, s);
+  if (!lua_isnumber(L, -1)) { lua_pop(L, 1); return 0; }
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  lua_pushnumber(L, v);
+  return 1;
+#endif
+}
+
 /* Integer test that works when numbers are all doubles (LuaJIT). */
 static inline int gl_isinteger(lua_State *L, int i, long long *out) {
 #if LUA_VERSION_NUM >= 503

@@ -168,19 +168,7 @@ static void push_meta_number(lua_State *L, const char *raw, size_t n, meta *m, i
   }
   memcpy(tmp, m->v[j], m->n[j]);
   tmp[m->n[j]] = '\0';
-#if LUA_VERSION_NUM >= 503
-  if (lua_stringtonumber(L, tmp) == 0) lua_pushnil(L);
-#else
-  lua_pushlstring(L, tmp, m->n[j]);
-  if (lua_isnumber(L, -1)) {
-    lua_Number v = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    lua_pushnumber(L, v);
-  } else {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  }
-#endif
+  if (!gl_stringtonumber(L, tmp)) lua_pushnil(L);
 }
 
 static void set_meta_number(lua_State *L, int t, const char *raw, size_t n, meta *m,
