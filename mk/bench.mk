@@ -3,7 +3,7 @@
 # bench/node_modules), builds the floor, the go-gitlab peer and the library,
 # serves pre-generated pages from nginx on 127.0.0.1 and prints a Markdown
 # table (also written to build/bench/report.md). Knobs: BENCH_RUNS,
-# BENCH_WORKLOADS, BENCH_CLIENTS, BENCH_NO_DEPS (see bench/run.sh).
+# BENCH_WORKLOADS, BENCH_CLIENTS, BENCH_NO_DEPS, BENCH_PIN (see bench/run.sh).
 .PHONY: bench bench-quick bench-report
 bench:
 	LUA54=$(LUA54) LUAJIT=$(LUAJIT) bash bench/run.sh
