@@ -138,9 +138,9 @@ if meta.load_before then
   p("")
 end
 local PIN = {
-  split = "Placement: nginx's worker pinned to CPU 1, each client (and wrk) to CPU 0, "
+  split = "Placement: nginx's worker pinned to one CPU, each client (and wrk) to another, "
     .. "as a client and a server on two machines (`BENCH_PIN=split`).",
-  same = "Placement: nginx's worker and each client pinned to CPU 0 (`BENCH_PIN=same`): "
+  same = "Placement: nginx's worker and each client pinned to one CPU (`BENCH_PIN=same`): "
     .. "a round trip costs only CPU, so every microsecond a client spends shows.",
   off = "Placement: unpinned (`BENCH_PIN=off`); runs flip between sharing a core and not, "
     .. "so medians mix two regimes.",

@@ -13,9 +13,10 @@
 #                                 (negative needs root): less noise from
 #                                 other work on a shared machine; off by default
 #   BENCH_PIN=split               where the processes run: "split" (default
-#                                 with 2+ CPUs): nginx's worker on CPU 1, every
-#                                 client (and wrk) on CPU 0, as a client and a
-#                                 server on two machines; "same": all on CPU 0
+#                                 with 2+ CPUs): nginx's worker on the second
+#                                 usable CPU, every client (and wrk) on the
+#                                 first, as a client and a server on two
+#                                 machines; "same": all on the first CPU
 #                                 (a client's own CPU cost shows fully);
 #                                 "off": wherever the kernel puts them. Unpinned
 #                                 runs flip between the two placements and a
@@ -38,12 +39,23 @@ CLIENTS=${BENCH_CLIENTS:-"floor ours-5.4 ours-jit python-gitlab gitbeaker go-git
 TIMEOUT=${BENCH_TIMEOUT:-300}
 DELAY=0.05   # W3: seconds of server delay per request
 PIN=${BENCH_PIN:-split}
-if [ "$PIN" != off ] && { ! command -v taskset >/dev/null 2>&1 || [ "$(nproc)" -lt 2 ]; }; then
+# The first two CPUs this process may use (cgroups may leave out CPU 0).
+CPU_A="" CPU_B=""
+if command -v taskset >/dev/null 2>&1; then
+  read -r CPU_A CPU_B _ <<<"$(taskset -cp $$ 2>/dev/null | sed 's/.*: //' | tr ',' '\n' |
+    while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | head -n 2 | tr '\n' ' ')"
+fi
+cpu_mask() {   # CPU number -> nginx worker_cpu_affinity mask ("1" then n zeros)
+  local m=1 i
+  for ((i = 0; i < $1; i++)); do m="${m}0"; done
+  echo "$m"
+}
+if [ "$PIN" != off ] && [ -z "$CPU_B" ]; then
   PIN=off      # nothing to pin to
 fi
 case $PIN in
-  split) NGINX_AFFINITY="worker_cpu_affinity 10;"; CLIENT_PIN=(taskset -c 0) ;;
-  same)  NGINX_AFFINITY="worker_cpu_affinity 01;"; CLIENT_PIN=(taskset -c 0) ;;
+  split) NGINX_AFFINITY="worker_cpu_affinity $(cpu_mask "$CPU_B");"; CLIENT_PIN=(taskset -c "$CPU_A") ;;
+  same)  NGINX_AFFINITY="worker_cpu_affinity $(cpu_mask "$CPU_A");"; CLIENT_PIN=(taskset -c "$CPU_A") ;;
   *)     PIN=off; NGINX_AFFINITY=""; CLIENT_PIN=() ;;
 esac
 
