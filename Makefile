@@ -38,8 +38,9 @@ $(BUILDJIT)/gitlab/core.so: $(SRC) $(HDR)
 	$(CC) $(CFLAGS) $(WARN) $(SAN_FLAGS) -fPIC -shared $(CFLAGS_JIT) -o $@ $(SRC) $(LIBS)
 
 # Installs only what is missing; needs root (apt-get) on a fresh machine.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# $(call apt_install,PACKAGES): installs those not installed yet (sudo
+# unless root); used by every deps target.
+apt_install = @missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -47,6 +48,9 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+deps:
+	$(call apt_install,$(DEB_PKGS))
 
 test: deps
 	$(MAKE) WERROR=1 build

@@ -16,14 +16,7 @@
 # missing; root or sudo).
 HARDENING_PKGS := valgrind clang libclang-rt-14-dev
 hardening-deps:
-	@missing=""; for p in $(HARDENING_PKGS); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call apt_install,$(HARDENING_PKGS))
 
 FUZZ_TARGETS := link headers url encode query json json_encode
 FUZZ_TIME    ?= 60

@@ -7,16 +7,6 @@
 #include <unistd.h>
 #include "gl.h"
 
-static char *dup_str(const char *s) {
-  size_t n;
-  char *p;
-  if (!s) return NULL;
-  n = strlen(s) + 1;
-  p = (char *)malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
 static void free_secret(char **s) {
   if (*s) { memset(*s, 0, strlen(*s)); free(*s); }
   *s = NULL;
@@ -130,15 +120,15 @@ static int l_new(lua_State *L) {
   luaL_getmetatable(L, GL_CLIENT_MT);
   lua_setmetatable(L, -2);
 
-  c->origin = dup_str(origin.p);
+  c->origin = gl_strdup(origin.p);
   gl_buf_free(&origin);
-  c->base = dup_str(base);
-  c->auth_name = dup_str(get_str(L, 1, "auth"));
-  c->token = dup_str(get_str(L, 1, "token"));
-  c->sudo = dup_str(get_str(L, 1, "sudo"));
-  c->ca_file = dup_str(get_str(L, 1, "ca_file"));
-  c->proxy = dup_str(get_str(L, 1, "proxy"));
-  c->user_agent = dup_str(get_str(L, 1, "user_agent") ? get_str(L, 1, "user_agent")
+  c->base = gl_strdup(base);
+  c->auth_name = gl_strdup(get_str(L, 1, "auth"));
+  c->token = gl_strdup(get_str(L, 1, "token"));
+  c->sudo = gl_strdup(get_str(L, 1, "sudo"));
+  c->ca_file = gl_strdup(get_str(L, 1, "ca_file"));
+  c->proxy = gl_strdup(get_str(L, 1, "proxy"));
+  c->user_agent = gl_strdup(get_str(L, 1, "user_agent") ? get_str(L, 1, "user_agent")
                                                       : "lua-gitlab/" GL_VERSION);
   c->timeout_ms = (long)(get_num(L, 1, "timeout", 30, 0.001, 86400 * 7) * 1000);
   c->connect_timeout_ms = (long)(get_num(L, 1, "connect_timeout", 10, 0.001, 86400) * 1000);
@@ -229,8 +219,8 @@ static int l_set_token(lua_State *L) {
   gl_client_forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);
-  c->auth_name = dup_str(kind);
-  c->token = dup_str(token);
+  c->auth_name = gl_strdup(kind);
+  c->token = gl_strdup(token);
   return 0;
 }
 
@@ -282,13 +272,7 @@ void gl_client_open(lua_State *L) {
     { "socket_action", gl_client_socket_action }, { "batch", gl_client_batch },
     { NULL, NULL }
   };
-  luaL_newmetatable(L, GL_CLIENT_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, m, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, l_tostring); lua_setfield(L, -2, "__tostring");
+  gl_newclass(L, GL_CLIENT_MT, m, l_close, 0, l_tostring);
   lua_pushliteral(L, "gitlab.client"); lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);

@@ -6,6 +6,31 @@
 #include <string.h>
 #include "gl.h"
 
+/* malloc'd copy of s (NULL for NULL or out of memory); owned by the caller */
+char *gl_strdup(const char *s) {
+  size_t n;
+  char *p;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  p = (char *)malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+/* Registers metatable `name` with `methods` as __index, `close` as __gc
+ * (and __close unless gc_only) and an optional __tostring; leaves it on
+ * the stack for extra fields. */
+void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
+                 lua_CFunction close, int gc_only, lua_CFunction tostring) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__gc");
+  if (!gc_only) { lua_pushcfunction(L, close); lua_setfield(L, -2, "__close"); }
+  if (tostring) { lua_pushcfunction(L, tostring); lua_setfield(L, -2, "__tostring"); }
+}
+
 /* ====================================================================== */
 /* growable buffer                                                        */
 /* ====================================================================== */

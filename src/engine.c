@@ -11,6 +11,22 @@ typedef struct gl_batch { gl_engine e; int client_ref; int open; } gl_batch;
 /* ---------------------------------------------------------------------- */
 /* curl callbacks only record; Lua is called after curl has returned      */
 /* ---------------------------------------------------------------------- */
+/* Appends {fd, what} to a socket-event array, doubling it when full. */
+static int sockev_append(struct gl_sockev **v, size_t *n, size_t *cap,
+                         curl_socket_t fd, int what) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p = realloc(*v, c * sizeof **v);
+    if (!p) return -1;
+    *v = (struct gl_sockev *)p;
+    *cap = c;
+  }
+  (*v)[*n].fd = fd;
+  (*v)[*n].what = what;
+  (*n)++;
+  return 0;
+}
+
 /* Keeps e->socks in step with curl: one entry per socket it watches. */
 static int track_socket(gl_engine *e, curl_socket_t fd, int what) {
   size_t i;
@@ -19,34 +35,14 @@ static int track_socket(gl_engine *e, curl_socket_t fd, int what) {
     if (i < e->nsocks) e->socks[i] = e->socks[--e->nsocks];
     return 0;
   }
-  if (i == e->nsocks) {
-    if (e->nsocks == e->capsocks) {
-      size_t cap = e->capsocks ? e->capsocks * 2 : 16;
-      void *p = realloc(e->socks, cap * sizeof *e->socks);
-      if (!p) return -1;
-      e->socks = (struct gl_sockev *)p;
-      e->capsocks = cap;
-    }
-    e->nsocks++;
-  }
-  e->socks[i].fd = fd;
+  if (i == e->nsocks) return sockev_append(&e->socks, &e->nsocks, &e->capsocks, fd, what);
   e->socks[i].what = what;
   return 0;
 }
 
 /* Queues an event for the Lua socket hook (sent by flush_hooks). */
 static int push_sockev(gl_engine *e, curl_socket_t fd, int what) {
-  if (e->nsockev == e->capsockev) {
-    size_t cap = e->capsockev ? e->capsockev * 2 : 16;
-    void *p = realloc(e->sockev, cap * sizeof *e->sockev);
-    if (!p) return -1;
-    e->sockev = (struct gl_sockev *)p;
-    e->capsockev = cap;
-  }
-  e->sockev[e->nsockev].fd = fd;
-  e->sockev[e->nsockev].what = what;
-  e->nsockev++;
-  return 0;
+  return sockev_append(&e->sockev, &e->nsockev, &e->capsockev, fd, what);
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp) {
@@ -541,11 +537,6 @@ void gl_engine_open(lua_State *L) {
     { "add", l_badd }, { "await", l_bawait }, { "pending", l_bpending },
     { "close", l_bclose }, { NULL, NULL }
   };
-  luaL_newmetatable(L, GL_BATCH_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, m, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_bclose); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_bclose); lua_setfield(L, -2, "__close");
+  gl_newclass(L, GL_BATCH_MT, m, l_bclose, 0, NULL);
   lua_pop(L, 1);
 }

@@ -27,6 +27,9 @@ typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
 int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
 int  gl_buf_adds(gl_buf *b, const char *s);
 void gl_buf_free(gl_buf *b);
+char *gl_strdup(const char *s);                        /* core.c */
+void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
+                 lua_CFunction close, int gc_only, lua_CFunction tostring);
 
 typedef struct gl_client gl_client;
 typedef struct gl_transfer gl_transfer;

@@ -690,17 +690,7 @@ static const luaL_Reg listener_methods[] = {
 /* Called by luaopen_gitlab_core with the module table on top. */
 void gl_listen_open(lua_State *L)
 {
-  if (luaL_newmetatable(L, GL_LISTENER_MT)) {
-    lua_newtable(L);
-    luaL_setfuncs(L, listener_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, listener_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, listener_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, listener_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
+  gl_newclass(L, GL_LISTENER_MT, listener_methods, listener_close, 0, listener_tostring);
   lua_pop(L, 1);
   lua_pushcfunction(L, core_listen);
   lua_setfield(L, -2, "listen");

@@ -24,16 +24,6 @@ void gl_sleep(double seconds) {
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
 
-static char *xstrdup(const char *s) {
-  size_t n;
-  char *p;
-  if (!s) return NULL;
-  n = strlen(s) + 1;
-  p = (char *)malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
 static void unref(lua_State *L, int *ref) {
   if (*ref != LUA_NOREF && *ref != LUA_REFNIL) luaL_unref(L, LUA_REGISTRYINDEX, *ref);
   *ref = LUA_NOREF;
@@ -191,7 +181,7 @@ static unsigned check_request(lua_State *L, int t) {
 static int fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code) {
   t->err_kind = kind;
   free(t->err_msg);
-  t->err_msg = xstrdup(msg);
+  t->err_msg = gl_strdup(msg);
   t->err_code = code;
   return 0;
 }
@@ -209,8 +199,8 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   t->follow = -1;
   t->max_retries = c->retries;
   t->started = gl_now();
-  t->method = xstrdup(opt_string(L, ri, "method"));
-  t->url = xstrdup(opt_string(L, ri, "url"));
+  t->method = gl_strdup(opt_string(L, ri, "method"));
+  t->url = gl_strdup(opt_string(L, ri, "url"));
   if (!t->method || !t->url) {
     gl_transfer_free(L, t);
     luaL_error(L, "out of memory");
@@ -224,8 +214,8 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
     t->req_body = lua_tolstring(L, -1, &t->req_body_len);
     t->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* keeps t->req_body alive */
   }
-  if (HAS(mask, F_FILE)) t->upload_path = xstrdup(opt_string(L, ri, "file"));
-  if (HAS(mask, F_OUTPUT)) t->output = xstrdup(opt_string(L, ri, "output"));
+  if (HAS(mask, F_FILE)) t->upload_path = gl_strdup(opt_string(L, ri, "file"));
+  if (HAS(mask, F_OUTPUT)) t->output = gl_strdup(opt_string(L, ri, "output"));
   if (HAS(mask, F_SINK)) t->sink_ref = opt_ref(L, ri, "sink", LUA_TFUNCTION);
   if (HAS(mask, F_PROGRESS)) t->progress_ref = opt_ref(L, ri, "progress", LUA_TFUNCTION);
   if (HAS(mask, F_DECODE)) {
@@ -756,7 +746,7 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
       }
       log_attempt(t, what, -1);
       {
-        char *nu = xstrdup(loc);
+        char *nu = gl_strdup(loc);
         if (!nu) return fail(t, "transport", "out of memory", CURLE_OUT_OF_MEMORY);
         free(t->url);
         t->url = nu;
@@ -942,12 +932,7 @@ void gl_transfer_open(lua_State *L) {
   static const luaL_Reg m[] = {
     { "cancel", l_cancel }, { "done", l_tdone }, { NULL, NULL }
   };
-  luaL_newmetatable(L, GL_TRANSFER_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, m, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_tgc); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_ttostring); lua_setfield(L, -2, "__tostring");
+  gl_newclass(L, GL_TRANSFER_MT, m, l_tgc, 1, l_ttostring);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_now);        /* monotonic seconds, for timing */
   lua_setfield(L, -2, "now");

@@ -10,6 +10,8 @@ local core = require("gitlab.core")
 local cjson = require("cjson")
 local errors = require("gitlab.errors")
 local async = require("gitlab.async")
+local util = require("gitlab.util")
+local sorted_keys, int_string = util.sorted_keys, util.int_string
 
 local Client = {}
 local resources_mod   -- gitlab.resources, loaded on first use
@@ -628,10 +630,7 @@ local UPLOAD_OPTS = {
 }
 
 local function field_value(v)
-  if type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53 then
-    return ("%d"):format(v)       -- cjson numbers are floats: 42, not 42.0
-  end
-  return tostring(v)
+  return int_string(v) or tostring(v)   -- cjson numbers are floats: 42, not 42.0
 end
 
 -- Form fields in GitLab's bracket style: {a = {b = 1}} -> a[b]=1,
@@ -641,10 +640,7 @@ local function add_fields(parts, name, v)
     if #v > 0 then
       for _, x in ipairs(v) do add_fields(parts, name .. "[]", x) end
     else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = k end
-      table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-      for _, k in ipairs(keys) do add_fields(parts, name .. "[" .. tostring(k) .. "]", v[k]) end
+      for _, k in ipairs(sorted_keys(v)) do add_fields(parts, name .. "[" .. tostring(k) .. "]", v[k]) end
     end
   else
     parts[#parts + 1] = { name = name, value = field_value(v) }
@@ -685,10 +681,7 @@ function Client:upload(path, opts)
   end
   local parts = {}
   if opts.fields then
-    local keys = {}
-    for k in pairs(opts.fields) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do add_fields(parts, tostring(k), opts.fields[k]) end
+    for _, k in ipairs(sorted_keys(opts.fields)) do add_fields(parts, tostring(k), opts.fields[k]) end
   end
   parts[#parts + 1] = { name = opts.field or "file", file = opts.file,
     filename = opts.filename or opts.file:match("[^/]+$"), type = opts.content_type }
@@ -699,6 +692,11 @@ end
 -------------------------------------------------------------------------------
 -- non-blocking
 -------------------------------------------------------------------------------
+
+-- (data, resp) or (nil, err) from finish -> callback(err, data, resp)
+local function reply(callback, data, resp)
+  if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
+end
 
 --- Starts a request and returns a handle at once; `callback(err, data,
 -- resp)` runs exactly once (never after `handle:cancel()`), from
@@ -714,8 +712,7 @@ function Client:request_async(method, path, opts, callback)
   local hooks = opts.auth ~= false and self._hooks
   if not hooks then
     return self._core:start(req, function(r, e, decoded)
-      local data, resp = finish(ctx, method, shown, opts, r, e, decoded)
-      if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
+      reply(callback, finish(ctx, method, shown, opts, r, e, decoded))
     end)
   end
   -- OAuth: refresh before expiry, and once after a 401 invalid_token, as
@@ -726,7 +723,7 @@ function Client:request_async(method, path, opts, callback)
   local handle = { retried = false, finished = false, canceled = false }
   local function deliver(data, resp)
     handle.finished = true
-    if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
+    reply(callback, data, resp)
   end
   local function start()
     local done

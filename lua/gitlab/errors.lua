@@ -41,12 +41,7 @@ function M.is_error(v)
   return getmetatable(v) == Error
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = require("gitlab.util").sorted_keys
 
 -- GitLab's message shapes, flattened to one line:
 --   "404 Project Not Found"; {"title": ["can't be blank"]};

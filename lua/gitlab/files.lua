@@ -20,6 +20,7 @@
 
 local core = require("gitlab.core")
 local errors = require("gitlab.errors")
+local int_string = require("gitlab.util").int_string
 
 local M = {}
 
@@ -31,9 +32,8 @@ local M = {}
 -- "group/proj" and "release/1.0" stay one segment; cjson numbers are
 -- floats, so 42 must not become "42.0".
 local function seg(v)
-  if type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53 then
-    return ("%d"):format(v)
-  end
+  local n = int_string(v)
+  if n then return n end
   if type(v) ~= "string" or v == "" then return nil end
   return core.escape(v)
 end

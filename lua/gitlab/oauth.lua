@@ -197,6 +197,14 @@ local function now_fn(opts)
   return opts.now or os.time
 end
 
+-- The token endpoint's form for the refresh grant (RFC 6749 section 6).
+local function refresh_form(o, rt)
+  return {
+    grant_type = "refresh_token", refresh_token = rt, client_id = o.client_id,
+    client_secret = o.client_secret, redirect_uri = o.redirect_uri,
+  }
+end
+
 -- Token endpoint answer -> tokens table.
 local function make_tokens(data, now)
   if type(data) ~= "table" or type(data.access_token) ~= "string" then
@@ -542,15 +550,7 @@ end
 -- @return tokens or nil, err
 function M.refresh(opts)
   check_opts("refresh", opts, { "url", "client_id", "refresh_token" })
-  local data, err = call(opts, "POST", "/oauth/token", {
-    form = {
-      grant_type = "refresh_token",
-      refresh_token = opts.refresh_token,
-      client_id = opts.client_id,
-      client_secret = opts.client_secret,
-      redirect_uri = opts.redirect_uri,
-    },
-  })
+  local data, err = call(opts, "POST", "/oauth/token", { form = refresh_form(opts, opts.refresh_token) })
   if not data then return nil, err end
   return make_tokens(data, now_fn(opts))
 end
@@ -664,10 +664,7 @@ function M.attach(gl, oauth, copts)
   end
 
   local function token_opts(rt)
-    return { auth = false, form = {
-      grant_type = "refresh_token", refresh_token = rt, client_id = oauth.client_id,
-      client_secret = oauth.client_secret, redirect_uri = oauth.redirect_uri,
-    } }
+    return { auth = false, form = refresh_form(oauth, rt) }
   end
 
   -- The token endpoint's answer (data, or nil and the client's error) for

@@ -17,6 +17,7 @@
 -- @module gitlab.resources
 
 local catalog = require("gitlab.resources.catalog")
+local int_string = require("gitlab.util").int_string
 
 local M = {}
 
@@ -40,12 +41,7 @@ end
 -- @tparam string|number s
 -- @treturn string
 local function encode(s)
-  -- cjson decodes every number as a float: 42 would print as "42.0" on 5.4
-  if type(s) == "number" and s == math.floor(s) and s > -2^53 and s < 2^53 then
-    s = ("%d"):format(s)
-  else
-    s = tostring(s)
-  end
+  s = int_string(s) or tostring(s)
   if core and core.encode then return core.encode(s) end
   return (s:gsub("[^A-Za-z0-9_~%-]", function(c)
     return ("%%%02X"):format(c:byte())
@@ -53,42 +49,7 @@ local function encode(s)
 end
 M.encode = encode
 
--- Query-component escape, used only by the fallback query builder.
-local function escape(s)
-  return (tostring(s):gsub("[^A-Za-z0-9_~%.%-]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end))
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
-
--- GitLab-style query string; the C core's `query` when present.
-local function query_string(q)
-  if core and core.query then return core.query(q) end
-  local out = {}
-  local function add(prefix, v)
-    if type(v) == "table" then
-      if #v > 0 or next(v) == nil then
-        for i, x in ipairs(v) do
-          if type(x) == "table" then add(prefix .. "[" .. (i - 1) .. "]", x)
-          else out[#out + 1] = escape(prefix) .. "[]=" .. escape(x) end
-        end
-      else
-        for _, k in ipairs(sorted_keys(v)) do add(prefix .. "[" .. k .. "]", v[k]) end
-      end
-    else
-      out[#out + 1] = escape(prefix) .. "=" .. escape(tostring(v))
-    end
-  end
-  for _, k in ipairs(sorted_keys(q)) do add(tostring(k), q[k]) end
-  return concat(out, "&")
-end
-M.query_string = query_string
+local sorted_keys = require("gitlab.util").sorted_keys
 
 -- Encode a `*name` argument: slashes stay, each segment is encoded.
 local function encode_keep_slashes(s)
