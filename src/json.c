@@ -286,11 +286,9 @@ static const unsigned char *string_escaped(lua_State *L, jdec *d,
   return close + 1;
 }
 
-/* p at the opening quote; pushes the string, returns after the closing
- * quote. */
-static const unsigned char *parse_string(lua_State *L, jdec *d,
-                                         const unsigned char *p) {
-  const unsigned char *s = p + 1, *q = s;
+/* First byte at or after q that ends a plain run: '"', '\\', a control
+ * character or the terminating '\0'. */
+static inline const unsigned char *scan_plain(const jdec *d, const unsigned char *q) {
   while (d->end - q >= 8) {
     uint64_t x;
     memcpy(&x, q, 8);
@@ -298,6 +296,13 @@ static const unsigned char *parse_string(lua_State *L, jdec *d,
     q += 8;
   }
   while (!jspecial[*q]) q++;
+  return q;
+}
+
+/* The string whose contents start at s, scanned up to q (scan_plain):
+ * pushes it, returns after the closing quote. */
+static inline const unsigned char *string_at(lua_State *L, jdec *d, const unsigned char *s,
+                                      const unsigned char *q) {
   if (*q == '"') {
     lua_pushlstring(L, (const char *)s, (size_t)(q - s));
     return q + 1;
@@ -305,6 +310,13 @@ static const unsigned char *parse_string(lua_State *L, jdec *d,
   if (*q == '\\') return string_escaped(L, d, s, q);
   if (q >= d->end) jfail(L, d, q, "unterminated string");
   jfail(L, d, q, "control character in string");
+}
+
+/* p at the opening quote; pushes the string, returns after the closing
+ * quote. */
+static const unsigned char *parse_string(lua_State *L, jdec *d,
+                                         const unsigned char *p) {
+  return string_at(L, d, p + 1, scan_plain(d, p + 1));
 }
 
 static unsigned key_hash(const unsigned char *s, size_t n) {
@@ -327,24 +339,15 @@ static int same_bytes(const char *a, const unsigned char *b, size_t n) {
   return 1;
 }
 
-/* parse_string for object keys, through the key cache (slots from base;
- * values go through Lua's own interning: measured faster for them). */
-static const unsigned char *parse_cached(lua_State *L, jdec *d, const unsigned char *p,
-                                         unsigned base, size_t maxlen) {
-  const unsigned char *s = p + 1, *q = s;
-  size_t n;
+/* parse_string for object keys, through the key cache (values go through
+ * Lua's own interning: measured faster for them). */
+static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char *p) {
+  const unsigned char *s = p + 1, *q = scan_plain(d, s);
+  size_t n = (size_t)(q - s);
   unsigned h;
   jkslot *k;
-  while (d->end - q >= 8) {
-    uint64_t x;
-    memcpy(&x, q, 8);
-    if (has_special(x)) break;
-    q += 8;
-  }
-  while (!jspecial[*q]) q++;
-  n = (size_t)(q - s);
-  if (*q != '"' || n > maxlen) return parse_string(L, d, p);
-  h = base + key_hash(s, n);
+  if (*q != '"' || n > JSON_KCACHE_MAXLEN) return string_at(L, d, s, q);
+  h = key_hash(s, n);
   k = &d->kslot[h];
   if (k->n == n && k->s && same_bytes(k->s, s, n)) {
     lua_rawgeti(L, SLOT_KEYS, (json_index)h + 1);
@@ -570,7 +573,7 @@ close:  /* the table on top is complete */
 
 key:
   if (*p != '"') jfail(L, d, p, "expected string key");
-  p = d->kslot ? parse_cached(L, d, p, 0, JSON_KCACHE_MAXLEN) : parse_string(L, d, p);
+  p = d->kslot ? parse_key(L, d, p) : parse_string(L, d, p);
   if (JWS(*p)) p = skip_ws(p + 1);
   if (*p != ':') jfail(L, d, p, "expected ':'");
   p++;
