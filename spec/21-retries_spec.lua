@@ -105,6 +105,51 @@ describe("retries", function()
     assert.equal(1, count("POST", "/projects/1/issues$"))
   end)
 
+  -- libcurl re-sends a request by itself when a reused keep-alive
+  -- connection dies before any answer ("Connection died, retrying a fresh
+  -- connect"), even after the server has read it: for POST and PATCH that
+  -- would be a second issue, a second pipeline.
+  for _, case in ipairs{
+    { "POST", "/projects/1/issues", { title = "once" } },
+    { "PATCH", "/projects/1", { description = "once" } },
+  } do
+    local method, path, body = case[1], case[2], case[3]
+    it("never lets libcurl send a " .. method .. " again on a fresh connection (blocking)", function()
+      local c = helpers.client{ retries = 0 }
+      assert(c:get("/projects/1"))          -- leaves a kept-alive connection
+      helpers.fault{ method = method, path = "/api/v4" .. path, action = "reset_before_headers", times = 1 }
+      local data, err = c:request(method, path, { body = body })
+      assert.is_nil(data)
+      assert.equal("transport", err.kind)
+      assert.matches("not sent again", err.message)
+      assert.equal(1, count(method, path .. "$"))
+      c:close()
+    end)
+
+    it("never lets libcurl send a " .. method .. " again on a fresh connection (async)", function()
+      local c = helpers.client{ retries = 5, retry_base = 0.01 }
+      assert(c:get("/projects/1"))
+      helpers.fault{ method = method, path = "/api/v4" .. path, action = "reset_before_headers", times = 1 }
+      local got
+      c:request_async(method, path, { body = body }, function(err, data) got = { err = err, data = data } end)
+      c:wait()
+      assert.is_nil(got.data)
+      assert.equal("transport", got.err.kind)
+      assert.equal(1, count(method, path .. "$"))
+      c:close()
+    end)
+  end
+
+  it("still lets a GET go again when its reused connection dies before any answer", function()
+    local c = helpers.client{ retries = 0 }
+    assert(c:get("/projects/1"))
+    helpers.fault{ path = "/api/v4/projects/2", action = "reset_before_headers", times = 1 }
+    local p, resp = c:get("/projects/2")
+    assert.truthy(p, tostring(resp))
+    assert.equal(2, p.id)
+    c:close()
+  end)
+
   it("retries a POST whose connection was refused", function()
     local dead = require("gitlab").new{ url = "http://127.0.0.1:1", token = "glpat-root",
       retries = 2, retry_base = 0.01 }

@@ -1,6 +1,7 @@
 /* "gitlab.client": per-client settings, credentials and the reused easy
  * handle for blocking requests. The async engine lives inside the same
  * userdata (engine.c). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,7 +72,8 @@ static int is_loopback_origin(const char *origin) {
 static void check_options(lua_State *L, int o) {
   static const char *const known[] = { "base", "auth", "token", "sudo", "timeout",
     "connect_timeout", "retries", "retry_base", "max_wait", "deadline", "verify",
-    "ca_file", "proxy", "user_agent", "headers", "log", "http2", "allow_insecure", NULL };
+    "ca_file", "proxy", "user_agent", "headers", "log", "http2", "allow_insecure", "max_body",
+    NULL };
   const char *auth;
   lua_pushnil(L);
   while (lua_next(L, o)) {
@@ -136,6 +138,7 @@ static int l_new(lua_State *L) {
   c->retry_base = get_num(L, 1, "retry_base", 0.5, 0, 60);
   c->max_wait = get_num(L, 1, "max_wait", 120, 0, 86400);
   c->deadline = get_num(L, 1, "deadline", 600, 0, 86400 * 7);
+  c->max_body = gl_byte_limit(get_num(L, 1, "max_body", (double)GL_MAX_BODY, 0, HUGE_VAL));
   c->verify = get_bool(L, 1, "verify", 1);
   c->http2 = get_bool(L, 1, "http2", 1);
   c->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32) ^

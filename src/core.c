@@ -17,6 +17,11 @@ char *gl_strdup(const char *s) {
   return p;
 }
 
+/* A size option in bytes; math.huge (or anything past 2^53) means no bound. */
+curl_off_t gl_byte_limit(double v) {
+  return v >= 9007199254740992.0 ? (curl_off_t)-1 : (curl_off_t)v;
+}
+
 /* Registers metatable `name` with `methods` as __index, `close` as __gc
  * (and __close unless gc_only) and an optional __tostring; leaves it on
  * the stack for extra fields. */

@@ -21,6 +21,9 @@
 #define GL_MAX_HEADERS    (1024 * 1024)
 #define GL_MAX_REDIRECTS  5
 #define GL_SPARE_MAX      (256 * 1024)   /* largest buffer kept between requests */
+/* Default cap on a buffered 2xx body, counted after content decoding (a
+ * small gzip answer may inflate a thousandfold); option max_body. */
+#define GL_MAX_BODY       ((curl_off_t)64 * 1024 * 1024)
 
 /* ---------- growable byte buffer (malloc'd, owned by its holder) -------- */
 typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
@@ -28,6 +31,7 @@ int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
 int  gl_buf_adds(gl_buf *b, const char *s);
 void gl_buf_free(gl_buf *b);
 char *gl_strdup(const char *s);                        /* core.c */
+curl_off_t gl_byte_limit(double v);   /* core.c: bytes, or -1 for math.huge */
 void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
                  lua_CFunction close, int gc_only, lua_CFunction tostring);
 
@@ -77,6 +81,7 @@ struct gl_client {
   int verify, http2;
   int retries;
   double retry_base, max_wait, deadline;
+  curl_off_t max_body;      /* bound on a buffered 2xx body, decoded; -1 none */
   int log_ref;
   double rl_block_until;    /* monotonic: RateLimit-Remaining hit 0 */
   unsigned long long rng;   /* jitter, per client: no globals */
@@ -111,11 +116,13 @@ struct gl_transfer {
   long timeout_ms;          /* per-request override, 0: the client's */
   int decode;               /* decode a 2xx JSON body into Lua values */
   int noauth;               /* auth = false: no credential, no extra headers */
+  curl_off_t max_body;      /* the client's, or the request's max_body */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;
   long status;
   int routed;               /* this attempt's body goes to sink/output */
+  int sends;                /* times curl sent this attempt (prereq calls) */
   int body_truncated;
   curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
   curl_off_t prog_now, prog_total;

@@ -102,10 +102,10 @@ static int opt_ref(lua_State *L, int t, const char *k, int type) {
  * gl_transfer_new then reads only the fields that are there. */
 enum { F_METHOD, F_URL, F_HEADERS, F_BODY, F_FILE, F_FORM, F_OUTPUT, F_SINK,
        F_PROGRESS, F_FOLLOW, F_RETRIES, F_RESUME_FROM, F_TIMEOUT, F_DECODE, F_AUTH,
-       F_COUNT };
+       F_MAX_BODY, F_COUNT };
 static const char *const field_names[F_COUNT] = { "method", "url", "headers",
   "body", "file", "form", "output", "sink", "progress", "follow", "retries",
-  "resume_from", "timeout", "decode", "auth" };
+  "resume_from", "timeout", "decode", "auth", "max_body" };
 #define HAS(mask, f) (((mask) >> (f)) & 1u)
 
 static int field_id(lua_State *L, int i) {
@@ -175,6 +175,12 @@ static unsigned check_request(lua_State *L, int t) {
   }
   if (HAS(mask, F_OUTPUT) && HAS(mask, F_SINK))
     luaL_error(L, "request: give only one of output and sink");
+  if (HAS(mask, F_MAX_BODY)) {
+    lua_getfield(L, t, "max_body");
+    if (!lua_isnil(L, -1) && !(lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0))
+      luaL_error(L, "request.max_body: expected a number of bytes (>= 0)");
+    lua_pop(L, 1);
+  }
   return mask;
 }
 
@@ -198,6 +204,7 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   t->lua_err_ref = LUA_NOREF;
   t->follow = -1;
   t->max_retries = c->retries;
+  t->max_body = c->max_body;
   t->started = gl_now();
   t->method = gl_strdup(opt_string(L, ri, "method"));
   t->url = gl_strdup(opt_string(L, ri, "url"));
@@ -241,6 +248,11 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
   if (HAS(mask, F_TIMEOUT)) {
     lua_getfield(L, ri, "timeout");
     if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) t->timeout_ms = (long)(lua_tonumber(L, -1) * 1000);
+    lua_pop(L, 1);
+  }
+  if (HAS(mask, F_MAX_BODY)) {
+    lua_getfield(L, ri, "max_body");
+    if (lua_isnumber(L, -1)) t->max_body = gl_byte_limit(lua_tonumber(L, -1));
     lua_pop(L, 1);
   }
   if (HAS(mask, F_RESUME_FROM)) {
@@ -338,6 +350,16 @@ static void route_decide(gl_transfer *t) {
   }
 }
 
+/* A buffered 2xx answer past max_body: the transfer stops here, and is
+ * not retried (the next answer would be as large). */
+static size_t body_too_large(gl_transfer *t) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "the response body is larger than max_body (%" CURL_FORMAT_CURL_OFF_T
+           " bytes); stream it with output or sink, or raise max_body", t->max_body);
+  fail(t, "too_large", msg, CURLE_WRITE_ERROR);
+  return 0;
+}
+
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t n = size * nmemb;
@@ -350,6 +372,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
        * (a buffer kept from the previous request may be large enough) */
       curl_off_t len = -1;
       curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+      if (t->status >= 200 && t->status < 300 && t->max_body >= 0 && len > t->max_body)
+        return body_too_large(t);
       if (len > 0 && len < 64 * 1024 * 1024 && (size_t)len + 1 > t->body.cap) {
         char *np = (char *)realloc(t->body.p, (size_t)len + 1);
         if (np) { t->body.p = np; t->body.cap = (size_t)len + 1; }
@@ -372,6 +396,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
     return n;
   }
   if (t->status >= 200 && t->status < 300) {
+    /* counted after content decoding: what memory holds, not the wire */
+    if (t->max_body >= 0 && (curl_off_t)(t->body.n + n) > t->max_body) return body_too_large(t);
     if (!gl_buf_add(&t->body, ptr, n)) { fail(t, "too_large", "out of memory for the response body", CURLE_OUT_OF_MEMORY); return 0; }
   } else if (t->body.n < GL_MAX_ERROR_BODY) {
     size_t room = GL_MAX_ERROR_BODY - t->body.n;
@@ -422,6 +448,21 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
   if (total > 0) lua_pushnumber(L, (lua_Number)total); else lua_pushnil(L);
   if (lua_pcall(L, 2, 0, 0) != 0) { store_lua_error(t); return 1; }
   return 0;
+}
+
+/* Called by libcurl each time it is about to send the request. A second
+ * call within one attempt is libcurl re-sending on a fresh connection
+ * because a reused one died before any answer ("Connection died, retrying
+ * a fresh connect"): the server may have read and acted on the first copy,
+ * so a request that is not idempotent is stopped here instead. */
+static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port) {
+  gl_transfer *t = (gl_transfer *)ud;
+  (void)conn_primary_ip; (void)conn_local_ip; (void)conn_primary_port; (void)conn_local_port;
+  if (++t->sends == 1) return CURL_PREREQFUNC_OK;
+  fail(t, "transport", "the connection closed before any answer, after the request was sent; "
+       "it was not sent again (the server may have acted on it)", CURLE_SEND_ERROR);
+  return CURL_PREREQFUNC_ABORT;
 }
 
 /* ====================================================================== */
@@ -503,6 +544,7 @@ int gl_transfer_setup(gl_transfer *t) {
   t->body.n = 0;
   t->status = 0;
   t->routed = -1;
+  t->sends = 0;
   t->body_truncated = 0;
   t->errbuf[0] = '\0';
   t->prog_now = t->prog_total = -1;
@@ -554,6 +596,10 @@ int gl_transfer_setup(gl_transfer *t) {
   if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
+  if (!t->idempotent) {
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t);
+  }
   if (t->progress_ref != LUA_NOREF) {
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -107,7 +107,7 @@ local REQUEST_OPTS = {
   headers = "table", raw = "boolean", root = "boolean", file = "string",
   output = "string", sink = "function", progress = "function",
   follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
-  auth = "boolean",
+  auth = "boolean", max_body = "number",
 }
 
 -- What a call without options sees; never written to.
@@ -130,7 +130,7 @@ end
 
 -- request options handed to the core as they are
 local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
-                 "resume_from", "timeout", "auth" }
+                 "resume_from", "timeout", "auth", "max_body" }
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
@@ -251,7 +251,8 @@ end
 --   `file` (raw body streamed from disk), `headers`, `raw` (return the body
 --   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`,
 --   `timeout`, `auth` (false: send neither the credential nor the client's
---   extra headers, and skip OAuth refresh)
+--   extra headers, and skip OAuth refresh), `max_body` (bytes; the
+--   client's by default)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
 function Client:request(method, path, opts)
   opts = check_opts("request", opts)

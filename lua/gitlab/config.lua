@@ -56,7 +56,7 @@ local SETTINGS = {
   connect_timeout = "number", retries = "number", retry_base = "number",
   max_wait = "number", deadline = "number", per_page = "number",
   concurrency = "number", verify = "boolean", ca_file = "string",
-  proxy = "string", user_agent = "string", headers = "table",
+  proxy = "string", user_agent = "string", headers = "table", max_body = "number",
 }
 local CREDENTIALS = {
   token = "string", oauth_token = "string", job_token = "string",

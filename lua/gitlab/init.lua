@@ -23,7 +23,7 @@ local OPTIONS = {
   retries = "number", retry_base = "number", max_wait = "number", deadline = "number",
   per_page = "number", concurrency = "number", verify = "boolean", ca_file = "string",
   proxy = "string", user_agent = "string", headers = "table", log = true,
-  allow_insecure = "boolean", http2 = "boolean",
+  allow_insecure = "boolean", http2 = "boolean", max_body = "number",
 }
 
 --- Encodes a project/group path, branch or file name as one URL segment.
@@ -59,7 +59,9 @@ end
 --   or `oauth = {...}` for automatic refresh), `sudo`, `timeout` (30),
 --   `connect_timeout` (10), `retries` (5), `per_page` (100), `concurrency`
 --   (4), `verify` (true), `ca_file`, `proxy`, `user_agent`, `headers`,
---   `log` (function(line) or true for stderr), `allow_insecure`
+--   `log` (function(line) or true for stderr), `allow_insecure`,
+--   `max_body` (bytes of a buffered answer, after decompression; 64 MiB,
+--   `math.huge` for no bound; larger answers fail with kind `too_large`)
 -- @return client
 function M.new(opts)
   opts = opts or {}
@@ -115,7 +117,7 @@ function M.new(opts)
     retries = opts.retries, retry_base = opts.retry_base, max_wait = opts.max_wait,
     deadline = opts.deadline, verify = opts.verify, ca_file = opts.ca_file,
     proxy = opts.proxy, user_agent = opts.user_agent, headers = headers, log = log,
-    http2 = opts.http2,
+    http2 = opts.http2, max_body = opts.max_body,
     allow_insecure = opts.allow_insecure or (opts.oauth ~= nil and opts.allow_insecure) or nil,
   }
   local self = setmetatable({

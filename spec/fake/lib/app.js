@@ -7,6 +7,7 @@
 
 const http = require('http');
 const crypto = require('crypto');
+const zlib = require('zlib');
 const { readBody } = require('./body');
 const { parseQuery, isHash, safeDecode, nowSeconds, httpDate, sha256, fillBytes, buildQuery, expand, clone } = require('./util');
 const { authenticate, carriers, credential } = require('./auth');
@@ -298,6 +299,18 @@ class App {
     if (fault && fault.action === 'huge_headers') {
       Object.assign(ctx.reply.headers, faults.hugeHeaders(fault.size ? Number(fault.size) : 400 * 1024));
       if (fault.status) ctx.reply.status = Number(fault.status);
+    }
+    if (fault && fault.gzip) {
+      // Content-Encoding: gzip, as GitLab's nginx sends JSON: `gzip: true`
+      // compresses the fault's reply (a huge_body stream too).
+      const r = ctx.reply;
+      if (r.stream) {
+        r.stream = r.stream.pipe(zlib.createGzip());
+        r.length = undefined;
+      } else if (r.body) {
+        r.body = zlib.gzipSync(r.body);
+      }
+      r.headers['content-encoding'] = 'gzip';
     }
     if (rl && !ctx.faultReply) {
       Object.assign(ctx.reply.headers, {
