@@ -114,24 +114,16 @@ static int l_new(lua_State *L) {
     gl_buf_free(&origin);
     return lua_error(L);
   }
-  /* userdata first, in a closed state, so a failure below cannot leak */
+  /* userdata first, empty, so that a failure below (a bad option raises)
+   * leaves only what __gc (l_close) frees */
   c = (gl_client *)lua_newuserdata(L, sizeof *c);
   memset(c, 0, sizeof *c);
-  c->closed = 1;
   c->log_ref = LUA_NOREF;
   luaL_getmetatable(L, GL_CLIENT_MT);
   lua_setmetatable(L, -2);
-
   c->origin = gl_strdup(origin.p);
   gl_buf_free(&origin);
-  c->base = gl_strdup(base);
-  c->auth_name = gl_strdup(get_str(L, 1, "auth"));
-  c->token = gl_strdup(get_str(L, 1, "token"));
-  c->sudo = gl_strdup(get_str(L, 1, "sudo"));
-  c->ca_file = gl_strdup(get_str(L, 1, "ca_file"));
-  c->proxy = gl_strdup(get_str(L, 1, "proxy"));
-  c->user_agent = gl_strdup(get_str(L, 1, "user_agent") ? get_str(L, 1, "user_agent")
-                                                      : "lua-gitlab/" GL_VERSION);
+
   c->timeout_ms = (long)(get_num(L, 1, "timeout", 30, 0.001, 86400 * 7) * 1000);
   c->connect_timeout_ms = (long)(get_num(L, 1, "connect_timeout", 10, 0.001, 86400) * 1000);
   c->retries = (int)get_num(L, 1, "retries", 5, 0, 100);
@@ -141,6 +133,14 @@ static int l_new(lua_State *L) {
   c->max_body = gl_byte_limit(get_num(L, 1, "max_body", (double)GL_MAX_BODY, 0, HUGE_VAL));
   c->verify = get_bool(L, 1, "verify", 1);
   c->http2 = get_bool(L, 1, "http2", 1);
+  c->base = gl_strdup(base);
+  c->auth_name = gl_strdup(get_str(L, 1, "auth"));
+  c->token = gl_strdup(get_str(L, 1, "token"));
+  c->sudo = gl_strdup(get_str(L, 1, "sudo"));
+  c->ca_file = gl_strdup(get_str(L, 1, "ca_file"));
+  c->proxy = gl_strdup(get_str(L, 1, "proxy"));
+  c->user_agent = gl_strdup(get_str(L, 1, "user_agent") ? get_str(L, 1, "user_agent")
+                                                      : "lua-gitlab/" GL_VERSION);
   c->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32) ^
            (unsigned long long)(size_t)c;
   if (!c->rng) c->rng = 88172645463325252ULL;
@@ -158,7 +158,6 @@ static int l_new(lua_State *L) {
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   gl_engine_init(&c->engine, c, 0);
   c->engine_ready = 1;
-  c->closed = 0;
   return 1;
 }
 
