@@ -71,12 +71,6 @@ static int gl_curl_ready = 0;
 
 int luaopen_gitlab_core(lua_State *L);
 int luaopen_gitlab_core(lua_State *L) {
-#ifdef GL_SANITIZE
-  /* Sanitizer builds run inside an interpreter started with LD_PRELOAD of
-   * the ASan runtime; the programs the specs start (curl, node, nvim) must
-   * not inherit it (some hang at start-up under it). */
-  unsetenv("LD_PRELOAD");
-#endif
   if (!gl_curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "gitlab.core: curl_global_init failed");

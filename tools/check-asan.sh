@@ -7,8 +7,9 @@
 #   SPECS="spec/10-client_spec.lua ..." bash tools/check-asan.sh   (a subset)
 set -u
 cd "$(dirname "$0")/.."
-log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+# logs stay under build/test-logs/asan after the run
+log=build/test-logs/asan
+rm -rf "$log"; mkdir -p "$log"
 status=0
 
 make -s SANITIZE=1 WERROR=1 BUILD54=build/asan build/asan/gitlab/core.so >/dev/null 2>"$log/build" ||
@@ -32,6 +33,7 @@ p=$(echo "$line" | grep -oE '[0-9]+ success' | grep -oE '[0-9]+'); p=${p:-0}
 f=$(echo "$line" | grep -oE '[0-9]+ failure' | grep -oE '[0-9]+'); f=${f:-0}
 e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+'); e=${e:-0}
 failed=$((f + e)); passed=$p
+[ "$failed" -eq 0 ] || grep -aE -A10 '^(Failure|Error) (→|->)' "$log/busted.out" | head -120
 if grep -aqE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log/busted.out"; then
   grep -aE -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log/busted.out" | head -60
   failed=$((failed + 1))

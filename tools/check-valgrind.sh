@@ -13,8 +13,9 @@ set -u
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; echo "0 passed, 1 failed"; exit 1; }
 [ -f build/5.4/gitlab/core.so ] || make -s build >/dev/null
-log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+# logs stay under build/test-logs/valgrind after the run
+log=build/test-logs/valgrind
+rm -rf "$log"; mkdir -p "$log"
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(spec)
 passed=0; failed=0
@@ -38,7 +39,7 @@ run() {   # name specs...
   f=$((f + e))
   errs=$(grep -aoE 'ERROR SUMMARY: [0-9]+' "$log/$name.vg" | tail -n 1 | grep -oE '[0-9]+$')
   errs=${errs:-1}
-  if [ "$f" -ne 0 ]; then grep -aE -A6 '^(Failure|Error) ->' "$out" | head -60; fi
+  if [ "$f" -ne 0 ]; then grep -aE -A10 '^(Failure|Error) (→|->)' "$out" | head -120; fi
   if [ "$errs" -ne 0 ]; then
     grep -aE -v '^==[0-9]+== *$' "$log/$name.vg" | grep -aE -A30 'Invalid|uninitialised|definitely lost|Mismatched|free\(\)' | head -80
     f=$((f + 1))
