@@ -44,6 +44,47 @@ end
 
 local OFFSET_HINT = " (use keyset pagination: pagination = \"keyset\" with order_by)"
 
+local array_mt = core.array_mt
+
+-- What a decoded JSON value is, in the words of an error message.
+local function json_shape(v)
+  local t = type(v)
+  if t == "table" then return getmetatable(v) == array_mt and "array" or "object" end
+  if t == "string" then return "string" end
+  if t == "number" then return "number" end
+  if t == "boolean" then return "boolean" end
+  return "null"
+end
+local SHAPE_WORDS = { object = "a JSON object", array = "a JSON array", string = "a JSON string",
+                      number = "a JSON number", boolean = "a JSON boolean", null = "JSON null" }
+
+-- The first bytes of a body for a message: one line, printable ASCII.
+local function first_bytes(body, redact)
+  local line = redact(body:sub(1, 200)):gsub("%s+", " ")
+  local s = line:sub(1, 40):gsub("[^\32-\126]", function(c) return ("\\x%02X"):format(c:byte()) end)
+  return '("' .. s .. ((#line > 40 or #body > 200) and '..."' or '"') .. " first bytes)"
+end
+
+-- opts.expect ("object" or "array") against a 2xx answer that is not an
+-- error already: nil when it fits, else what came instead. A 204, 205 or
+-- an empty body is no content, fine for a method that changes something
+-- (delete, actions) but not for a GET, which asked for the thing itself.
+local function shape_mismatch(want, method, st, body, decoded, resp, redact)
+  if decoded == true then
+    local got = json_shape(body)
+    if got == want then return nil end
+    return SHAPE_WORDS[got]
+  end
+  if st == 204 or st == 205 or body == "" then
+    if method ~= "GET" then return nil end
+    return st == 204 and "204 No Content" or st == 205 and "205 Reset Content" or "an empty body"
+  end
+  if decoded then return nil end   -- invalid JSON: reported as such below
+  local ctype = resp.headers["content-type"]
+  ctype = ctype and ctype:match("^%s*([^;%s]+)")
+  return (ctype and ctype:lower() or "a body without a Content-Type") .. " " .. first_bytes(body, redact)
+end
+
 -- Turns the core's answer into (data, resp) or (nil, err). The core hands
 -- over resp (status, page numbers, next_url, rate_limit; headers built on
 -- first use), then the body: a string, the decoded JSON when `decoded` is
@@ -72,6 +113,18 @@ local function finish(ctx, method, shown, opts, resp, body, decoded)
       method = method, url = resp.url, path = shown and core.redact_url(shown), response = resp,
       truncated = resp.truncated, attempts = resp.attempts,
     }
+  end
+  local want = opts.expect
+  if want and st >= 200 and st < 300 and body ~= nil and method ~= "HEAD" and not opts.raw then
+    local got = shape_mismatch(want, method, st, body, decoded, resp, ctx.redact)
+    if got then
+      return nil, errors.new{
+        kind = "decode", status = st, method = method, url = resp.url,
+        path = core.redact_url(shown), headers = resp.headers, response = resp,
+        message = "expected " .. SHAPE_WORDS[want] .. ", got " .. got,
+        body = decoded ~= true and ctx.redact(body:sub(1, 4096)) or nil,
+      }
+    end
   end
   if decoded == true then return body, resp end
   if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then
@@ -107,8 +160,9 @@ local REQUEST_OPTS = {
   headers = "table", raw = "boolean", root = "boolean", file = "string",
   output = "string", sink = "function", progress = "function",
   follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
-  auth = "boolean",
+  auth = "boolean", expect = "string",
 }
+local EXPECT = { object = true, array = true }
 
 -- What a call without options sees; never written to.
 local EMPTY = setmetatable({}, { __newindex = function() error("internal: EMPTY is read-only", 2) end })
@@ -124,6 +178,9 @@ local function check_opts(fname, opts)
     if want ~= true and type(v) ~= want then
       error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
     end
+  end
+  if opts.expect ~= nil and not EXPECT[opts.expect] then
+    error(fname .. ": option 'expect' must be \"object\" or \"array\"", 3)
   end
   return opts
 end
@@ -251,7 +308,9 @@ end
 --   `file` (raw body streamed from disk), `headers`, `raw` (return the body
 --   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`,
 --   `timeout`, `auth` (false: send neither the credential nor the client's
---   extra headers, and skip OAuth refresh)
+--   extra headers, and skip OAuth refresh), `expect` ("object" or "array":
+--   a 2xx answer of another shape, an HTML page say, is an error of kind
+--   "decode"; no content is fine except for GET)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
 function Client:request(method, path, opts)
   opts = check_opts("request", opts)
@@ -292,7 +351,7 @@ end
 
 --- The current user (`GET /user`).
 function Client:user()
-  return self:get("/user")
+  return self:request("GET", "/user", { expect = "object" })
 end
 
 --- GitLab's version (`GET /version`).
@@ -328,6 +387,8 @@ local function copy(t)
   if t then for k, v in pairs(t) do c[k] = v end end
   return c
 end
+
+local EXPECT_ARRAY = { expect = "array" }
 
 local function page_error(resp, path, msg)
   return errors.new{ kind = "decode", method = "GET", path = path, message = msg,
@@ -405,7 +466,7 @@ function Client:pages(path, query, opts)
     if max_pages and n >= max_pages then done = true return nil end
     local data, resp
     if n == 0 then
-      data, resp = check_page(self:request("GET", path, { query = q }))
+      data, resp = check_page(self:request("GET", path, { query = q, expect = "array" }))
       n = 1
       advance(resp)
       if next_url or next_page then start_prefetch(resp) end
@@ -420,7 +481,7 @@ function Client:pages(path, query, opts)
         pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
       end
       local req_shown = path
-      data, resp = check_page(finish(ctx, "GET", req_shown, EMPTY, r, e, decoded))
+      data, resp = check_page(finish(ctx, "GET", req_shown, EXPECT_ARRAY, r, e, decoded))
       n = n + 1
       if #pending == 0 then
         batch:close()
@@ -433,11 +494,11 @@ function Client:pages(path, query, opts)
       return data, resp
     end
     if next_url then
-      data, resp = check_page(self:request("GET", next_url, {}))
+      data, resp = check_page(self:request("GET", next_url, EXPECT_ARRAY))
     elseif next_page then
       local pq = copy(q)
       pq.page = next_page
-      data, resp = check_page(self:request("GET", path, { query = pq }))
+      data, resp = check_page(self:request("GET", path, { query = pq, expect = "array" }))
     else
       done = true
       return nil

@@ -30,8 +30,10 @@ M.REASONS = REASONS
 function Error.__tostring(e)
   local where = (e.method or "?") .. " " .. (e.path or e.url or "?")
   local msg = e.message or e.kind or "error"
-  if e.status and not msg:find("^" .. e.status) then
-    msg = e.status .. " " .. msg
+  -- a 2xx status is no news: "GET /user: expected a JSON object, got ..."
+  local st = e.status
+  if type(st) == "number" and (st < 200 or st >= 300) and not msg:find("^" .. st) then
+    msg = st .. " " .. msg
   end
   return where .. ": " .. msg
 end
