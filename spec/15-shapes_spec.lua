@@ -225,7 +225,7 @@ describe("answers of the wrong shape", function()
 
     it("a later page that is not an array is an error after the first page's items", function()
       helpers.seed{ path = path, count = 12, template = { title = "s {n}" }, clear = true }
-      answer({ path = "/api/v4" .. path, query_re = "page=2" }, 200, { id = 99 })
+      answer({ path = "/api/v4" .. path, query_re = "(^|&)page=2(&|$)" }, 200, { id = 99 })
       local ok, err, n = drain(gl.paginate, gl, path, { per_page = 5 }, { concurrency = 1 })
       assert.is_false(ok)
       assert.equal(5, n)
@@ -234,7 +234,7 @@ describe("answers of the wrong shape", function()
 
     it("a prefetched page that is not an array is an error", function()
       helpers.seed{ path = path, count = 20, template = { title = "s {n}" }, clear = true }
-      answer({ path = "/api/v4" .. path, query_re = "page=3" }, 200, { id = 99 }, nil, -1)
+      answer({ path = "/api/v4" .. path, query_re = "(^|&)page=3(&|$)" }, 200, { id = 99 }, nil, -1)
       local ok, err, n = drain(gl.paginate, gl, path, { per_page = 5 }, { concurrency = 4 })
       assert.is_false(ok)
       assert.equal(10, n)

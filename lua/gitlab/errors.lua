@@ -2,7 +2,9 @@
 --
 -- Fields: `status` (HTTP status, nil for transport failures), `kind`
 -- (`"http"`, `"auth"`, `"rate_limit"`, `"transport"`, `"timeout"`, `"tls"`,
--- `"dns"`, `"redirect"`, `"decode"`, `"callback"`, `"canceled"`, `"io"`,
+-- `"dns"`, `"redirect"`, `"decode"` (invalid JSON, or a 2xx answer of
+-- the wrong shape: an HTML page where an object belongs), `"pagination"`
+-- (a next page that does not advance), `"callback"`, `"canceled"`, `"io"`,
 -- `"too_large"`, `"graphql"`), `message` (GitLab's message flattened to one
 -- line), `body`, `headers`, `method`, `url` and `path` (credentials
 -- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
