@@ -82,12 +82,21 @@ describe("answers of the wrong shape", function()
 
     it("JSON scalars answered to get are errors", function()
       for body, what in pairs{ ['"ok"'] = "a JSON string", ["42"] = "a JSON number",
-                               ["null"] = "JSON null", ["true"] = "a JSON boolean" } do
+                               ["true"] = "a JSON boolean" } do
         answer({ path = "/api/v4/projects/1" }, 200, body, "application/json")
         local p, err = gl.projects:get(1)
         assert.is_nil(p, body)
         decode_error(err, "a JSON object, got " .. what)
       end
+    end)
+
+    it("JSON null answered to get stays gitlab.null: a singleton that does not exist", function()
+      -- ee/lib/api/project_push_rule.rb: `present push_rule` of no push rule
+      -- answers 200 `null`
+      answer({ path = "/api/v4/projects/1/push_rule" }, 200, "null", "application/json")
+      local rule, resp = gl.projects:lazy(1).push_rule:get()
+      assert.equal(require("gitlab").null, rule)
+      assert.equal(200, resp.status)
     end)
 
     it("a text body without a Content-Type is an error", function()

@@ -69,10 +69,13 @@ end
 -- error already: nil when it fits, else what came instead. A 204, 205 or
 -- an empty body is no content, fine for a method that changes something
 -- (delete, actions) but not for a GET, which asked for the thing itself.
+-- JSON null passes for an object: GitLab answers it for a singleton that
+-- does not exist (Grape's `present nil`, GET /projects/:id/push_rule in
+-- ee/lib/api/project_push_rule.rb).
 local function shape_mismatch(want, method, st, body, decoded, resp, redact)
   if decoded == true then
     local got = json_shape(body)
-    if got == want then return nil end
+    if got == want or (got == "null" and want == "object") then return nil end
     return SHAPE_WORDS[got]
   end
   if st == 204 or st == 205 or body == "" then
@@ -310,7 +313,7 @@ end
 --   `timeout`, `auth` (false: send neither the credential nor the client's
 --   extra headers, and skip OAuth refresh), `expect` ("object" or "array":
 --   a 2xx answer of another shape, an HTML page say, is an error of kind
---   "decode"; no content is fine except for GET)
+--   "decode"; no content is fine except for GET, JSON null for an object)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
 function Client:request(method, path, opts)
   opts = check_opts("request", opts)
