@@ -416,6 +416,20 @@ describe("fake server", function()
       assert.are_not.equal(0, r.code)
     end)
 
+    it("sets, removes and self-links headers of the normal reply", function()
+      helpers.fault{ path = "/api/v4/projects/1/issues", set_headers = {
+        ["X-Total-Pages"] = "60", link = '<{self}>; rel="next"', ["x-next-page"] = false } }
+      local r = api("/projects/1/issues?per_page=1&page=2")
+      assert.equal(200, r.status)
+      assert.equal(1, #json(r))                     -- the normal body
+      assert.equal("60", r.headers["x-total-pages"])
+      assert.is_nil(r.headers["x-next-page"])
+      assert.equal(helpers.api_url("/projects/1/issues") .. "?per_page=1&page=2", links(r.headers.link).next)
+      r = api("/projects/1/issues?per_page=1&page=2")   -- used up: GitLab's headers again
+      assert.equal("3", r.headers["x-total-pages"])
+      assert.equal("3", r.headers["x-next-page"])
+    end)
+
     it("delays, drips and loops", function()
       helpers.fault{ path = "/api/v4/version", delay_ms = 300 }
       local t0 = os.time()

@@ -127,6 +127,184 @@ describe("pagination", function()
   end)
 end)
 
+-- A next page that does not advance is a loop, not more items: an error
+-- of kind "pagination" naming the page. GitLab's doc/api/rest/_index.md,
+-- "Pagination `Link` header": "`Link` headers are returned with each
+-- response. They have `rel` set to `prev`, `next`, `first`, or `last` and
+-- contain the relevant URL. Be sure to use these links instead of
+-- generating your own URLs."; "Other pagination headers": "`x-next-page`
+-- The index of the next page. `x-page` The index of the current page
+-- (starting at 1). [...] `x-total-pages` The total number of pages.";
+-- keyset: "The link to the next page contains an additional filter
+-- `id_after=42` that excludes already-retrieved records." and "When the
+-- end of the collection is reached and there are no additional records to
+-- retrieve, the `Link` header is absent and the resulting array is empty."
+describe("pagination that does not advance", function()
+  local gl
+  local path = "/projects/2/issues"
+  local issues_re = "/projects/2/issues$"
+  setup(function()
+    helpers.reset()
+    gl = helpers.client{ retries = 0 }
+    helpers.seed{ path = path, count = 25, template = { title = "issue {n}" }, clear = true }
+  end)
+  before_each(function()
+    helpers.admin("DELETE", "/faults")
+    helpers.admin("DELETE", "/requests")
+  end)
+  teardown(function() helpers.reset() end)
+
+  -- Every item until the loop raises; ok, err, items.
+  local function collect(query, opts)
+    local out = {}
+    local ok, err = pcall(function()
+      for x in gl:paginate(path, query, opts) do out[#out + 1] = x end
+    end)
+    return ok, err, out
+  end
+
+  local function page_requests()
+    return helpers.requests{ path_re = issues_re }
+  end
+
+  local function pagination_error(err, words)
+    assert.is_true(errors.is_error(err), tostring(err))
+    assert.equal("pagination", err.kind)
+    assert.matches(words, err.message, 1, true)
+    assert.matches("^GET /projects/2/issues: ", tostring(err))
+  end
+
+  -- The bounded faults (times = 3) stop repeating after a few answers, so
+  -- a client that loops shows duplicates instead of hanging the suite.
+  it("X-Next-Page naming the page itself is an error, not page 2 again and again", function()
+    -- faults apply in the order they were added: the specific one first
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=2(&|$)", times = 3,
+      set_headers = { ["x-next-page"] = "2", link = false, ["x-total-pages"] = false } }
+    helpers.fault{ path_re = issues_re, set_headers = { link = false, ["x-total-pages"] = false },
+      times = -1 }
+    local ok, err, items = collect({ per_page = 10 }, { concurrency = 1 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "page 2")
+    assert.equal(20, #items)
+    assert.equal(2, #page_requests())
+  end)
+
+  it("X-Next-Page going back is an error too", function()
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=3(&|$)", times = 3,
+      set_headers = { ["x-next-page"] = "1", link = false, ["x-total-pages"] = false } }
+    helpers.fault{ path_re = issues_re, set_headers = { link = false }, times = -1 }
+    local ok, err, items = collect({ per_page = 10 }, { concurrency = 1 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "page 3")
+    assert.equal(25, #items)
+  end)
+
+  it("a Link rel=next to the page itself is an error", function()
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=2(&|$)", times = 3,
+      set_headers = { link = '<{self}>; rel="next"', ["x-next-page"] = false } }
+    local ok, err, items = collect({ per_page = 10 }, { concurrency = 1 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "page 2")
+    assert.equal(20, #items)
+    assert.equal(2, #page_requests())
+  end)
+
+  it("a keyset cursor that repeats is an error", function()
+    local q = { pagination = "keyset", order_by = "id", sort = "asc", per_page = 10 }
+    helpers.fault{ path_re = issues_re, query_re = "id_after=", times = 3,
+      set_headers = { link = '<{self}>; rel="next"' } }
+    local ok, err, items = collect(q)
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "already fetched")
+    assert.equal(20, #items)
+  end)
+
+  it("a keyset Link leading back to an earlier page is an error", function()
+    local q = { pagination = "keyset", order_by = "id", sort = "asc", per_page = 10 }
+    local _, first = assert(gl:get(path, q))
+    local second = assert(first.links.next)     -- id_after=<10th id>
+    local _, r2 = assert(gl:get(second))
+    local after = assert(assert(r2.links.next):match("id_after=(%d+)"))
+    helpers.admin("DELETE", "/requests")
+    -- the third page links back to the second
+    helpers.fault{ path_re = issues_re, query_re = "id_after=" .. after .. "(&|$)",
+      times = 3, set_headers = { link = "<" .. second .. '>; rel="next"' } }
+    local ok, err, items = collect(q)
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "already fetched")
+    assert.equal(25, #items)
+    assert.equal(3, #page_requests())
+  end)
+
+  it("follows the Link's own query: its per_page, its other parameters, once each", function()
+    helpers.fault{ path_re = issues_re, times = 1, set_headers = {
+      link = "<" .. helpers.api_url(path) .. '?extra=kept&page=2&per_page=5>; rel="next"',
+      ["x-next-page"] = false, ["x-total-pages"] = false } }
+    local ok, err = collect({ per_page = 10 }, { concurrency = 1 })
+    assert.is_true(ok, tostring(err))
+    local reqs = page_requests()
+    assert.equal("per_page=10", reqs[1].query)
+    assert.equal("extra=kept&page=2&per_page=5", reqs[2].query)
+    for i = 3, #reqs do
+      assert.matches("extra=kept", reqs[i].query, 1, true)
+      assert.is_nil(reqs[i].query:find("per_page=.*per_page="), reqs[i].query)
+    end
+  end)
+
+  it("prefetching keeps the Link's query too", function()
+    helpers.fault{ path_re = issues_re, times = 1, set_headers = {
+      link = "<" .. helpers.api_url(path) .. '?extra=kept&page=2&per_page=5>; rel="next"' } }
+    local ok, err, items = collect({ per_page = 5 }, { concurrency = 4 })
+    assert.is_true(ok, tostring(err))
+    assert.equal(25, #items)
+    assert_unique_in_order(items)
+    local reqs = page_requests()
+    assert.equal(5, #reqs)
+    for i = 2, #reqs do
+      assert.matches("^extra=kept&page=%d&per_page=5$", reqs[i].query)
+    end
+  end)
+
+  it("a lying X-Total-Pages (too many) neither loops nor repeats: the last page ends it", function()
+    helpers.fault{ path_re = issues_re, times = 1,
+      set_headers = { ["x-total-pages"] = "60", ["x-total"] = "600" } }
+    local ok, err, items = collect({ per_page = 10, sort = "asc" }, { concurrency = 4 })
+    assert.is_true(ok, tostring(err))
+    assert.equal(25, #items)
+    assert_unique_in_order(items)
+    -- page 3 says it is the last: what was fetched ahead beyond it (at
+    -- most `concurrency` pages) is dropped, nothing more is asked
+    assert.truthy(#page_requests() <= 3 + 4, #page_requests() .. " requests")
+  end)
+
+  it("a lying X-Total-Pages (too few) still reaches the last item", function()
+    helpers.fault{ path_re = issues_re, times = 1, set_headers = { ["x-total-pages"] = "3" } }
+    local ok, err, items = collect({ per_page = 5, sort = "asc" }, { concurrency = 4 })
+    assert.is_true(ok, tostring(err))
+    assert.equal(25, #items)
+    assert_unique_in_order(items)
+  end)
+
+  it("a prefetched page naming itself as the next one is an error", function()
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=5(&|$)", times = 3,
+      set_headers = { ["x-next-page"] = "5", link = '<{self}>; rel="next"' } }
+    local ok, err, items = collect({ per_page = 5, sort = "asc" }, { concurrency = 4 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "page 5")
+    assert.equal(25, #items)
+  end)
+
+  it("a prefetched page that is not the page asked for is an error", function()
+    -- a server that ignores `page` answers page 1 every time
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=3(&|$)", times = 1,
+      set_headers = { ["x-page"] = "1" } }
+    local ok, err, items = collect({ per_page = 5, sort = "asc" }, { concurrency = 4 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "page 3")
+    assert.equal(10, #items)
+  end)
+end)
+
 describe("pagination above 10,000 rows", function()
   local gl
   local path = "/projects/1/issues"

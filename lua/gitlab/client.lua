@@ -44,6 +44,50 @@ end
 
 local OFFSET_HINT = " (use keyset pagination: pagination = \"keyset\" with order_by)"
 
+local array_mt = core.array_mt
+
+-- What a decoded JSON value is, in the words of an error message.
+local function json_shape(v)
+  local t = type(v)
+  if t == "table" then return getmetatable(v) == array_mt and "array" or "object" end
+  if t == "string" then return "string" end
+  if t == "number" then return "number" end
+  if t == "boolean" then return "boolean" end
+  return "null"
+end
+local SHAPE_WORDS = { object = "a JSON object", array = "a JSON array", string = "a JSON string",
+                      number = "a JSON number", boolean = "a JSON boolean", null = "JSON null" }
+
+-- The first bytes of a body for a message: one line, printable ASCII.
+local function first_bytes(body, redact)
+  local line = redact(body:sub(1, 200)):gsub("%s+", " ")
+  local s = line:sub(1, 40):gsub("[^\32-\126]", function(c) return ("\\x%02X"):format(c:byte()) end)
+  return '("' .. s .. ((#line > 40 or #body > 200) and '..."' or '"') .. " first bytes)"
+end
+
+-- opts.expect ("object" or "array") against a 2xx answer that is not an
+-- error already: nil when it fits, else what came instead. A 204, 205 or
+-- an empty body is no content, fine for a method that changes something
+-- (delete, actions) but not for a GET, which asked for the thing itself.
+-- JSON null passes for an object: GitLab answers it for a singleton that
+-- does not exist (Grape's `present nil`, GET /projects/:id/push_rule in
+-- ee/lib/api/project_push_rule.rb).
+local function shape_mismatch(want, method, st, body, decoded, resp, redact)
+  if decoded == true then
+    local got = json_shape(body)
+    if got == want or (got == "null" and want == "object") then return nil end
+    return SHAPE_WORDS[got]
+  end
+  if st == 204 or st == 205 or body == "" then
+    if method ~= "GET" then return nil end
+    return st == 204 and "204 No Content" or st == 205 and "205 Reset Content" or "an empty body"
+  end
+  if decoded then return nil end   -- invalid JSON: reported as such below
+  local ctype = resp.headers["content-type"]
+  ctype = ctype and ctype:match("^%s*([^;%s]+)")
+  return (ctype and ctype:lower() or "a body without a Content-Type") .. " " .. first_bytes(body, redact)
+end
+
 -- Turns the core's answer into (data, resp) or (nil, err). The core hands
 -- over resp (status, page numbers, next_url, rate_limit; headers built on
 -- first use), then the body: a string, the decoded JSON when `decoded` is
@@ -72,6 +116,18 @@ local function finish(ctx, method, shown, opts, resp, body, decoded)
       method = method, url = resp.url, path = shown and core.redact_url(shown), response = resp,
       truncated = resp.truncated, attempts = resp.attempts,
     }
+  end
+  local want = opts.expect
+  if want and st >= 200 and st < 300 and body ~= nil and method ~= "HEAD" and not opts.raw then
+    local got = shape_mismatch(want, method, st, body, decoded, resp, ctx.redact)
+    if got then
+      return nil, errors.new{
+        kind = "decode", status = st, method = method, url = resp.url,
+        path = core.redact_url(shown), headers = resp.headers, response = resp,
+        message = "expected " .. SHAPE_WORDS[want] .. ", got " .. got,
+        body = decoded ~= true and ctx.redact(body:sub(1, 4096)) or nil,
+      }
+    end
   end
   if decoded == true then return body, resp end
   if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then
@@ -107,8 +163,9 @@ local REQUEST_OPTS = {
   headers = "table", raw = "boolean", root = "boolean", file = "string",
   output = "string", sink = "function", progress = "function",
   follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
-  auth = "boolean", max_body = "number",
+  auth = "boolean", max_body = "number", expect = "string",
 }
+local EXPECT = { object = true, array = true }
 
 -- What a call without options sees; never written to.
 local EMPTY = setmetatable({}, { __newindex = function() error("internal: EMPTY is read-only", 2) end })
@@ -124,6 +181,9 @@ local function check_opts(fname, opts)
     if want ~= true and type(v) ~= want then
       error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
     end
+  end
+  if opts.expect ~= nil and not EXPECT[opts.expect] then
+    error(fname .. ": option 'expect' must be \"object\" or \"array\"", 3)
   end
   return opts
 end
@@ -252,7 +312,9 @@ end
 --   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`,
 --   `timeout`, `auth` (false: send neither the credential nor the client's
 --   extra headers, and skip OAuth refresh), `max_body` (bytes; the
---   client's by default)
+--   client's by default), `expect` ("object" or "array":
+--   a 2xx answer of another shape, an HTML page say, is an error of kind
+--   "decode"; no content is fine except for GET, JSON null for an object)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
 function Client:request(method, path, opts)
   opts = check_opts("request", opts)
@@ -293,7 +355,7 @@ end
 
 --- The current user (`GET /user`).
 function Client:user()
-  return self:get("/user")
+  return self:request("GET", "/user", { expect = "object" })
 end
 
 --- GitLab's version (`GET /version`).
@@ -330,16 +392,34 @@ local function copy(t)
   return c
 end
 
+local EXPECT_ARRAY = { expect = "array" }
+
 local function page_error(resp, path, msg)
   return errors.new{ kind = "decode", method = "GET", path = path, message = msg,
     status = resp and resp.status, response = resp }
 end
 
+-- A next page that would not advance: a loop, never more items.
+local function loop_error(resp, path, msg)
+  return errors.new{ kind = "pagination", method = "GET", path = path, message = msg,
+    status = resp.status, url = resp.url, response = resp }
+end
+
+local function link_page(url)
+  return tonumber(url:match("[?&]page=(%d+)"))
+end
+
 --- Iterates over pages: `for items, resp in gl:pages(path, query) do`.
 -- Offset pagination follows `Link`/`X-Next-Page`; keyset (`pagination =
--- "keyset"`) follows `Link` only. When the first page gives the number of
--- pages, the following ones are fetched up to `concurrency` at a time and
--- still yielded in order. A failed page raises the error object.
+-- "keyset"`) follows `Link` only, each with the link's own query. When the
+-- first page gives the number of pages, the following ones are fetched up
+-- to `concurrency` at a time (the next link with its page number changed)
+-- and still yielded in order; a page that says it is the last ends the
+-- iteration, whatever the total said. A failed page raises the error
+-- object; so does a page that is not a JSON array (kind "decode") and a
+-- next page that does not advance (kind "pagination": X-Next-Page not
+-- after the page, a Link back to a page or cursor already fetched, a
+-- prefetched page answering for another page number).
 -- @tparam string path
 -- @tparam[opt] table query
 -- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`
@@ -352,100 +432,160 @@ function Client:pages(path, query, opts)
   local keyset = q.pagination == "keyset"
   local concurrency = opts.concurrency or self.concurrency
   local max_pages = opts.max_pages
-  local n, next_url, next_page, done = 0, nil, nil, false
-  local batch, pending, last_scheduled, total_pages   -- prefetch state
+  local n, done = 0, false
+  -- what comes next: a URL (Link; next_no its page number when it has
+  -- one) or only a page number (X-Next-Page)
+  local next_url, next_no
+  -- URLs and page numbers asked for: the next page may not be one of them
+  local seen = {}
+  -- a next page that does not advance: raised on the call after its page
+  -- (whose items are good) was yielded
+  local broken
+  local batch, pending, last_scheduled, total_pages, template   -- prefetch state
   local ctx = self._ctx
 
+  local function fail(e)
+    if batch then batch:close(); batch = nil end
+    done = true
+    error(e, 0)
+  end
+
   local function check_page(data, resp)
-    if data == nil then
-      if batch then batch:close(); batch = nil end
-      done = true
-      error(resp, 0)
-    end
+    if data == nil then fail(resp) end
     if type(data) ~= "table" then
-      done = true
-      error(page_error(resp, path, "expected a JSON array for a page of " .. path), 0)
+      fail(page_error(resp, path, "expected a JSON array for a page of " .. path))
     end
     return data, resp
   end
 
-  local function advance(resp)
-    next_url, next_page = nil, nil
-    if resp.next_url then
-      next_url = resp.next_url
+  -- Reads what follows resp, the answer for page number `asked` (nil when
+  -- unknown); sets `broken` instead when that would not advance.
+  local function advance(resp, asked)
+    next_url, next_no = nil, nil
+    local here = resp.page or asked
+    local name = here and ("page " .. int_string(here)) or ("page " .. n .. " of the list")
+    local u = resp.next_url
+    if u then
+      local p = not keyset and link_page(u) or nil
+      if p and here and p <= here then
+        broken = loop_error(resp, path, ('%s links to page %d as the next one (Link rel="next"): %s')
+          :format(name, p, core.redact_url(u)))
+      elseif seen[u] or (p and seen[p]) then
+        broken = loop_error(resp, path, ('the Link rel="next" of %s leads back to a page already fetched: %s')
+          :format(name, core.redact_url(u)))
+      end
+      if broken then return end
+      next_url, next_no = u, p
     elseif not keyset and resp.next_page then
-      next_page = resp.next_page
+      local p = resp.next_page
+      if (here and p <= here) or seen[p] then
+        broken = loop_error(resp, path, ("%s answered X-Next-Page: %s; the next page must come after it")
+          :format(name, int_string(p) or tostring(p)))
+        return
+      end
+      next_no = p
     elseif resp.link_error and not resp.next_page then
-      done = true
-      error(page_error(resp, path, resp.link_error), 0)
+      fail(page_error(resp, path, resp.link_error))
     end
   end
 
-  local function page_req(p)
+  -- URL of page p when fetching ahead: the first page's next link with
+  -- its page number changed (its query kept, as GitLab asks), else path,
+  -- query and page.
+  local function page_url(p)
+    if template then return (template:gsub("([?&]page=)%d+", "%1" .. p, 1)) end
     local pq = copy(q)
     pq.page = p
-    return (build(self, "GET", path, { query = pq }, "pages"))
+    return (build(self, "GET", path, { query = pq }, "pages")).url
   end
 
-  local function start_prefetch(first_resp)
+  local function schedule()
+    while last_scheduled < total_pages and #pending < concurrency do
+      last_scheduled = last_scheduled + 1
+      local req = build(self, "GET", page_url(last_scheduled), EMPTY, "pages")
+      pending[#pending + 1] = { page = last_scheduled, url = req.url, h = batch:add(req) }
+    end
+  end
+
+  local function start_prefetch(first_resp, first_no)
     if keyset or concurrency <= 1 or async.current() or max_pages then return end
     total_pages = first_resp.total_pages
-    local cur = first_resp.page or 1
-    if not total_pages or total_pages <= cur + 1 then return end
+    local cur = first_resp.page or first_no
+    -- by number only when the next page is the following number
+    if not total_pages or total_pages <= cur + 1 or next_no ~= cur + 1 then return end
+    template = next_url
     batch = self._core:batch()
     pending = {}
     last_scheduled = cur
-    while last_scheduled < total_pages and last_scheduled - cur < concurrency do
-      last_scheduled = last_scheduled + 1
-      pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
+    schedule()
+  end
+
+  local function request_next()
+    local u, p = next_url, next_no
+    if p then seen[p] = true end
+    if u then
+      seen[u] = true
+      return check_page(self:request("GET", u, EXPECT_ARRAY))
     end
+    local pq = copy(q)
+    pq.page = p
+    return check_page(self:request("GET", path, { query = pq, expect = "array" }))
   end
 
   return function()
     if done then return nil end
     if max_pages and n >= max_pages then done = true return nil end
+    if broken then fail(broken) end
     local data, resp
     if n == 0 then
-      data, resp = check_page(self:request("GET", path, { query = q }))
+      local first_no = not keyset and (tonumber(q.page) or 1) or nil
+      if first_no then seen[first_no] = true end
+      seen[(build(self, "GET", path, { query = q }, "pages")).url] = true
+      data, resp = check_page(self:request("GET", path, { query = q, expect = "array" }))
       n = 1
-      advance(resp)
-      if next_url or next_page then start_prefetch(resp) end
-      if not (next_url or next_page) then done = true end
+      advance(resp, first_no)
+      if next_url or next_no then start_prefetch(resp, first_no) elseif not broken then done = true end
       return data, resp
     end
-    if batch and #pending > 0 then
+    if batch then
       local item = table.remove(pending, 1)
       local r, e, decoded = batch:await(item.h)
-      if last_scheduled < total_pages then
-        last_scheduled = last_scheduled + 1
-        pending[#pending + 1] = { page = last_scheduled, h = batch:add(page_req(last_scheduled)) }
+      data, resp = check_page(finish(ctx, "GET", path, EXPECT_ARRAY, r, e, decoded))
+      if resp.page and resp.page ~= item.page then
+        fail(loop_error(resp, path, ("asked for page %d, the server answered for page %s (X-Page)")
+          :format(item.page, int_string(resp.page) or tostring(resp.page))))
       end
-      local req_shown = path
-      data, resp = check_page(finish(ctx, "GET", req_shown, EMPTY, r, e, decoded))
+      seen[item.page], seen[item.url] = true, true
       n = n + 1
-      if #pending == 0 then
+      advance(resp, item.page)
+      if broken then
         batch:close()
         batch = nil
-        -- pages may have been added while we listed: carry on from the
-        -- last one's links instead of trusting the first total
-        advance(resp)
-        if not (next_url or next_page) then done = true end
+      elseif not (next_url or next_no) then
+        -- the last page, whatever the total said: what was fetched
+        -- ahead beyond it is dropped
+        batch:close()
+        batch = nil
+        done = true
+      elseif last_scheduled < total_pages then
+        schedule()
+      elseif #pending == 0 then
+        -- past the total: pages may have been added while we listed, so
+        -- carry on from this page's links
+        batch:close()
+        batch = nil
       end
       return data, resp
     end
-    if next_url then
-      data, resp = check_page(self:request("GET", next_url, {}))
-    elseif next_page then
-      local pq = copy(q)
-      pq.page = next_page
-      data, resp = check_page(self:request("GET", path, { query = pq }))
-    else
+    if not (next_url or next_no) then
       done = true
       return nil
     end
+    data, resp = request_next()
+    local asked = next_no
     n = n + 1
-    advance(resp)
-    if not (next_url or next_page) then done = true end
+    advance(resp, asked)
+    if not (next_url or next_no or broken) then done = true end
     return data, resp
   end
 end

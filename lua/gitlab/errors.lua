@@ -2,7 +2,9 @@
 --
 -- Fields: `status` (HTTP status, nil for transport failures), `kind`
 -- (`"http"`, `"auth"`, `"rate_limit"`, `"transport"`, `"timeout"`, `"tls"`,
--- `"dns"`, `"redirect"`, `"decode"`, `"callback"`, `"canceled"`, `"io"`,
+-- `"dns"`, `"redirect"`, `"decode"` (invalid JSON, or a 2xx answer of
+-- the wrong shape: an HTML page where an object belongs), `"pagination"`
+-- (a next page that does not advance), `"callback"`, `"canceled"`, `"io"`,
 -- `"too_large"`, `"graphql"`), `message` (GitLab's message flattened to one
 -- line), `body`, `headers`, `method`, `url` and `path` (credentials
 -- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
@@ -30,8 +32,10 @@ M.REASONS = REASONS
 function Error.__tostring(e)
   local where = (e.method or "?") .. " " .. (e.path or e.url or "?")
   local msg = e.message or e.kind or "error"
-  if e.status and not msg:find("^" .. e.status) then
-    msg = e.status .. " " .. msg
+  -- a 2xx status is no news: "GET /user: expected a JSON object, got ..."
+  local st = e.status
+  if type(st) == "number" and (st < 200 or st >= 300) and not msg:find("^" .. st) then
+    msg = st .. " " .. msg
   end
   return where .. ": " .. msg
 end

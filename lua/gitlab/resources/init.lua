@@ -96,8 +96,11 @@ local function failed(data, r)
   return false
 end
 
-local function call(gl, method, path, query, body, extra)
-  local opts = { query = query, body = body }
+-- `expect` ("object"): the client turns a 2xx answer of another shape
+-- (an HTML sign-in page, an array) into an error of kind "decode" instead
+-- of letting it pass for an object.
+local function call(gl, method, path, query, body, extra, expect)
+  local opts = { query = query, body = body, expect = expect }
   if extra then for k, v in pairs(extra) do opts[k] = v end end
   return gl:request(method, path, opts)
 end
@@ -366,7 +369,7 @@ function Object:save(extra)
   local body = Object.changed(self)
   if extra then for k, v in pairs(extra) do body[k] = v end end
   if next(body) == nil then return self, nil end
-  local data, r = call(c.gl, c.kind.update_method, obj_path(self), nil, body)
+  local data, r = call(c.gl, c.kind.update_method, obj_path(self), nil, body, nil, "object")
   if failed(data, r) then return nil, r end
   load_into(self, data, body)
   return self, r
@@ -388,7 +391,7 @@ end
 function Object:refresh(query)
   local c = octx(self)
   if c.query and query == nil then query = c.query end
-  local data, r = call(c.gl, "GET", obj_path(self), query)
+  local data, r = call(c.gl, "GET", obj_path(self), query, nil, nil, "object")
   if failed(data, r) then return nil, r end
   load_into(self, data)
   return self, r
@@ -710,11 +713,14 @@ run_action = function(gl, base, a, obj, ...)
     extra = extra or {}
     extra.raw = true
   end
+  -- an action documented to answer with an object (the object itself,
+  -- or one of a kind) must get one; other actions answer what they like
+  local expect = (a.self or a.kind) and not a.raw and "object" or nil
   local data, r
   if is_query then
-    data, r = call(gl, a.method, path, params, nil, extra)
+    data, r = call(gl, a.method, path, params, nil, extra, expect)
   else
-    data, r = call(gl, a.method, path, nil, params, extra)
+    data, r = call(gl, a.method, path, nil, params, extra, expect)
   end
   if failed(data, r) then return nil, r end
   if a.method == "HEAD" then return r.headers, r end
@@ -770,7 +776,7 @@ end
 function Manager:get(id, query)
   check_op(self, "get")
   if self.placement.kind.single and type(id) == "table" then id, query = nil, id end
-  local data, r = call(self.gl, "GET", item_path(self, id), query)
+  local data, r = call(self.gl, "GET", item_path(self, id), query, nil, nil, "object")
   if failed(data, r) then return nil, r end
   local obj = wrap(self.gl, self.placement, self.path, data, query)
   if type(obj) == "table" and ctx[obj] and ctx[obj].path == nil and id ~= nil then
@@ -798,7 +804,7 @@ function Manager:create(attrs, opts)
   if kind.create_upload then
     data, r = self.gl:upload(path, upload_opts("POST", attrs, opts))
   else
-    data, r = call(self.gl, "POST", path, nil, attrs, opts)
+    data, r = call(self.gl, "POST", path, nil, attrs, opts, "object")
   end
   if failed(data, r) then return nil, r end
   if type(data) == "table" and kind.create_in_path and data[self.placement.id] == nil
@@ -817,7 +823,8 @@ function Manager:update(id, attrs)
   if self.placement.kind.single and attrs == nil and type(id) == "table" then
     id, attrs = nil, id
   end
-  local data, r = call(self.gl, self.placement.kind.update_method, item_path(self, id), nil, attrs)
+  local data, r = call(self.gl, self.placement.kind.update_method, item_path(self, id), nil, attrs,
+                       nil, "object")
   if failed(data, r) then return nil, r end
   return wrap(self.gl, self.placement, self.path, data), r
 end

@@ -296,6 +296,7 @@ class App {
     }
     if (!ctx.reply) await this.dispatch(ctx, body);
     if (!ctx.reply) ctx.json(404, { error: '404 Not Found' });
+    if (fault && fault.set_headers) faults.setHeaders(fault, ctx);
     if (fault && fault.action === 'huge_headers') {
       Object.assign(ctx.reply.headers, faults.hugeHeaders(fault.size ? Number(fault.size) : 400 * 1024));
       if (fault.status) ctx.reply.status = Number(fault.status);

@@ -115,6 +115,22 @@ function hugeHeaders(size) {
   return h;
 }
 
+// `set_headers`: headers set on whatever reply goes out (the normal one
+// too), a null value removes one; "{self}" in a value is this request's
+// own URL as the server's Link headers spell it (external URL + path +
+// the raw query), so a spec can make a page link to itself. false works
+// like null (Lua tables cannot hold nil).
+function setHeaders(f, ctx) {
+  const self = ctx.externalUrl + ctx.path + (ctx.rawQuery ? '?' + ctx.rawQuery : '');
+  const h = ctx.reply.headers;
+  for (const k of Object.keys(f.set_headers)) {
+    const v = f.set_headers[k];
+    const name = k.toLowerCase();
+    if (v === null || v === false) delete h[name];
+    else h[name] = String(v).split('{self}').join(self);
+  }
+}
+
 // Replies for the body-replacing actions; null when the action keeps the
 // normal reply.
 function actionReply(f, ctx) {
@@ -142,4 +158,5 @@ function lower(h) {
   return o;
 }
 
-module.exports = { compile, view, take, explicitReply, actionReply, hugeHeaders, ACTIONS };
+module.exports = {
+  setHeaders, compile, view, take, explicitReply, actionReply, hugeHeaders, ACTIONS };
