@@ -59,15 +59,6 @@ static int get_bool(lua_State *L, int t, const char *k, int dflt) {
   return v;
 }
 
-static int is_loopback_origin(const char *origin) {
-  /* origin is "scheme://host:port" from gl_url_origin */
-  const char *h = strstr(origin, "://");
-  if (!h) return 0;
-  h += 3;
-  return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
-         strncmp(h, "[::1]:", 6) == 0;
-}
-
 static void check_options(lua_State *L, int o) {
   static const char *const known[] = { "base", "auth", "token", "sudo", "timeout",
     "connect_timeout", "retries", "retry_base", "max_wait", "deadline", "verify",
@@ -87,6 +78,7 @@ static void check_options(lua_State *L, int o) {
     luaL_error(L, "client option 'auth': expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (auth && !get_str(L, o, "token")) luaL_error(L, "client option 'auth' needs a 'token'");
   get_str(L, o, "sudo"); get_str(L, o, "ca_file"); get_str(L, o, "proxy"); get_str(L, o, "user_agent");
+  get_bool(L, o, "allow_insecure", 0);
   gl_check_header_lines(L, o, "headers", "client option 'headers'");
   lua_getfield(L, o, "log");
   if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
@@ -95,22 +87,22 @@ static void check_options(lua_State *L, int o) {
 
 static int l_new(lua_State *L) {
   gl_client *c;
-  gl_buf origin = {0, 0, 0};
+  gl_buf origin = {0, 0, 0}, why = {0, 0, 0};
   const char *base;
+  int insecure;
   luaL_checktype(L, 1, LUA_TTABLE);
   check_options(L, 1);
   base = get_str(L, 1, "base");
-  if (!gl_url_origin(base, &origin) ||
-      (strncmp(origin.p, "http://", 7) != 0 && strncmp(origin.p, "https://", 8) != 0)) {
-    gl_buf_free(&origin);
-    return luaL_error(L, "client: url must be an absolute http or https URL");
-  }
-  if (get_str(L, 1, "token") && strncmp(origin.p, "http://", 7) == 0 &&
-      !is_loopback_origin(origin.p) && !get_bool(L, 1, "allow_insecure", 0)) {
-    lua_pushfstring(L, "refusing to send a credential over plain http to %s; use https "
-                    "or set allow_insecure = true", origin.p);
-    gl_buf_free(&origin);
+  insecure = get_bool(L, 1, "allow_insecure", 0);
+  if (gl_transport_refusal(base, get_str(L, 1, "token") != NULL, "a credential",
+                           get_str(L, 1, "proxy"), insecure, &why)) {
+    lua_pushfstring(L, "client: %s", why.p ? why.p : "out of memory");
+    gl_buf_free(&why);
     return lua_error(L);
+  }
+  if (!gl_url_origin(base, &origin)) {
+    gl_buf_free(&origin);
+    return luaL_error(L, "client: out of memory");
   }
   /* userdata first, in a closed state, so a failure below cannot leak */
   c = (gl_client *)lua_newuserdata(L, sizeof *c);
@@ -137,6 +129,9 @@ static int l_new(lua_State *L) {
   c->max_wait = get_num(L, 1, "max_wait", 120, 0, 86400);
   c->deadline = get_num(L, 1, "deadline", 600, 0, 86400 * 7);
   c->verify = get_bool(L, 1, "verify", 1);
+  /* a plain-http loopback origin never needs a proxy: a credential sent
+   * there goes straight to it, whatever the environment says later */
+  c->direct = !insecure && c->origin && strncmp(c->origin, "http://", 7) == 0 && gl_url_loopback(base);
   c->http2 = get_bool(L, 1, "http2", 1);
   c->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32) ^
            (unsigned long long)(size_t)c;

@@ -491,6 +491,7 @@ int gl_transfer_setup(gl_transfer *t) {
   CURL *e = t->easy;
   struct curl_slist *i, *hdrs;
   const char *m = t->method;
+  int same;
   long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
   int plain = is_plain(t), sync = (e == c->easy);
   /* The blocking handle keeps its options from one plain GET to the next:
@@ -509,9 +510,10 @@ int gl_transfer_setup(gl_transfer *t) {
 
   /* credentials go only to the origin they were configured for */
   if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
+  same = same_origin(t);
   /* auth = false: neither the credential nor the client's extra headers
    * (which may carry one of their own), e.g. for the OAuth token endpoint */
-  hdrs = t->noauth ? NULL : same_origin(t) ? auth_headers(c) : c->extra_headers;
+  hdrs = t->noauth ? NULL : same ? auth_headers(c) : c->extra_headers;
   if (t->user_headers || t->upload_path || t->mime) {
     for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
     for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
@@ -525,6 +527,9 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
+  /* "" is no proxy, not even one from the environment (libcurl reads
+   * http_proxy itself) */
+  curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
     t->attempts++;
     c->easy_plain = 1;
@@ -551,7 +556,6 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
   if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-  if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
   if (t->progress_ref != LUA_NOREF) {

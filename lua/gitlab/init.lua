@@ -79,9 +79,13 @@ function M.new(opts)
     error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
   end
   local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
-  if not url:find("^[hH][tT][tT][pP][sS]?://[^/]") then
-    error("gitlab.new: url must start with http:// or https://, got " .. url, 2)
-  end
+  -- one policy (core.transport_refusal) for the core, this and the OAuth
+  -- flows: http(s) only, no userinfo, plain http with a credential only to
+  -- loopback and not through a proxy, unless allow_insecure
+  local why = core.transport_refusal(url, {
+    credential = opts.token ~= nil or opts.oauth_token ~= nil or opts.job_token ~= nil or opts.oauth ~= nil,
+    proxy = opts.proxy, allow_insecure = opts.allow_insecure })
+  if why then error("gitlab.new: " .. why, 2) end
   local base, root
   if url:find("/api/v4$") then
     base, root = url, url:sub(1, -8)
@@ -126,14 +130,6 @@ function M.new(opts)
     _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
   }, Client)
   if opts.oauth then
-    if root:find("^http://") and not opts.allow_insecure then
-      local origin = core.origin(root) or root
-      if not (origin:find("^http://127%.") or origin:find("^http://localhost:") or
-              origin:find("^http://%[::1%]:")) then
-        error("gitlab.new: refusing to send a credential over plain http to " .. origin ..
-              "; use https or set allow_insecure = true", 2)
-      end
-    end
     self._hooks = require("gitlab.oauth").attach(self, opts.oauth, opts)
   end
   return self

@@ -121,25 +121,17 @@ end
 -- argument checks (programmer errors raise at the caller's position)
 -------------------------------------------------------------------------------
 
-local function is_loopback(host)
-  host = host:lower()
-  return host == "localhost" or host == "[::1]" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil
-end
-
 -- Codes, refresh tokens and client secrets travel in request bodies, so
--- plain http is refused for non-loopback hosts, as for credentials in
--- headers (gitlab.new), unless `allow_insecure` is set.
+-- the client's policy holds (core.transport_refusal, as in gitlab.new):
+-- plain http only to loopback and not through a proxy, unless
+-- `allow_insecure` is set.
 local function check_transport(fname, opts)
-  local scheme, host = opts.url:match("^(%a[%w+.-]*)://(%[[^%]]*%]:?%d*)")
-  if not scheme then scheme, host = opts.url:match("^(%a[%w+.-]*)://([^/?#]*)") end
-  if not scheme then
-    error(("oauth.%s: url must start with http:// or https://"):format(fname), 4)
+  if type(opts.url) ~= "string" then
+    error(("oauth.%s: url must be a string"):format(fname), 4)
   end
-  host = (host or ""):gsub("^.*@", ""):gsub(":%d*$", "")
-  if scheme:lower() == "http" and not is_loopback(host) and not opts.allow_insecure then
-    error(("oauth.%s: refusing to send OAuth secrets over plain http to %s; "
-      .. "use https or set allow_insecure = true"):format(fname, host), 4)
-  end
+  local why = core.transport_refusal(opts.url, { credential = true, what = "OAuth secrets",
+    proxy = opts.proxy, allow_insecure = opts.allow_insecure })
+  if why then error(("oauth.%s: %s"):format(fname, why), 4) end
 end
 
 local function check_opts(fname, opts, required)

@@ -1,0 +1,273 @@
+-- Credentials: where a token may go (loopback, proxies, redirects), what
+-- may not travel inside it (line breaks), and that it never shows (URLs,
+-- error headers, OAuth errors, logs).
+local helpers = require("helpers")
+local gitlab = require("gitlab")
+local oauth = require("gitlab.oauth")
+local core = require("gitlab.core")
+
+local TOKEN = "glpat-root"
+local q = helpers.shell_quote
+
+local function new_fails(opts)
+  local ok, err = pcall(gitlab.new, opts)
+  if ok then err:close() end
+  return not ok, tostring(err)
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function lua_interpreter()
+  local i = -1
+  while arg and arg[i - 1] do i = i - 1 end
+  return arg and arg[i] or "lua5.4"
+end
+
+-- A Lua child with an environment of its own (libcurl reads proxy
+-- variables itself, and this process cannot change its own environment).
+-- The script's last line of output is returned.
+local function child(env, script)
+  local file = os.tmpname()
+  local f = assert(io.open(file, "w"))
+  f:write("package.path = ", ("%q"):format(package.path), "\n",
+          "package.cpath = ", ("%q"):format(package.cpath), "\n", script)
+  f:close()
+  local vars = { "env -u http_proxy -u HTTP_PROXY -u all_proxy -u ALL_PROXY -u no_proxy -u NO_PROXY" }
+  local keys = {}
+  for k in pairs(env) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do vars[#vars + 1] = k .. "=" .. q(env[k]) end
+  local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
+    table.concat(vars, " ") .. " " .. q(lua_interpreter()) .. " " .. q(file) .. " 2>&1")
+  os.remove(file)
+  return (out:gsub("%s+$", ""))
+end
+
+-- A tiny HTTP proxy on loopback: it records the head of every request it
+-- gets (to `log`), tunnels CONNECT and answers anything else 502. It exits
+-- when its stdin (our pipe) closes.
+local PROXY_JS = [[
+const net = require('net'), fs = require('fs');
+const log = process.argv[2], ready = process.argv[3];
+fs.writeFileSync(log, '');
+const srv = net.createServer((c) => {
+  let head = Buffer.alloc(0);
+  c.on('error', () => {});
+  const onData = (d) => {
+    head = Buffer.concat([head, d]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    c.removeListener('data', onData);
+    const text = head.slice(0, end).toString('latin1');
+    fs.appendFileSync(log, text + '\n--\n');
+    const m = /^CONNECT ([^ :]+):(\d+) /.exec(text);
+    if (!m) { c.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'); return; }
+    const up = net.connect(Number(m[2]), m[1], () => {
+      c.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      const rest = head.slice(end + 4);
+      if (rest.length) up.write(rest);
+      c.pipe(up); up.pipe(c);
+    });
+    up.on('error', () => c.destroy());
+  };
+  c.on('data', onData);
+});
+srv.listen(0, '127.0.0.1', () => fs.writeFileSync(ready, 'http://127.0.0.1:' + srv.address().port));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+]]
+
+local function start_proxy()
+  local dir = helpers.tmpdir()
+  local js, log, ready = dir .. "/proxy.js", dir .. "/log", dir .. "/ready"
+  local f = assert(io.open(js, "w"))
+  f:write(PROXY_JS)
+  f:close()
+  local proc = assert(io.popen("exec node " .. q(js) .. " " .. q(log) .. " " .. q(ready) .. " >/dev/null 2>&1", "w"))
+  local url
+  for _ = 1, 1000 do
+    url = read(ready)
+    if url ~= "" then break end
+    helpers.sleep(0.01)
+  end
+  assert(url ~= "", "the test proxy did not start")
+  return {
+    url = url,
+    log = function() return read(log) end,
+    stop = function() proc:close(); os.execute("rm -rf " .. q(dir)) end,
+  }
+end
+
+describe("credentials", function()
+  local srv
+  setup(function() srv = helpers.server() end)
+  before_each(function() helpers.reset() end)
+
+  describe("plain http only to loopback", function()
+    it("takes loopback as an IP literal in 127/8, [::1] or exactly localhost", function()
+      for _, url in ipairs{ "http://127.0.0.1", "http://127.1.2.3:8080", "http://127.255.255.255",
+                            "http://[::1]:3000", "http://localhost", "http://LocalHost:9" } do
+        local refused, err = new_fails{ url = url, token = TOKEN }
+        assert(not refused, url .. " refused: " .. err)
+      end
+      for _, url in ipairs{ "http://127.attacker.example", "http://127.0.0.1.attacker.example",
+                            "http://127.0.0.1.nip.io:8080", "http://localhost.attacker.example",
+                            "http://localhost.", "http://127.0.0.256", "http://127.0.0",
+                            "http://0127.0.0.1", "http://127.0.0.01", "http://127.0.0.1.",
+                            "http://[::2]", "http://[::1%25lo]", "http://128.0.0.1",
+                            "http://1.127.0.0.1" } do
+        local refused, err = new_fails{ url = url, token = TOKEN }
+        assert(refused, url .. " was taken for loopback")
+        assert.matches("plain http", err)
+        assert.not_matches(TOKEN, err)
+      end
+      assert.is_true((new_fails{ url = "http://[::1].attacker.example", token = TOKEN }))
+    end)
+
+    it("holds for every credential kind and for OAuth", function()
+      for _, o in ipairs{ { job_token = "job-root" }, { oauth_token = "oauth-root" },
+                          { oauth = { access_token = "oauth-root" } } } do
+        o.url = "http://127.attacker.example"
+        assert.is_true((new_fails(o)))
+        o.url = "http://127.0.0.1:1"
+        assert.is_false((new_fails(o)))
+      end
+      for _, url in ipairs{ "http://127.999.0.1", "http://127.attacker.example" } do
+        assert.has_error(function()
+          oauth.refresh{ url = url, client_id = "x", refresh_token = "rt-secret" }
+        end)
+      end
+      -- the OAuth flows accept what the client accepts
+      local tokens, err = oauth.refresh{ url = "http://LOCALHOST:1", client_id = "x",
+                                         refresh_token = "rt-secret", retries = 0 }
+      assert.is_nil(tokens)
+      assert.equal("transport", err.kind)
+    end)
+
+    it("is one implementation: core.is_loopback", function()
+      assert.is_true(core.is_loopback("http://127.0.0.1:8080/api/v4"))
+      assert.is_true(core.is_loopback("127.9.9.9"))
+      assert.is_true(core.is_loopback("::1"))
+      assert.is_true(core.is_loopback("[::1]"))
+      assert.is_true(core.is_loopback("localhost"))
+      assert.is_false(core.is_loopback("127.attacker.example"))
+      assert.is_false(core.is_loopback("http://user@127.0.0.1"))
+      assert.is_false(core.is_loopback("http://127.0.0.1:80x"))
+    end)
+  end)
+
+  describe("proxies", function()
+    local proxy
+    setup(function() proxy = start_proxy() end)
+    teardown(function() proxy.stop() end)
+
+    local function proxied()
+      return proxy.log()
+    end
+
+    it("refuse a credential over plain http through the proxy option", function()
+      local before = proxied()
+      local ok, err = pcall(function()
+        local gl = gitlab.new{ url = srv.http, token = TOKEN, proxy = proxy.url, retries = 0 }
+        gl:get("/user")
+      end)
+      assert.is_false(ok)
+      assert.matches("proxy", tostring(err), 1, true)
+      assert.is_nil(tostring(err):find(TOKEN, 1, true))
+      assert.equal(before, proxied())
+      -- OAuth secrets likewise
+      assert.has_error(function()
+        oauth.refresh{ url = srv.http, client_id = "x", refresh_token = "rt-secret", proxy = proxy.url }
+      end)
+      assert.equal(before, proxied())
+    end)
+
+    it("go through a proxy over plain http when asked (allow_insecure), and over https always", function()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN, proxy = proxy.url, retries = 0,
+                             allow_insecure = true }
+      local _, err = gl:get("/user")
+      assert.equal(502, err.status)
+      assert.matches("GET " .. srv.http .. "/api/v4/user", proxied(), 1, true)
+      -- https through the proxy: a CONNECT tunnel; the proxy sees no token
+      local before = #proxied()
+      local tls = gitlab.new{ url = srv.https, ca_file = helpers.certs().ca, token = TOKEN,
+                              proxy = proxy.url }
+      assert.equal("root", assert(tls:get("/user")).username)
+      local seen = proxied():sub(before + 1)
+      assert.matches("^CONNECT 127.0.0.1:", seen)
+      assert.is_nil(seen:find(TOKEN, 1, true))
+    end)
+
+    local SCRIPT = [[
+      local gitlab = require("gitlab")
+      local ok, gl = pcall(gitlab.new, { url = %q, token = "glpat-root", retries = 0 })
+      if not ok then print("refused: " .. tostring(gl)) return end
+      local data, err = gl:get("/user")
+      print(data and ("ok " .. data.username) or ("error " .. tostring(err)))
+    ]]
+
+    it("from the environment are refused too (http_proxy, all_proxy, ALL_PROXY)", function()
+      local before = proxied()
+      for _, var in ipairs{ "http_proxy", "all_proxy", "ALL_PROXY" } do
+        local out = child({ [var] = proxy.url }, SCRIPT:format(srv.http))
+        assert.matches("^refused: .*proxy", out)
+        assert.matches(var, out, 1, true)
+        assert.is_nil(out:find(TOKEN, 1, true))
+      end
+      assert.equal(before, proxied())
+    end)
+
+    it("that libcurl does not use for the host are no reason to refuse", function()
+      local before = proxied()
+      -- libcurl never reads HTTP_PROXY for http (it could come from a CGI
+      -- request's Proxy header); no_proxy exempts the host
+      assert.equal("ok root", child({ HTTP_PROXY = proxy.url }, SCRIPT:format(srv.http)))
+      assert.equal("ok root", child({ http_proxy = proxy.url, no_proxy = "localhost,127.0.0.1" },
+                                    SCRIPT:format(srv.http)))
+      assert.equal("ok root", child({ http_proxy = proxy.url, NO_PROXY = "127.0.0.0/8" },
+                                    SCRIPT:format(srv.http)))
+      assert.equal("ok root", child({ http_proxy = proxy.url }, ([[
+        local gitlab = require("gitlab")
+        local gl = gitlab.new{ url = %q, token = "glpat-root", proxy = "" }
+        print("ok " .. assert(gl:get("/user")).username)
+      ]]):format(srv.http)))
+      assert.equal(before, proxied())
+    end)
+
+    it("never carry a credential installed later (OAuth refresh) over plain http", function()
+      local before = proxied()
+      local out = child({ http_proxy = proxy.url }, ([[
+        local gitlab = require("gitlab")
+        local gl = gitlab.new{ url = %q, retries = 0 }
+        gl:_set_token("token", "glpat-root")
+        local data, err = gl:get("/user")
+        print(data and ("ok " .. data.username) or ("error " .. tostring(err)))
+      ]]):format(srv.http))
+      assert.equal("ok root", out)
+      assert.equal(before, proxied())
+    end)
+  end)
+
+  describe("URLs", function()
+    it("with a user name or password are refused, without echoing the password", function()
+      for _, url in ipairs{ "https://user:s3cret-pw@gitlab.example.com",
+                            "http://user:s3cret-pw@gitlab.example.com",
+                            "http://user:s3cret-pw@127.0.0.1:1",
+                            "https://s3cret-pw@gitlab.example.com/api/v4",
+                            "ftp://user:s3cret-pw@gitlab.example.com" } do
+        for _, o in ipairs{ { url = url, token = TOKEN }, { url = url } } do
+          local refused, err = new_fails(o)
+          assert(refused, url .. " was accepted")
+          assert.is_nil(err:find("s3cret-pw", 1, true))
+        end
+      end
+      assert.has_error(function() core.client{ base = "https://u:s3cret-pw@h.example/api/v4" } end)
+    end)
+  end)
+end)
