@@ -4,6 +4,7 @@
 local helpers = require("helpers")
 local gitlab = require("gitlab")
 local oauth = require("gitlab.oauth")
+local config = require("gitlab.config")
 local core = require("gitlab.core")
 
 local TOKEN = "glpat-root"
@@ -159,6 +160,102 @@ describe("credentials", function()
       assert.is_false(core.is_loopback("127.attacker.example"))
       assert.is_false(core.is_loopback("http://user@127.0.0.1"))
       assert.is_false(core.is_loopback("http://127.0.0.1:80x"))
+    end)
+  end)
+
+  describe("line breaks and NUL bytes", function()
+    -- a second request on the same connection, if the value went out raw
+    local SMUGGLE = "x\r\nContent-Length: 0\r\n\r\nDELETE /api/v4/projects/1 HTTP/1.1\r\n"
+      .. "PRIVATE-TOKEN: glpat-root\r\nX-A: y"
+
+    local function nothing_sent()
+      local log = helpers.requests()
+      assert.equal(0, #log, "the server got " .. #log .. " request(s)")
+      assert.is_table(helpers.store("/projects/1"))
+    end
+
+    it("in a credential, sudo or user_agent raise before anything is sent", function()
+      for _, field in ipairs{ "token", "oauth_token", "job_token", "sudo", "user_agent" } do
+        for _, bad in ipairs{ SMUGGLE, "glpat-root\nX", "glpat-root\rX", "glpat-root\0X" } do
+          local o = { url = srv.http }
+          if field == "sudo" or field == "user_agent" then o.token = TOKEN end
+          o[field] = bad
+          local ok, err = pcall(function()
+            local gl = gitlab.new(o)
+            gl:get("/version")
+          end)
+          assert(not ok, field .. " with a control character was accepted")
+          err = tostring(err)
+          assert.matches(field, err, 1, true)
+          assert.matches("line break", err, 1, true)
+          assert.is_nil(err:find("glpat-root", 1, true))
+          assert.is_nil(err:find("DELETE", 1, true))
+        end
+      end
+      nothing_sent()
+    end)
+
+    it("in an OAuth access token or a swapped token raise too", function()
+      assert.has_error(function() gitlab.new{ url = srv.http, oauth = { access_token = SMUGGLE } } end)
+      local gl = helpers.client()
+      assert.has_error(function() gl:_set_token("token", SMUGGLE) end)
+      nothing_sent()
+    end)
+
+    it("in a token from the token endpoint end the refresh with an error", function()
+      helpers.fault{ path = "/oauth/token", status = 200,
+        body = { access_token = SMUGGLE, token_type = "bearer", expires_in = 7200 } }
+      local tokens, err = oauth.refresh{ url = srv.http, client_id = "x", refresh_token = "rt-1" }
+      assert.is_nil(tokens)
+      assert.equal("invalid_response", err.code)
+    end)
+
+    it("in a header of the client or of a request raise", function()
+      assert.has_error(function() gitlab.new{ url = srv.http, headers = { ["X-A"] = "a\0b" } } end)
+      local gl = helpers.client()
+      assert.has_error(function() gl:get("/version", nil, { headers = { ["X-A"] = "a\0b" } }) end)
+      nothing_sent()
+    end)
+
+    it("in an upload's content_type or file name raise before anything is sent", function()
+      local dir = helpers.tmpdir()
+      local file = dir .. "/a.txt"
+      local f = assert(io.open(file, "w"))
+      f:write("hello\n")
+      f:close()
+      local gl = helpers.client()
+      for _, o in ipairs{
+        { content_type = "text/plain\r\nX-Injected: 1" },
+        { filename = "a.txt\r\nContent-Type: text/html" },
+        { filename = "a\0.txt" },
+        { field = "file\r\nX: 1" },
+      } do
+        o.file = file
+        local ok, err = pcall(gl.upload, gl, "/projects/1/uploads", o)
+        assert.is_false(ok)
+        assert.matches("line break", tostring(err), 1, true)
+      end
+      nothing_sent()
+      os.execute("rm -rf " .. q(dir))
+    end)
+
+    it("in the output of token_command is refused", function()
+      local dir = helpers.tmpdir()
+      local lopts = { getenv = function(k) return ({ XDG_CONFIG_HOME = dir, HOME = "/nonexistent" })[k] end,
+                      warn = function() end }
+      local path = config.path(lopts)
+      assert(core.write_private(path:match("^(.*)/[^/]*$") .. "/.keep", ""))
+      for _, out in ipairs{ [[printf 'glpat-root\rDELETE']], [[printf 'glpat-root\000x']] } do
+        local f = assert(io.open(path, "w"))
+        f:write(("w = { url = %q, token_command = %q }\n"):format(srv.http, out))
+        f:close()
+        local opts, err = config.load("w", lopts)
+        assert.is_nil(opts)
+        assert.matches("token_command of instance 'w'", err, 1, true)
+        assert.is_nil(err:find("glpat-root", 1, true))
+      end
+      os.execute("rm -rf " .. q(dir))
+      nothing_sent()
     end)
   end)
 

@@ -59,6 +59,21 @@ static int get_bool(lua_State *L, int t, const char *k, int dflt) {
   return v;
 }
 
+/* A string option that becomes part of a request header: a line break
+ * would start a header (or a request) of its own, and a NUL byte would cut
+ * the value short without a word. The message never shows the value. */
+static const char *get_line(lua_State *L, int t, const char *k) {
+  size_t n;
+  const char *s = get_str(L, t, k);
+  if (!s) return NULL;
+  lua_getfield(L, t, k);
+  s = lua_tolstring(L, -1, &n);
+  lua_pop(L, 1);
+  if (strlen(s) != n || strpbrk(s, "\r\n"))
+    luaL_error(L, "client option '%s': line breaks and NUL bytes are not allowed", k);
+  return s;
+}
+
 static void check_options(lua_State *L, int o) {
   static const char *const known[] = { "base", "auth", "token", "sudo", "timeout",
     "connect_timeout", "retries", "retry_base", "max_wait", "deadline", "verify",
@@ -77,7 +92,8 @@ static void check_options(lua_State *L, int o) {
   if (auth && strcmp(auth, "PRIVATE-TOKEN") && strcmp(auth, "Authorization") && strcmp(auth, "JOB-TOKEN"))
     luaL_error(L, "client option 'auth': expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (auth && !get_str(L, o, "token")) luaL_error(L, "client option 'auth' needs a 'token'");
-  get_str(L, o, "sudo"); get_str(L, o, "ca_file"); get_str(L, o, "proxy"); get_str(L, o, "user_agent");
+  get_line(L, o, "token"); get_line(L, o, "sudo"); get_line(L, o, "user_agent");
+  get_str(L, o, "ca_file"); get_str(L, o, "proxy");
   get_bool(L, o, "allow_insecure", 0);
   gl_check_header_lines(L, o, "headers", "client option 'headers'");
   lua_getfield(L, o, "log");
@@ -211,6 +227,8 @@ static int l_set_token(lua_State *L) {
   if (kind && strcmp(kind, "PRIVATE-TOKEN") && strcmp(kind, "Authorization") && strcmp(kind, "JOB-TOKEN"))
     return luaL_argerror(L, 2, "expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
+  if (token && (strlen(token) != gl_rawlen(L, 3) || strpbrk(token, "\r\n")))
+    return luaL_argerror(L, 3, "line breaks and NUL bytes are not allowed in a token");
   gl_client_forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);

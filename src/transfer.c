@@ -40,6 +40,13 @@ static void free_secret_slist(struct curl_slist *l) {
 /* header line lists (request.headers, client option headers)             */
 /* ====================================================================== */
 
+/* Is the string at i free of CR, LF and NUL (it goes into a header)? */
+static int one_line(lua_State *L, int i) {
+  size_t n;
+  const char *s = lua_tolstring(L, i, &n);
+  return strlen(s) == n && !strpbrk(s, "\r\n");
+}
+
 /* Raises unless t[field] is nil or an array of one-line strings. */
 void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what) {
   size_t i, n;
@@ -50,7 +57,7 @@ void gl_check_header_lines(lua_State *L, int t, const char *field, const char *w
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, (int)i);
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s[%d]: expected a string", what, (int)i);
-      if (strpbrk(lua_tostring(L, -1), "\r\n")) luaL_error(L, "%s[%d]: line breaks are not allowed", what, (int)i);
+      if (!one_line(L, -1)) luaL_error(L, "%s[%d]: line breaks and NUL bytes are not allowed", what, (int)i);
       lua_pop(L, 1);
     }
   }
@@ -153,6 +160,18 @@ static unsigned check_request(lua_State *L, int t) {
       lua_getfield(L, -1, "name");
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "request.form[%d].name: expected a string", (int)i);
       lua_pop(L, 1);
+      {
+        /* name, file name and type go into the part's header lines */
+        static const char *const line_fields[] = { "name", "filename", "type", NULL };
+        int k;
+        for (k = 0; line_fields[k]; k++) {
+          lua_getfield(L, -1, line_fields[k]);
+          if (lua_type(L, -1) == LUA_TSTRING && !one_line(L, -1))
+            luaL_error(L, "request.form[%d].%s: line breaks and NUL bytes are not allowed",
+                       (int)i, line_fields[k]);
+          lua_pop(L, 1);
+        }
+      }
       lua_getfield(L, -1, "value");
       lua_getfield(L, -2, "file");
       if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -2) != LUA_TSTRING)

@@ -26,6 +26,9 @@ local OPTIONS = {
   allow_insecure = "boolean", http2 = "boolean",
 }
 
+-- Options that end up in a request header line.
+local HEADER_VALUES = { "token", "oauth_token", "job_token", "sudo", "user_agent" }
+
 --- Encodes a project/group path, branch or file name as one URL segment.
 -- @tparam string|number s e.g. "group/proj"
 -- @treturn string "group%2Fproj"
@@ -77,6 +80,12 @@ function M.new(opts)
   end
   if creds > 1 then
     error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
+  end
+  for _, k in ipairs(HEADER_VALUES) do
+    local v = opts[k]
+    if v ~= nil and v:find("[%z\r\n]") then
+      error(("gitlab.new: option '%s' must not hold line breaks or NUL bytes"):format(k), 2)
+    end
   end
   local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
   -- one policy (core.transport_refusal) for the core, this and the OAuth

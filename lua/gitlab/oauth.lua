@@ -203,6 +203,10 @@ local function make_tokens(data, now)
     return nil, oauth_error("invalid_response",
       "the token endpoint answered without an access_token")
   end
+  if data.access_token:find("[%z\r\n]") then   -- it goes into a header line
+    return nil, oauth_error("invalid_response",
+      "the token endpoint answered with an access_token holding line breaks or NUL bytes")
+  end
   local expires_at
   local expires_in = tonumber(data.expires_in)
   if expires_in then expires_at = now() + math.floor(expires_in) end
