@@ -259,6 +259,50 @@ describe("credentials", function()
     end)
   end)
 
+  describe("extra headers", function()
+    local HEADERS = { Authorization = "Basic dXNlcjpwYXNz", ["X-Client"] = "client-secret-1" }
+
+    local function echoed(gl, url, opts)
+      local data, resp = gl:get(url, nil, opts)
+      assert(data, resp)
+      return data.headers, data.origin
+    end
+
+    it("stay on the configured origin when a redirect leaves it", function()
+      local gl = helpers.client{ headers = HEADERS }
+      local to = srv.other .. "/__echo"
+      local h = echoed(gl, "/__redirect?to=" .. helpers.urlencode(to),
+                       { headers = { ["X-Request"] = "request-secret-1" } })
+      assert.is_nil(h.authorization)
+      assert.is_nil(h["x-client"])
+      assert.is_nil(h["x-request"])
+      assert.is_nil(h["private-token"])
+      -- nothing of them in what the other origin logged either
+      for _, e in ipairs(helpers.requests{ origin = "other" }) do
+        local all = helpers.json.encode(e.headers)
+        assert.is_nil(all:find("dXNlcjpwYXNz", 1, true))
+        assert.is_nil(all:find("secret-1", 1, true))
+      end
+    end)
+
+    it("follow a redirect within the configured origin", function()
+      local gl = helpers.client{ headers = HEADERS }
+      local h = echoed(gl, "/__redirect?to=" .. helpers.urlencode(helpers.api_url("/__echo")),
+                       { headers = { ["X-Request"] = "request-secret-1" } })
+      assert.equal("Basic dXNlcjpwYXNz", h.authorization)
+      assert.equal("client-secret-1", h["x-client"])
+      assert.equal("request-secret-1", h["x-request"])
+    end)
+
+    it("of the client never go to another origin; those of a request go where it is sent", function()
+      local gl = helpers.client{ headers = HEADERS }
+      local h = echoed(gl, srv.other .. "/__echo", { headers = { ["X-Request"] = "mine" } })
+      assert.is_nil(h.authorization)
+      assert.is_nil(h["x-client"])
+      assert.equal("mine", h["x-request"])
+    end)
+  end)
+
   describe("proxies", function()
     local proxy
     setup(function() proxy = start_proxy() end)

@@ -113,6 +113,8 @@ struct gl_transfer {
   long timeout_ms;          /* per-request override, 0: the client's */
   int decode;               /* decode a 2xx JSON body into Lua values */
   int noauth;               /* auth = false: no credential, no extra headers */
+  int left_origin;          /* a redirect took it to another origin: its
+                               own headers stay behind */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;

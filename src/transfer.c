@@ -508,7 +508,7 @@ void gl_client_forget_auth(gl_client *c) {
 int gl_transfer_setup(gl_transfer *t) {
   gl_client *c = t->client;
   CURL *e = t->easy;
-  struct curl_slist *i, *hdrs;
+  struct curl_slist *i, *hdrs, *user;
   const char *m = t->method;
   int same;
   long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
@@ -527,15 +527,18 @@ int gl_transfer_setup(gl_transfer *t) {
   t->errbuf[0] = '\0';
   t->prog_now = t->prog_total = -1;
 
-  /* credentials go only to the origin they were configured for */
+  /* credentials and the client's extra headers (which may carry one of
+   * their own) go only to the origin they were configured for; a
+   * request's own headers only to the origin it was sent to */
   if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
   same = same_origin(t);
-  /* auth = false: neither the credential nor the client's extra headers
-   * (which may carry one of their own), e.g. for the OAuth token endpoint */
-  hdrs = t->noauth ? NULL : same ? auth_headers(c) : c->extra_headers;
-  if (t->user_headers || t->upload_path || t->mime) {
+  user = t->left_origin ? NULL : t->user_headers;
+  /* auth = false: neither the credential nor the client's extra headers,
+   * e.g. for the OAuth token endpoint */
+  hdrs = t->noauth || !same ? NULL : auth_headers(c);
+  if (user || t->upload_path || t->mime) {
     for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
-    for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+    for (i = user; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
     if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
     hdrs = t->hop_headers;
   }
@@ -758,6 +761,7 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
       gl_url_origin(loc, &to);
       downgrade = from.p && to.p && strncmp(from.p, "https:", 6) == 0 &&
                   strncmp(to.p, "https:", 6) != 0;
+      if (!from.p || !to.p || strcmp(from.p, to.p) != 0) t->left_origin = 1;
       gl_buf_free(&from); gl_buf_free(&to);
       if (downgrade) {
         log_attempt(t, what, -1);
