@@ -410,5 +410,84 @@ describe("credentials", function()
       end
       assert.has_error(function() core.client{ base = "https://u:s3cret-pw@h.example/api/v4" } end)
     end)
+
+    it("keep no credential from the query in next_url and links", function()
+      local gl = helpers.client()
+      local data, resp = gl:get("/projects", { private_token = TOKEN, feed_token = "feed-secret-1",
+                                               per_page = 1 })
+      assert(data, resp)
+      assert.is_string(resp.next_url)
+      assert.is_nil(resp.next_url:find(TOKEN, 1, true))
+      assert.is_nil(resp.next_url:find("feed-secret-1", 1, true))
+      assert.matches("private_token=[REDACTED]", resp.next_url, 1, true)
+      for rel, u in pairs(resp.links) do
+        assert(not u:find(TOKEN, 1, true), rel .. ": " .. u)
+      end
+      -- pagination still carries on with the real query
+      local anon = helpers.client{ anonymous = true }
+      local n = 0
+      for _ in anon:paginate("/projects", { private_token = TOKEN, per_page = 1 }) do n = n + 1 end
+      assert.equal(2, n)
+    end)
+  end)
+
+  describe("redaction", function()
+    it("covers feed_token and rss_token in error URLs and log lines", function()
+      local lines = {}
+      local gl = helpers.client{ log = function(l) lines[#lines + 1] = l end }
+      local _, err = gl:get("/projects/999999", { feed_token = "feed-secret-1", rss_token = "rss-secret-1" })
+      assert.equal(404, err.status)
+      assert.matches("feed_token=[REDACTED]", err.url, 1, true)
+      assert.matches("rss_token=[REDACTED]", err.url, 1, true)
+      assert.is_true(#lines > 0)
+      for _, s in ipairs{ err.url, tostring(err), table.concat(lines, "\n") } do
+        assert.is_nil(s:find("feed-secret-1", 1, true))
+        assert.is_nil(s:find("rss-secret-1", 1, true))
+      end
+      assert.equal("feed_token=[REDACTED]&rss_token=[REDACTED]",
+        core.redact_url("https://h/x?feed_token=a&rss_token=b"):match("%?(.*)$"))
+    end)
+
+    it("covers credentials a server echoes in response headers", function()
+      helpers.fault{ path = "/api/v4/user", status = 403, headers = {
+        ["private-token"] = TOKEN, authorization = "Bearer " .. TOKEN,
+        ["set-cookie"] = "_gitlab_session=sess-secret-1; path=/; HttpOnly",
+        ["job-token"] = "job-root", ["x-debug"] = "token was " .. TOKEN } }
+      local gl = helpers.client()
+      local _, err = gl:get("/user")
+      assert.equal(403, err.status)
+      for _, h in ipairs{ err.headers, err.response.headers } do
+        for k, v in pairs(h) do
+          assert(not v:find(TOKEN, 1, true), k .. ": " .. v)
+          assert(not v:find("sess-secret-1", 1, true), k .. ": " .. v)
+          assert(not v:find("job-root", 1, true), k .. ": " .. v)
+        end
+        assert.equal("[REDACTED]", h["set-cookie"])
+        assert.equal("[REDACTED]", h["Private-Token"])
+      end
+    end)
+
+    it("covers a refresh token the token endpoint echoes", function()
+      local RT = "rt-secret-echoed-1"
+      helpers.fault{ path = "/oauth/token", status = 400, times = -1, body = {
+        error = "invalid_grant",
+        error_description = "The refresh token " .. RT .. " is invalid, expired or revoked" } }
+      local tokens, err = oauth.refresh{ url = srv.http, client_id = "app", refresh_token = RT }
+      assert.is_nil(tokens)
+      assert.equal("invalid_grant", err.code)
+      for _, s in ipairs{ tostring(err), err.message, err.body or "" } do
+        assert.is_nil(s:find(RT, 1, true))
+      end
+      -- the client's automatic refresh
+      local gl = gitlab.new{ url = srv.http, oauth = { client_id = "app", access_token = "oauth-expired",
+                                                       refresh_token = RT, expires_at = os.time() - 10 } }
+      local _, e = gl:get("/user")
+      assert.equal(401, e.status)
+      local rerr = e.refresh_error
+      assert.is_table(rerr)
+      for _, s in ipairs{ tostring(rerr), rerr.message, rerr.body or "" } do
+        assert.is_nil(s:find(RT, 1, true))
+      end
+    end)
   end)
 end)

@@ -60,6 +60,18 @@ static int headers_index(lua_State *L) {
   return 1;
 }
 
+/* Headers whose value is a credential, whoever sends them: a server or
+ * proxy echoing ours, or handing out a session. Their values never reach
+ * Lua (resp.headers, err.headers); the raw lines stay in C. */
+static int secret_header(const char *lower, size_t n) {
+  static const char *const names[] = { "private-token", "job-token", "authorization",
+    "proxy-authorization", "cookie", "set-cookie", NULL };
+  int j;
+  for (j = 0; names[j]; j++)
+    if (strlen(names[j]) == n && memcmp(names[j], lower, n) == 0) return 1;
+  return 0;
+}
+
 /* Pushes { ["lower-name"] = "value" } with the case-insensitive metatable;
  * repeated names are joined with ", " (RFC 9110 5.3), which keeps several
  * Link headers parseable as one. */
@@ -79,18 +91,22 @@ int gl_push_headers(lua_State *L, const char *raw, size_t n) {
     while (c < e && raw[c] != ':') c++;
     if (c < e && c > i && c - i < sizeof name) {
       for (k = 0; k < c - i; k++) name[k] = (char)tolower((unsigned char)raw[i + k]);
+      const char *v;
+      size_t vn;
       vs = c + 1; ve = e;
       while (vs < ve && is_ows(raw[vs])) vs++;
       while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
+      v = raw + vs; vn = ve - vs;
+      if (secret_header(name, k)) { v = "[REDACTED]"; vn = 10; }
       lua_pushlstring(L, name, k);
       lua_pushvalue(L, -1);
       lua_rawget(L, t);
       if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lua_pushlstring(L, raw + vs, ve - vs);
+        lua_pushlstring(L, v, vn);
       } else {
         lua_pushliteral(L, ", ");
-        lua_pushlstring(L, raw + vs, ve - vs);
+        lua_pushlstring(L, v, vn);
         lua_concat(L, 3);
       }
       lua_rawset(L, t);
@@ -197,6 +213,33 @@ static int resp_index(lua_State *L) {
   return 1;
 }
 
+/* Pushes the redacted form of the URL at i and returns 1, or pushes
+ * nothing and returns 0 when there is nothing to redact. */
+static int push_redacted(lua_State *L, int i) {
+  size_t n;
+  const char *u = lua_tolstring(L, i, &n);
+  gl_buf b = {0, 0, 0};
+  if (!strchr(u, '?') && !strchr(u, '@')) return 0;
+  gl_redact_url(u, &b);
+  if (b.p && b.n == n && memcmp(b.p, u, n) == 0) { gl_buf_free(&b); return 0; }
+  lua_pushlstring(L, b.p ? b.p : "", b.n);
+  gl_buf_free(&b);
+  return 1;
+}
+
+/* Redacts every URL of the links table at t in place. */
+static void redact_links(lua_State *L, int t) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -1) == LUA_TSTRING && push_redacted(L, -1)) {
+      lua_pushvalue(L, -3);
+      lua_insert(L, -2);
+      lua_rawset(L, t);          /* an existing key: next stays valid */
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Fills the response table at t from raw header lines: page numbers,
  * links (next_url rebased on base), rate_limit; and the lazy headers. */
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base) {
@@ -217,9 +260,17 @@ void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *ba
       lua_getfield(L, -1, "next");
       if (lua_type(L, -1) == LUA_TSTRING && base) {
         gl_rebase(L, base, strlen(base), lua_tostring(L, -1));
-        lua_setfield(L, t, "next_url");
+        /* shown redacted; the link as given stays in _next_url, for the
+         * next page, when redaction changed it */
+        if (push_redacted(L, -1)) {
+          lua_setfield(L, t, "next_url");
+          lua_setfield(L, t, "_next_url");
+        } else {
+          lua_setfield(L, t, "next_url");
+        }
       }
       lua_pop(L, 1);
+      redact_links(L, lua_gettop(L));
       lua_setfield(L, t, "links");
     } else {
       lua_setfield(L, t, "link_error");
@@ -423,7 +474,7 @@ static int hexval(char c) {
 static int secret_param(const char *k, size_t n) {
   static const char *const names[] = { "private_token", "access_token", "job_token",
     "token", "refresh_token", "client_secret", "password", "code", "code_verifier",
-    "device_code", NULL };
+    "device_code", "feed_token", "rss_token", NULL };
   char key[32];
   size_t i, m = 0;
   int j;
