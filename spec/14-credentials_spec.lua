@@ -490,4 +490,36 @@ describe("credentials", function()
       end
     end)
   end)
+
+  describe("verify = false and oversized headers", function()
+    it("verify = false with a credential warns once through log, without the credential", function()
+      local lines = {}
+      local gl = gitlab.new{ url = srv.https, token = TOKEN, verify = false,
+                             log = function(l) lines[#lines + 1] = l end }
+      assert.equal("root", assert(gl:get("/user")).username)
+      assert.equal("root", assert(gl:get("/user")).username)
+      local warned = {}
+      for _, l in ipairs(lines) do
+        assert.is_nil(l:find(TOKEN, 1, true))
+        if l:find("verify", 1, true) then warned[#warned + 1] = l end
+      end
+      assert.equal(1, #warned)
+      assert.is_nil(warned[1]:find("\n", 1, true))
+      -- no credential, no warning
+      lines = {}
+      gitlab.new{ url = srv.https, verify = false, log = function(l) lines[#lines + 1] = l end }
+      assert.equal(0, #lines)
+    end)
+
+    it("headers over 300 KB in many lines are too_large, not retried", function()
+      local h = {}
+      for i = 1, 50 do h["x-filler-" .. i] = ("f"):rep(8000) end
+      helpers.fault{ path = "/api/v4/user", status = 200, headers = h, body = { username = "root" }, times = -1 }
+      local gl = helpers.client{ retries = 2, retry_base = 0.01 }
+      local data, err = gl:get("/user")
+      assert.is_nil(data)
+      assert.equal("too_large", err.kind)
+      assert.equal(1, #helpers.requests{ path = "/api/v4/user" })
+    end)
+  end)
 end)

@@ -729,6 +729,17 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
     log_attempt(t, "response header line over 100 KB", -1);
     return fail(t, "too_large", "the response has a header line over 100 KB", rc);
   }
+  if (rc == CURLE_RECV_ERROR && t->routed < 0 && strstr(t->errbuf, "Too large response headers")) {
+    /* libcurl's cap on all the header lines of one answer (300 KB) */
+    log_attempt(t, "response headers over 300 KB", -1);
+    return fail(t, "too_large", "the response headers exceed 300 KB", rc);
+  }
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (rc == CURLE_TOO_LARGE && t->routed < 0) {
+    log_attempt(t, "response headers too large", -1);
+    return fail(t, "too_large", "the response headers are too large", rc);
+  }
+#endif
   if (rc != CURLE_OK) {
     const char *kind = classify(rc);
     snprintf(what, sizeof what, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));

@@ -138,6 +138,11 @@ function M.new(opts)
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
     _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
   }, Client)
+  if opts.verify == false and (secret or opts.oauth) and log then
+    -- once per client: every request of it could go to an impostor
+    pcall(log, "verify = false: TLS certificates are not checked, so the credential "
+      .. "may be sent to an impostor of " .. (core.origin(root) or "the server"))
+  end
   if opts.oauth then
     self._hooks = require("gitlab.oauth").attach(self, opts.oauth, opts)
   end
