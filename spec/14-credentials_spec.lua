@@ -109,6 +109,7 @@ describe("credentials", function()
   local srv
   setup(function() srv = helpers.server() end)
   before_each(function() helpers.reset() end)
+  teardown(function() helpers.reset() end)   -- no fault outlives this file
 
   describe("plain http only to loopback", function()
     it("takes loopback as an IP literal in 127/8, [::1] or exactly localhost", function()
