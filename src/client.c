@@ -60,13 +60,19 @@ static int get_bool(lua_State *L, int t, const char *k, int dflt) {
   return v;
 }
 
-static int is_loopback_origin(const char *origin) {
-  /* origin is "scheme://host:port" from gl_url_origin */
-  const char *h = strstr(origin, "://");
-  if (!h) return 0;
-  h += 3;
-  return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
-         strncmp(h, "[::1]:", 6) == 0;
+/* A string option that becomes part of a request header: a line break
+ * would start a header (or a request) of its own, and a NUL byte would cut
+ * the value short without a word. The message never shows the value. */
+static const char *get_line(lua_State *L, int t, const char *k) {
+  size_t n;
+  const char *s = get_str(L, t, k);
+  if (!s) return NULL;
+  lua_getfield(L, t, k);
+  s = lua_tolstring(L, -1, &n);
+  lua_pop(L, 1);
+  if (strlen(s) != n || strpbrk(s, "\r\n"))
+    luaL_error(L, "client option '%s': line breaks and NUL bytes are not allowed", k);
+  return s;
 }
 
 static void check_options(lua_State *L, int o) {
@@ -88,7 +94,9 @@ static void check_options(lua_State *L, int o) {
   if (auth && strcmp(auth, "PRIVATE-TOKEN") && strcmp(auth, "Authorization") && strcmp(auth, "JOB-TOKEN"))
     luaL_error(L, "client option 'auth': expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (auth && !get_str(L, o, "token")) luaL_error(L, "client option 'auth' needs a 'token'");
-  get_str(L, o, "sudo"); get_str(L, o, "ca_file"); get_str(L, o, "proxy"); get_str(L, o, "user_agent");
+  get_line(L, o, "token"); get_line(L, o, "sudo"); get_line(L, o, "user_agent");
+  get_str(L, o, "ca_file"); get_str(L, o, "proxy");
+  get_bool(L, o, "allow_insecure", 0);
   gl_check_header_lines(L, o, "headers", "client option 'headers'");
   lua_getfield(L, o, "log");
   if (!lua_isnil(L, -1)) luaL_checktype(L, -1, LUA_TFUNCTION);
@@ -97,22 +105,22 @@ static void check_options(lua_State *L, int o) {
 
 static int l_new(lua_State *L) {
   gl_client *c;
-  gl_buf origin = {0, 0, 0};
+  gl_buf origin = {0, 0, 0}, why = {0, 0, 0};
   const char *base;
+  int insecure;
   luaL_checktype(L, 1, LUA_TTABLE);
   check_options(L, 1);
   base = get_str(L, 1, "base");
-  if (!gl_url_origin(base, &origin) ||
-      (strncmp(origin.p, "http://", 7) != 0 && strncmp(origin.p, "https://", 8) != 0)) {
-    gl_buf_free(&origin);
-    return luaL_error(L, "client: url must be an absolute http or https URL");
-  }
-  if (get_str(L, 1, "token") && strncmp(origin.p, "http://", 7) == 0 &&
-      !is_loopback_origin(origin.p) && !get_bool(L, 1, "allow_insecure", 0)) {
-    lua_pushfstring(L, "refusing to send a credential over plain http to %s; use https "
-                    "or set allow_insecure = true", origin.p);
-    gl_buf_free(&origin);
+  insecure = get_bool(L, 1, "allow_insecure", 0);
+  if (gl_transport_refusal(base, get_str(L, 1, "token") != NULL, "a credential",
+                           get_str(L, 1, "proxy"), insecure, &why)) {
+    lua_pushfstring(L, "client: %s", why.p ? why.p : "out of memory");
+    gl_buf_free(&why);
     return lua_error(L);
+  }
+  if (!gl_url_origin(base, &origin)) {
+    gl_buf_free(&origin);
+    return luaL_error(L, "client: out of memory");
   }
   /* userdata first, empty, so that a failure below (a bad option raises)
    * leaves only what __gc (l_close) frees */
@@ -133,6 +141,9 @@ static int l_new(lua_State *L) {
   c->max_body = gl_byte_limit(get_num(L, 1, "max_body", (double)GL_MAX_BODY, 0, HUGE_VAL));
   c->verify = get_bool(L, 1, "verify", 1);
   c->http2 = get_bool(L, 1, "http2", 1);
+  /* a plain-http loopback origin never needs a proxy: a credential sent
+   * there goes straight to it, whatever the environment says later */
+  c->direct = !insecure && c->origin && strncmp(c->origin, "http://", 7) == 0 && gl_url_loopback(base);
   c->base = gl_strdup(base);
   c->auth_name = gl_strdup(get_str(L, 1, "auth"));
   c->token = gl_strdup(get_str(L, 1, "token"));
@@ -218,6 +229,8 @@ static int l_set_token(lua_State *L) {
   if (kind && strcmp(kind, "PRIVATE-TOKEN") && strcmp(kind, "Authorization") && strcmp(kind, "JOB-TOKEN"))
     return luaL_argerror(L, 2, "expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
+  if (token && (strlen(token) != gl_rawlen(L, 3) || strpbrk(token, "\r\n")))
+    return luaL_argerror(L, 3, "line breaks and NUL bytes are not allowed in a token");
   gl_client_forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);

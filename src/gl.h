@@ -79,6 +79,8 @@ struct gl_client {
   struct curl_slist *extra_headers;
   long timeout_ms, connect_timeout_ms;
   int verify, http2;
+  int direct;               /* plain-http loopback origin: never via a proxy
+                               when a credential goes along */
   int retries;
   double retry_base, max_wait, deadline;
   curl_off_t max_body;      /* bound on a buffered 2xx body, decoded; -1 none */
@@ -117,6 +119,8 @@ struct gl_transfer {
   int decode;               /* decode a 2xx JSON body into Lua values */
   int noauth;               /* auth = false: no credential, no extra headers */
   curl_off_t max_body;      /* the client's, or the request's max_body */
+  int left_origin;          /* a redirect took it to another origin: its
+                               own headers stay behind */
   /* progress of this request */
   int attempts, redirects;
   double started, wake_at;
@@ -185,6 +189,9 @@ int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or n
 double gl_retry_after(const char *v, size_t n, double now_wall);  /* <0: none */
 int  gl_url_origin(const char *url, gl_buf *out);  /* 0 when not a URL */
 void gl_redact_url(const char *url, gl_buf *out);
+const char *gl_transport_refusal(const char *url, int credential, const char *what,
+                                 const char *proxy, int allow_insecure, gl_buf *msg);
+int  gl_url_loopback(const char *url);
 void gl_http_open(lua_State *L);
 
 /* encode.c */

@@ -1,6 +1,8 @@
 /* HTTP text parsing: response headers, Link (RFC 8288), Retry-After, URL
  * origins and redaction. Every parser here is bounded by its length and
  * total: malformed input yields an error value, never a crash. */
+#define _POSIX_C_SOURCE 200112L
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,18 @@ static int headers_index(lua_State *L) {
   return 1;
 }
 
+/* Headers whose value is a credential, whoever sends them: a server or
+ * proxy echoing ours, or handing out a session. Their values never reach
+ * Lua (resp.headers, err.headers); the raw lines stay in C. */
+static int secret_header(const char *lower, size_t n) {
+  static const char *const names[] = { "private-token", "job-token", "authorization",
+    "proxy-authorization", "cookie", "set-cookie", NULL };
+  int j;
+  for (j = 0; names[j]; j++)
+    if (strlen(names[j]) == n && memcmp(names[j], lower, n) == 0) return 1;
+  return 0;
+}
+
 /* Pushes { ["lower-name"] = "value" } with the case-insensitive metatable;
  * repeated names are joined with ", " (RFC 9110 5.3), which keeps several
  * Link headers parseable as one. */
@@ -77,18 +91,22 @@ int gl_push_headers(lua_State *L, const char *raw, size_t n) {
     while (c < e && raw[c] != ':') c++;
     if (c < e && c > i && c - i < sizeof name) {
       for (k = 0; k < c - i; k++) name[k] = (char)tolower((unsigned char)raw[i + k]);
+      const char *v;
+      size_t vn;
       vs = c + 1; ve = e;
       while (vs < ve && is_ows(raw[vs])) vs++;
       while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
+      v = raw + vs; vn = ve - vs;
+      if (secret_header(name, k)) { v = "[REDACTED]"; vn = 10; }
       lua_pushlstring(L, name, k);
       lua_pushvalue(L, -1);
       lua_rawget(L, t);
       if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lua_pushlstring(L, raw + vs, ve - vs);
+        lua_pushlstring(L, v, vn);
       } else {
         lua_pushliteral(L, ", ");
-        lua_pushlstring(L, raw + vs, ve - vs);
+        lua_pushlstring(L, v, vn);
         lua_concat(L, 3);
       }
       lua_rawset(L, t);
@@ -195,6 +213,33 @@ static int resp_index(lua_State *L) {
   return 1;
 }
 
+/* Pushes the redacted form of the URL at i and returns 1, or pushes
+ * nothing and returns 0 when there is nothing to redact. */
+static int push_redacted(lua_State *L, int i) {
+  size_t n;
+  const char *u = lua_tolstring(L, i, &n);
+  gl_buf b = {0, 0, 0};
+  if (!strchr(u, '?') && !strchr(u, '@')) return 0;
+  gl_redact_url(u, &b);
+  if (b.p && b.n == n && memcmp(b.p, u, n) == 0) { gl_buf_free(&b); return 0; }
+  lua_pushlstring(L, b.p ? b.p : "", b.n);
+  gl_buf_free(&b);
+  return 1;
+}
+
+/* Redacts every URL of the links table at t in place. */
+static void redact_links(lua_State *L, int t) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -1) == LUA_TSTRING && push_redacted(L, -1)) {
+      lua_pushvalue(L, -3);
+      lua_insert(L, -2);
+      lua_rawset(L, t);          /* an existing key: next stays valid */
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Fills the response table at t from raw header lines: page numbers,
  * links (next_url rebased on base), rate_limit; and the lazy headers. */
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base) {
@@ -215,9 +260,17 @@ void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *ba
       lua_getfield(L, -1, "next");
       if (lua_type(L, -1) == LUA_TSTRING && base) {
         gl_rebase(L, base, strlen(base), lua_tostring(L, -1));
-        lua_setfield(L, t, "next_url");
+        /* shown redacted; the link as given stays in _next_url, for the
+         * next page, when redaction changed it */
+        if (push_redacted(L, -1)) {
+          lua_setfield(L, t, "next_url");
+          lua_setfield(L, t, "_next_url");
+        } else {
+          lua_setfield(L, t, "next_url");
+        }
       }
       lua_pop(L, 1);
+      redact_links(L, lua_gettop(L));
       lua_setfield(L, t, "links");
     } else {
       lua_setfield(L, t, "link_error");
@@ -421,7 +474,7 @@ static int hexval(char c) {
 static int secret_param(const char *k, size_t n) {
   static const char *const names[] = { "private_token", "access_token", "job_token",
     "token", "refresh_token", "client_secret", "password", "code", "code_verifier",
-    "device_code", NULL };
+    "device_code", "feed_token", "rss_token", NULL };
   char key[32];
   size_t i, m = 0;
   int j;
@@ -474,6 +527,244 @@ void gl_redact_url(const char *url, gl_buf *out) {
     s = amp;
     if (*s == '&' || *s == ';') { gl_buf_add(out, s, 1); s++; }
   }
+}
+
+/* ====================================================================== */
+/* where a credential may go: loopback and the plain-http policy           */
+/* ====================================================================== */
+
+/* The authority of "scheme://[userinfo@]host[:port]/...": host keeps the
+ * brackets of an IPv6 literal. Returns 0 when url is not absolute or its
+ * authority does not parse (no host, junk after "]", a port that is not
+ * digits). */
+typedef struct authority {
+  const char *scheme, *host;
+  size_t scheme_n, host_n;
+  int userinfo;
+} authority;
+
+static int parse_authority(const char *url, authority *a) {
+  const char *p = strstr(url, "://"), *s, *e, *h, *q, *port = NULL;
+  if (!p || p == url) return 0;
+  for (q = url; q < p; q++) if (!isalpha((unsigned char)*q)) return 0;
+  a->scheme = url;
+  a->scheme_n = (size_t)(p - url);
+  s = p + 3;
+  for (e = s; *e && *e != '/' && *e != '?' && *e != '#'; e++) {}
+  a->userinfo = 0;
+  h = s;
+  for (q = s; q < e; q++) if (*q == '@') { a->userinfo = 1; h = q + 1; }
+  if (*h == '[') {
+    const char *rb = memchr(h, ']', (size_t)(e - h));
+    if (!rb) return 0;
+    a->host_n = (size_t)(rb + 1 - h);
+    if (rb + 1 < e) {
+      if (rb[1] != ':') return 0;
+      port = rb + 2;
+    }
+  } else {
+    const char *colon = memchr(h, ':', (size_t)(e - h));
+    a->host_n = (size_t)((colon ? colon : e) - h);
+    if (colon) port = colon + 1;
+  }
+  a->host = h;
+  if (port) for (q = port; q < e; q++) if (!isdigit((unsigned char)*q)) return 0;
+  return a->host_n > 0;
+}
+
+/* A dotted quad of decimal octets 0-255 without leading zeros (libcurl
+ * and the resolver read "0127" as octal, and "127.0.0.1.example" is a
+ * name anyone may own). */
+static int parse_ipv4(const char *h, size_t n, unsigned long *out) {
+  size_t i = 0;
+  int part;
+  unsigned long v = 0;
+  for (part = 0; part < 4; part++) {
+    size_t s = i;
+    unsigned o = 0;
+    while (i < n && isdigit((unsigned char)h[i]) && i - s < 3) o = o * 10 + (unsigned)(h[i++] - '0');
+    if (i == s || o > 255 || (h[s] == '0' && i - s > 1)) return 0;
+    v = (v << 8) | o;
+    if (part < 3) {
+      if (i >= n || h[i] != '.') return 0;
+      i++;
+    }
+  }
+  if (i != n) return 0;
+  *out = v;
+  return 1;
+}
+
+/* Loopback: an IPv4 literal in 127.0.0.0/8, ::1 ("[::1]" in a URL), or
+ * exactly "localhost" (libcurl resolves it to loopback itself). */
+static int loopback_host(const char *h, size_t n) {
+  unsigned long v;
+  if (n == 9 && ieq(h, "localhost", 9)) return 1;
+  if ((n == 5 && memcmp(h, "[::1]", 5) == 0) || (n == 3 && memcmp(h, "::1", 3) == 0)) return 1;
+  return parse_ipv4(h, n, &v) && (v >> 24) == 127;
+}
+
+/* core.is_loopback(url or host) */
+static int l_is_loopback(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  authority a;
+  if (strlen(s) != n) lua_pushboolean(L, 0);
+  else if (strstr(s, "://"))
+    lua_pushboolean(L, parse_authority(s, &a) && !a.userinfo && loopback_host(a.host, a.host_n));
+  else lua_pushboolean(L, loopback_host(s, n));
+  return 1;
+}
+
+/* Would libcurl skip the proxy for host, by no_proxy / NO_PROXY? The same
+ * matching as libcurl's (lib/noproxy.c): "*", names and their subdomains,
+ * IP literals with an optional /bits. A mismatch only ever refuses more:
+ * the transfer connects to a loopback origin directly anyway. */
+static int noproxy_exempt(const char *h, size_t n) {
+  const char *np = getenv("no_proxy"), *p;
+  char ip[64];
+  int v6 = 0, v4;
+  unsigned long a4 = 0;
+  unsigned char a6[16];
+  if (!np || !*np) np = getenv("NO_PROXY");
+  if (!np || !*np) return 0;
+  if (strcmp(np, "*") == 0) return 1;
+  if (n >= 2 && h[0] == '[') {
+    if (n - 2 >= sizeof ip) return 0;
+    memcpy(ip, h + 1, n - 2);
+    ip[n - 2] = '\0';
+    v6 = inet_pton(AF_INET6, ip, a6) == 1;
+    if (!v6) return 0;
+  }
+  v4 = !v6 && parse_ipv4(h, n, &a4);
+  if (!v4 && !v6 && n && h[n - 1] == '.') n--;
+  for (p = np; *p;) {
+    const char *tok;
+    size_t tn;
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    tok = p;
+    while (*p && *p != ' ' && *p != '\t' && *p != ',') p++;
+    tn = (size_t)(p - tok);
+    if (!tn) continue;
+    if (v4 || v6) {
+      char net[64], *slash;
+      unsigned bits = v6 ? 128 : 32;
+      if (tn >= sizeof net) continue;
+      memcpy(net, tok, tn);
+      net[tn] = '\0';
+      if ((slash = strchr(net, '/')) != NULL) {
+        long b = atol(slash + 1);
+        *slash = '\0';
+        if (b > 0 && b < (long)bits) bits = (unsigned)b;
+      }
+      if (v4) {
+        unsigned long c4;
+        unsigned long mask = bits == 32 ? 0xffffffffUL : (0xffffffffUL << (32 - bits)) & 0xffffffffUL;
+        if (parse_ipv4(net, strlen(net), &c4) && ((a4 ^ c4) & mask) == 0) return 1;
+      } else {
+        unsigned char c6[16];
+        unsigned i, ok = inet_pton(AF_INET6, net, c6) == 1;
+        for (i = 0; ok && i < bits; i++)
+          if (((a6[i / 8] ^ c6[i / 8]) >> (7 - i % 8)) & 1) ok = 0;
+        if (ok) return 1;
+      }
+    } else {
+      if (tok[tn - 1] == '.') tn--;
+      if (tn && tok[0] == '.') { tok++; tn--; }
+      if (tn == n && ieq(tok, h, n)) return 1;
+      if (tn && tn < n && h[n - tn - 1] == '.' && ieq(tok, h + n - tn, tn)) return 1;
+    }
+  }
+  return 0;
+}
+
+/* The proxy libcurl would use for a plain-http URL: the proxy option
+ * (NULL: not given; "": none, and the environment is not read), else
+ * http_proxy, all_proxy, ALL_PROXY (libcurl never reads HTTP_PROXY for
+ * http). Returns a description for a message, or NULL for none. */
+static const char *http_proxy_source(const char *proxy) {
+  static const char *const vars[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+  int i;
+  if (proxy) return *proxy ? "the proxy option" : NULL;
+  for (i = 0; vars[i]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) return vars[i];
+  }
+  return NULL;
+}
+
+/* A refusal never turns into a permission for want of memory. */
+static const char *refusal(gl_buf *msg) {
+  return msg->p ? msg->p : "out of memory";
+}
+
+/* Why a client configured with url must not be made, or NULL: the one
+ * policy behind core.client, gitlab.new and the OAuth flows. credential:
+ * the client sends a secret (what: how the message names it); proxy: the
+ * proxy option. The message goes to msg and holds no secret: not the
+ * userinfo, not the proxy's URL. */
+const char *gl_transport_refusal(const char *url, int credential, const char *what,
+                                 const char *proxy, int allow_insecure, gl_buf *msg) {
+  authority a;
+  int https;
+  const char *src;
+  msg->n = 0;
+  if (!parse_authority(url, &a) ||
+      !((a.scheme_n == 4 && ieq(a.scheme, "http", 4)) || (a.scheme_n == 5 && ieq(a.scheme, "https", 5)))) {
+    gl_buf_adds(msg, "url must be an absolute http or https URL");
+    return refusal(msg);
+  }
+  if (a.userinfo) {
+    gl_buf_adds(msg, "url must not hold a user name or password; give the token with the "
+                     "token option instead");
+    return refusal(msg);
+  }
+  https = a.scheme_n == 5;
+  if (!credential || https || allow_insecure) return NULL;
+  if (!loopback_host(a.host, a.host_n)) {
+    gl_buf o = {0, 0, 0};
+    gl_buf_adds(msg, "refusing to send ");
+    gl_buf_adds(msg, what);
+    gl_buf_adds(msg, " over plain http to ");
+    if (gl_url_origin(url, &o)) gl_buf_add(msg, o.p, o.n);
+    gl_buf_free(&o);
+    gl_buf_adds(msg, "; use https or set allow_insecure = true");
+    return refusal(msg);
+  }
+  src = http_proxy_source(proxy);
+  if (src && !noproxy_exempt(a.host, a.host_n)) {
+    gl_buf_adds(msg, "refusing to send ");
+    gl_buf_adds(msg, what);
+    gl_buf_adds(msg, " over plain http through a proxy (");
+    if (!proxy) gl_buf_adds(msg, "environment variable ");
+    gl_buf_adds(msg, src);
+    gl_buf_adds(msg, "); use https, proxy = \"\" to connect directly, or allow_insecure = true");
+    return refusal(msg);
+  }
+  return NULL;
+}
+
+/* Is url's host a loopback one (after gl_transport_refusal let it be)? */
+int gl_url_loopback(const char *url) {
+  authority a;
+  return parse_authority(url, &a) && !a.userinfo && loopback_host(a.host, a.host_n);
+}
+
+/* core.transport_refusal(url, { credential =, what =, proxy =,
+ * allow_insecure = }) -> nil, or the reason the client must not be made */
+static int l_transport_refusal(lua_State *L) {
+  const char *url = luaL_checkstring(L, 1), *proxy, *what, *why;
+  int credential, insecure;
+  gl_buf m = {0, 0, 0};
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getfield(L, 2, "credential"); credential = lua_toboolean(L, -1); lua_pop(L, 1);
+  lua_getfield(L, 2, "allow_insecure"); insecure = lua_toboolean(L, -1); lua_pop(L, 1);
+  lua_getfield(L, 2, "proxy"); proxy = lua_tostring(L, -1);
+  lua_getfield(L, 2, "what"); what = lua_tostring(L, -1);
+  why = gl_transport_refusal(url, credential, what ? what : "a credential", proxy, insecure, &m);
+  if (why) lua_pushstring(L, why); else lua_pushnil(L);
+  gl_buf_free(&m);
+  return 1;
 }
 
 static int l_redact(lua_State *L) {
@@ -545,7 +836,8 @@ void gl_http_open(lua_State *L) {
   static const luaL_Reg fns[] = {
     { "parse_link", l_parse_link }, { "redact_url", l_redact },
     { "origin", l_origin }, { "rebase", l_rebase },
-    { "parse_headers", l_header_table }, { NULL, NULL }
+    { "parse_headers", l_header_table }, { "is_loopback", l_is_loopback },
+    { "transport_refusal", l_transport_refusal }, { NULL, NULL }
   };
   luaL_setfuncs(L, fns, 0);
   luaL_newmetatable(L, GL_HEADERS_MT);

@@ -40,6 +40,13 @@ static void free_secret_slist(struct curl_slist *l) {
 /* header line lists (request.headers, client option headers)             */
 /* ====================================================================== */
 
+/* Is the string at i free of CR, LF and NUL (it goes into a header)? */
+static int one_line(lua_State *L, int i) {
+  size_t n;
+  const char *s = lua_tolstring(L, i, &n);
+  return strlen(s) == n && !strpbrk(s, "\r\n");
+}
+
 /* Raises unless t[field] is nil or an array of one-line strings. */
 void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what) {
   size_t i, n;
@@ -50,7 +57,7 @@ void gl_check_header_lines(lua_State *L, int t, const char *field, const char *w
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, (int)i);
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s[%d]: expected a string", what, (int)i);
-      if (strpbrk(lua_tostring(L, -1), "\r\n")) luaL_error(L, "%s[%d]: line breaks are not allowed", what, (int)i);
+      if (!one_line(L, -1)) luaL_error(L, "%s[%d]: line breaks and NUL bytes are not allowed", what, (int)i);
       lua_pop(L, 1);
     }
   }
@@ -153,6 +160,18 @@ static unsigned check_request(lua_State *L, int t) {
       lua_getfield(L, -1, "name");
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "request.form[%d].name: expected a string", (int)i);
       lua_pop(L, 1);
+      {
+        /* name, file name and type go into the part's header lines */
+        static const char *const line_fields[] = { "name", "filename", "type", NULL };
+        int k;
+        for (k = 0; line_fields[k]; k++) {
+          lua_getfield(L, -1, line_fields[k]);
+          if (lua_type(L, -1) == LUA_TSTRING && !one_line(L, -1))
+            luaL_error(L, "request.form[%d].%s: line breaks and NUL bytes are not allowed",
+                       (int)i, line_fields[k]);
+          lua_pop(L, 1);
+        }
+      }
       lua_getfield(L, -1, "value");
       lua_getfield(L, -2, "file");
       if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -2) != LUA_TSTRING)
@@ -530,8 +549,9 @@ void gl_client_forget_auth(gl_client *c) {
 int gl_transfer_setup(gl_transfer *t) {
   gl_client *c = t->client;
   CURL *e = t->easy;
-  struct curl_slist *i, *hdrs;
+  struct curl_slist *i, *hdrs, *user;
   const char *m = t->method;
+  int same;
   long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
   int plain = is_plain(t), sync = (e == c->easy);
   /* The blocking handle keeps its options from one plain GET to the next:
@@ -549,14 +569,18 @@ int gl_transfer_setup(gl_transfer *t) {
   t->errbuf[0] = '\0';
   t->prog_now = t->prog_total = -1;
 
-  /* credentials go only to the origin they were configured for */
+  /* credentials and the client's extra headers (which may carry one of
+   * their own) go only to the origin they were configured for; a
+   * request's own headers only to the origin it was sent to */
   if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
-  /* auth = false: neither the credential nor the client's extra headers
-   * (which may carry one of their own), e.g. for the OAuth token endpoint */
-  hdrs = t->noauth ? NULL : same_origin(t) ? auth_headers(c) : c->extra_headers;
-  if (t->user_headers || t->upload_path || t->mime) {
+  same = same_origin(t);
+  user = t->left_origin ? NULL : t->user_headers;
+  /* auth = false: neither the credential nor the client's extra headers,
+   * e.g. for the OAuth token endpoint */
+  hdrs = t->noauth || !same ? NULL : auth_headers(c);
+  if (user || t->upload_path || t->mime) {
     for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
-    for (i = t->user_headers; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
+    for (i = user; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
     if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
     hdrs = t->hop_headers;
   }
@@ -567,6 +591,9 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
+  /* "" is no proxy, not even one from the environment (libcurl reads
+   * http_proxy itself) */
+  curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
     t->attempts++;
     c->easy_plain = 1;
@@ -593,7 +620,6 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
   if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-  if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
   if (!t->idempotent) {
@@ -749,6 +775,17 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
     log_attempt(t, "response header line over 100 KB", -1);
     return fail(t, "too_large", "the response has a header line over 100 KB", rc);
   }
+  if (rc == CURLE_RECV_ERROR && t->routed < 0 && strstr(t->errbuf, "Too large response headers")) {
+    /* libcurl's cap on all the header lines of one answer (300 KB) */
+    log_attempt(t, "response headers over 300 KB", -1);
+    return fail(t, "too_large", "the response headers exceed 300 KB", rc);
+  }
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (rc == CURLE_TOO_LARGE && t->routed < 0) {
+    log_attempt(t, "response headers too large", -1);
+    return fail(t, "too_large", "the response headers are too large", rc);
+  }
+#endif
   if (rc != CURLE_OK) {
     const char *kind = classify(rc);
     snprintf(what, sizeof what, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
@@ -781,6 +818,7 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
       gl_url_origin(loc, &to);
       downgrade = from.p && to.p && strncmp(from.p, "https:", 6) == 0 &&
                   strncmp(to.p, "https:", 6) != 0;
+      if (!from.p || !to.p || strcmp(from.p, to.p) != 0) t->left_origin = 1;
       gl_buf_free(&from); gl_buf_free(&to);
       if (downgrade) {
         log_attempt(t, what, -1);

@@ -253,6 +253,16 @@ M.cases = {
       "too_large", "100 kb", { hits = 1 }),
   },
   {
+    name = "headers over 300 KB, in 8 KB lines",
+    expect = "error too_large, not retried",
+    run = function()
+      local h = {}
+      for i = 1, 50 do h["x-filler-" .. i] = ("f"):rep(8000) end
+      return get_user({ path = USER, status = 200, headers = h, body = { username = "root" },
+        times = -1 }, "too_large", "300 kb", { hits = 1 })()
+    end,
+  },
+  {
     name = "50 MB error body",
     expect = "error http 500, body <= 1 MiB, RSS bounded",
     run = function()

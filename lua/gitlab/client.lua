@@ -92,19 +92,33 @@ end
 -- over resp (status, page numbers, next_url, rate_limit; headers built on
 -- first use), then the body: a string, the decoded JSON when `decoded` is
 -- true, or the raw string when `decoded` is the decoder's complaint.
+-- The headers of an answer that becomes an error, with the credential
+-- taken out of every value (a server or proxy may echo it; the core has
+-- already blanked the credential headers and cookies themselves).
+local function error_headers(ctx, h)
+  if h then
+    local redact = ctx.redact
+    for k, v in pairs(h) do
+      local r = redact(v)
+      if r ~= v then h[k] = r end
+    end
+  end
+  return h
+end
+
 local function finish(ctx, method, shown, opts, resp, body, decoded)
   if not resp then
     local e, redact = body, ctx.redact
     return nil, errors.new{
       kind = e.kind, message = redact(e.message), method = method,
       url = e.url, path = shown and core.redact_url(shown), status = e.status, code = e.code,
-      headers = e.headers, cause = e.cause, attempts = e.attempts,
+      headers = error_headers(ctx, e.headers), cause = e.cause, attempts = e.attempts,
     }
   end
   local st = resp.status
   if st >= 400 then
     local redact = ctx.redact
-    local msg = errors.http_message(st, body, resp.headers)
+    local msg = errors.http_message(st, body, error_headers(ctx, resp.headers))
     if st == 405 and msg:lower():find("offset", 1, true) and
        msg:lower():find("pagination", 1, true) and not msg:find("keyset", 1, true) then
       msg = msg .. OFFSET_HINT
@@ -135,7 +149,7 @@ local function finish(ctx, method, shown, opts, resp, body, decoded)
     -- taken for success (a download would keep a stale part file)
     return nil, errors.new{
       status = st, kind = "redirect", method = method, url = resp.url,
-      path = core.redact_url(shown), headers = resp.headers, response = resp,
+      path = core.redact_url(shown), headers = error_headers(ctx, resp.headers), response = resp,
       message = st >= 300 and ("the server answered %d without a Location to follow"):format(st)
         or ("unexpected final status %d"):format(st),
     }
@@ -148,7 +162,7 @@ local function finish(ctx, method, shown, opts, resp, body, decoded)
       kind = "decode", status = st, method = method, url = resp.url,
       path = core.redact_url(shown),
       message = "the response is " .. decoded,   -- "invalid JSON at byte N: ..."
-      body = ctx.redact(body:sub(1, 4096)), headers = resp.headers, response = resp,
+      body = ctx.redact(body:sub(1, 4096)), headers = error_headers(ctx, resp.headers), response = resp,
     }
   end
   return body, resp
@@ -464,7 +478,9 @@ function Client:pages(path, query, opts)
     next_url, next_no = nil, nil
     local here = resp.page or asked
     local name = here and ("page " .. int_string(here)) or ("page " .. n .. " of the list")
-    local u = resp.next_url
+    -- _next_url: the link as given, when the shown one lost a credential
+    -- of the query to redaction
+    local u = resp._next_url or resp.next_url
     if u then
       local p = not keyset and link_page(u) or nil
       if p and here and p <= here then

@@ -299,6 +299,10 @@ local function run_token_command(cmd, name, run)
   if line == "" then
     return nil, ("token_command of instance '%s' printed nothing"):format(name)
   end
+  if line:find("[%z\r\n]") then   -- the token goes into a header line
+    return nil, ("token_command of instance '%s' printed a line break or NUL byte "
+      .. "inside the token"):format(name)
+  end
   return line
 end
 

@@ -26,6 +26,9 @@ local OPTIONS = {
   allow_insecure = "boolean", http2 = "boolean", max_body = "number",
 }
 
+-- Options that end up in a request header line.
+local HEADER_VALUES = { "token", "oauth_token", "job_token", "sudo", "user_agent" }
+
 --- Encodes a project/group path, branch or file name as one URL segment.
 -- @tparam string|number s e.g. "group/proj"
 -- @treturn string "group%2Fproj"
@@ -80,10 +83,20 @@ function M.new(opts)
   if creds > 1 then
     error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
   end
-  local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
-  if not url:find("^[hH][tT][tT][pP][sS]?://[^/]") then
-    error("gitlab.new: url must start with http:// or https://, got " .. url, 2)
+  for _, k in ipairs(HEADER_VALUES) do
+    local v = opts[k]
+    if v ~= nil and v:find("[%z\r\n]") then
+      error(("gitlab.new: option '%s' must not hold line breaks or NUL bytes"):format(k), 2)
+    end
   end
+  local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
+  -- one policy (core.transport_refusal) for the core, this and the OAuth
+  -- flows: http(s) only, no userinfo, plain http with a credential only to
+  -- loopback and not through a proxy, unless allow_insecure
+  local why = core.transport_refusal(url, {
+    credential = opts.token ~= nil or opts.oauth_token ~= nil or opts.job_token ~= nil or opts.oauth ~= nil,
+    proxy = opts.proxy, allow_insecure = opts.allow_insecure })
+  if why then error("gitlab.new: " .. why, 2) end
   local base, root
   if url:find("/api/v4$") then
     base, root = url, url:sub(1, -8)
@@ -127,15 +140,12 @@ function M.new(opts)
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
     _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
   }, Client)
+  if opts.verify == false and (secret or opts.oauth) and log then
+    -- once per client: every request of it could go to an impostor
+    pcall(log, "verify = false: TLS certificates are not checked, so the credential "
+      .. "may be sent to an impostor of " .. (core.origin(root) or "the server"))
+  end
   if opts.oauth then
-    if root:find("^http://") and not opts.allow_insecure then
-      local origin = core.origin(root) or root
-      if not (origin:find("^http://127%.") or origin:find("^http://localhost:") or
-              origin:find("^http://%[::1%]:")) then
-        error("gitlab.new: refusing to send a credential over plain http to " .. origin ..
-              "; use https or set allow_insecure = true", 2)
-      end
-    end
     self._hooks = require("gitlab.oauth").attach(self, opts.oauth, opts)
   end
   return self

@@ -106,6 +106,47 @@ local function error_fields(err)
   return nil
 end
 
+-- Fields of a token request that hold secrets the server may echo back in
+-- an error (GitLab's Doorkeeper does not, a proxy or another provider may).
+local SECRET_FIELDS = { "refresh_token", "client_secret", "code", "code_verifier",
+                        "device_code", "token" }
+
+-- Replaces every secret of the request (form) in the error's message, body
+-- and header values by "[REDACTED]".
+local function scrub(err, form)
+  if type(err) ~= "table" or type(form) ~= "table" then return err end
+  local secrets = {}
+  for _, k in ipairs(SECRET_FIELDS) do
+    local v = form[k]
+    if type(v) == "string" and #v >= 4 then secrets[#secrets + 1] = v end
+  end
+  if #secrets == 0 then return err end
+  local function clean(s)
+    if type(s) ~= "string" then return s end
+    for _, v in ipairs(secrets) do
+      local out, i = {}, 1
+      while true do
+        local a, b = s:find(v, i, true)
+        if not a then break end
+        out[#out + 1] = s:sub(i, a - 1)
+        out[#out + 1] = "[REDACTED]"
+        i = b + 1
+      end
+      if i > 1 then out[#out + 1] = s:sub(i); s = table.concat(out) end
+    end
+    return s
+  end
+  pcall(function()
+    err.message = clean(err.message)
+    err.body = clean(err.body)
+    local h = err.headers
+    if type(h) == "table" then
+      for k, v in pairs(h) do h[k] = clean(v) end
+    end
+  end)
+  return err
+end
+
 -- Mark a client error with the OAuth code so callers can test err.code.
 local function annotate(err)
   if type(err) == "table" then
@@ -121,25 +162,17 @@ end
 -- argument checks (programmer errors raise at the caller's position)
 -------------------------------------------------------------------------------
 
-local function is_loopback(host)
-  host = host:lower()
-  return host == "localhost" or host == "[::1]" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil
-end
-
 -- Codes, refresh tokens and client secrets travel in request bodies, so
--- plain http is refused for non-loopback hosts, as for credentials in
--- headers (gitlab.new), unless `allow_insecure` is set.
+-- the client's policy holds (core.transport_refusal, as in gitlab.new):
+-- plain http only to loopback and not through a proxy, unless
+-- `allow_insecure` is set.
 local function check_transport(fname, opts)
-  local scheme, host = opts.url:match("^(%a[%w+.-]*)://(%[[^%]]*%]:?%d*)")
-  if not scheme then scheme, host = opts.url:match("^(%a[%w+.-]*)://([^/?#]*)") end
-  if not scheme then
-    error(("oauth.%s: url must start with http:// or https://"):format(fname), 4)
+  if type(opts.url) ~= "string" then
+    error(("oauth.%s: url must be a string"):format(fname), 4)
   end
-  host = (host or ""):gsub("^.*@", ""):gsub(":%d*$", "")
-  if scheme:lower() == "http" and not is_loopback(host) and not opts.allow_insecure then
-    error(("oauth.%s: refusing to send OAuth secrets over plain http to %s; "
-      .. "use https or set allow_insecure = true"):format(fname, host), 4)
-  end
+  local why = core.transport_refusal(opts.url, { credential = true, what = "OAuth secrets",
+    proxy = opts.proxy, allow_insecure = opts.allow_insecure })
+  if why then error(("oauth.%s: %s"):format(fname, why), 4) end
 end
 
 local function check_opts(fname, opts, required)
@@ -189,7 +222,7 @@ local function call(opts, method, path, ropts, token)
   local ok, data, resp = coroutine.resume(co)
   gl:close()
   if not ok then error(data, 0) end
-  if data == nil then return nil, annotate(resp) end
+  if data == nil then return nil, scrub(annotate(resp), ropts.form or ropts.body) end
   return data, resp
 end
 
@@ -210,6 +243,10 @@ local function make_tokens(data, now)
   if type(data) ~= "table" or type(data.access_token) ~= "string" then
     return nil, oauth_error("invalid_response",
       "the token endpoint answered without an access_token")
+  end
+  if data.access_token:find("[%z\r\n]") then   -- it goes into a header line
+    return nil, oauth_error("invalid_response",
+      "the token endpoint answered with an access_token holding line breaks or NUL bytes")
   end
   local expires_at
   local expires_in = tonumber(data.expires_in)
@@ -671,7 +708,8 @@ function M.attach(gl, oauth, copts)
   -- refresh token rt: installs the new pair. Returns true or nil, err.
   local function take(data, err, rt)
     local tokens
-    if data ~= nil then tokens, err = make_tokens(data, now) else err = annotate(err) end
+    if data ~= nil then tokens, err = make_tokens(data, now)
+    else err = scrub(annotate(err), refresh_form(oauth, rt)) end
     if not tokens and oauth.reload and error_fields(err) == "invalid_grant" then
       -- Another process sharing the saved pair may have refreshed it first
       -- (GitLab then rejects our now-old refresh token): use its pair.
