@@ -19,11 +19,13 @@ gl_client *gl_check_client(lua_State *L, int i) {
   return c;
 }
 
-void gl_client_log(gl_client *c, lua_State *L, const char *line) {
-  if (c->log_ref == LUA_NOREF) return;
+/* A log function that raises fails the request it logs (the caller sees
+ * the error); it is never dropped. */
+int gl_client_log(gl_client *c, lua_State *L, const char *line) {
+  if (c->log_ref == LUA_NOREF || c->closed) return 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->log_ref);
   lua_pushstring(L, line);
-  if (lua_pcall(L, 1, 0, 0) != 0) lua_pop(L, 1);   /* logging never fails a request */
+  return gl_pcall(L, 1, 0) != 0;
 }
 
 /* ====================================================================== */
@@ -181,6 +183,7 @@ static int l_request(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
   gl_transfer *t = gl_transfer_new(L, c, 2);
   int nret, took = 0;
+  gl_client_enter(c);
   c->L = L;
   t->L = L;
   if (!c->easy_busy) {
@@ -191,7 +194,7 @@ static int l_request(lua_State *L) {
     c->spare_body.cap = c->spare_headers.cap = 0;
   }
   else t->easy = curl_easy_init();   /* re-entered from a callback */
-  if (!t->easy) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
+  if (!t->easy) { gl_transfer_free(L, t); gl_client_leave(L, c); return luaL_error(L, "out of memory"); }
   for (;;) {
     CURLcode rc;
     int next;
@@ -219,6 +222,7 @@ static int l_request(lua_State *L) {
     c->spare_body.n = c->spare_headers.n = 0;
   }
   gl_transfer_free(L, t);
+  gl_client_leave(L, c);
   return nret;
 }
 
@@ -239,10 +243,9 @@ static int l_set_token(lua_State *L) {
   return 0;
 }
 
-static int l_close(lua_State *L) {
-  gl_client *c = (gl_client *)luaL_checkudata(L, 1, GL_CLIENT_MT);
-  if (c->closed) return 0;
-  c->closed = 1;
+/* Frees everything the client holds; nothing of it may be in use. */
+static void close_now(lua_State *L, gl_client *c) {
+  c->close_pending = 0;
   if (c->engine_ready) { gl_engine_close(L, &c->engine); c->engine_ready = 0; }
   if (c->easy) curl_easy_cleanup(c->easy);
   if (c->share) curl_share_cleanup(c->share);
@@ -257,6 +260,33 @@ static int l_close(lua_State *L) {
   free(c->auth_name); free(c->sudo); free(c->base); free(c->origin);
   free(c->user_agent); free(c->ca_file); free(c->proxy);
   c->auth_name = c->sudo = c->base = c->origin = c->user_agent = c->ca_file = c->proxy = NULL;
+}
+
+void gl_client_enter(gl_client *c) { c->depth++; }
+
+void gl_client_leave(lua_State *L, gl_client *c) {
+  if (--c->depth == 0 && c->close_pending) close_now(L, c);
+}
+
+/* Closed at once for every later call; the handles, transfers and buffers
+ * are freed now, or, when a callback (sink, progress, log, request
+ * callback) closes the client while C code still uses them, by
+ * gl_client_leave once that code has returned: curl must not run on a
+ * freed handle. The transfers then in flight end as "canceled". */
+static int l_close(lua_State *L) {
+  gl_client *c = (gl_client *)luaL_checkudata(L, 1, GL_CLIENT_MT);
+  if (c->closed) return 0;
+  c->closed = 1;
+  if (c->depth > 0) c->close_pending = 1;
+  else close_now(L, c);
+  return 0;
+}
+
+/* __gc: nothing can be using an unreachable client, whatever depth says */
+static int l_gc(lua_State *L) {
+  gl_client *c = (gl_client *)luaL_checkudata(L, 1, GL_CLIENT_MT);
+  c->depth = 0;
+  if (!c->closed || c->close_pending) { c->closed = 1; close_now(L, c); }
   return 0;
 }
 
@@ -288,6 +318,7 @@ void gl_client_open(lua_State *L) {
     { NULL, NULL }
   };
   gl_newclass(L, GL_CLIENT_MT, m, l_close, 0, l_tostring);
+  lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushliteral(L, "gitlab.client"); lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);

@@ -37,6 +37,42 @@ void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
 }
 
 /* ====================================================================== */
+/* calling user functions                                                 */
+/* ====================================================================== */
+/* Message handler for every user function called from C (as luv does): a
+ * string error gains the stack where it was raised ("msg\nstack traceback:
+ * ..."), a table gets it in its `traceback` field; other values pass as
+ * they are. A string that already has a traceback (a coroutine's error
+ * from gitlab.async) is kept. */
+static int l_traceback(lua_State *L) {
+  int t = lua_type(L, 1);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+    const char *msg = lua_tostring(L, 1);
+    if (!strstr(msg, "stack traceback:")) luaL_traceback(L, L, msg, 1);
+  } else if (t == LUA_TTABLE) {
+    lua_pushliteral(L, "traceback");
+    lua_rawget(L, 1);
+    if (lua_isnil(L, -1)) {
+      lua_pushliteral(L, "traceback");
+      luaL_traceback(L, L, NULL, 1);
+      lua_rawset(L, 1);
+    }
+    lua_settop(L, 1);
+  }
+  return 1;
+}
+
+/* lua_pcall under l_traceback; same stack contract as lua_pcall. */
+int gl_pcall(lua_State *L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs, rc;
+  lua_pushcfunction(L, l_traceback);
+  lua_insert(L, base);
+  rc = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return rc;
+}
+
+/* ====================================================================== */
 /* growable buffer                                                        */
 /* ====================================================================== */
 int gl_buf_add(gl_buf *b, const char *s, size_t n) {
@@ -90,6 +126,8 @@ int luaopen_gitlab_core(lua_State *L) {
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, "sanitized");   /* specs start children on a plain build */
 #endif
+  lua_pushcfunction(L, l_traceback);
+  lua_setfield(L, -2, "traceback");   /* the same handler for Lua's xpcall */
   gl_encode_open(L);
   gl_http_open(L);
   gl_transfer_open(L);

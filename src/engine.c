@@ -179,9 +179,12 @@ static double next_wake(gl_engine *e) {
   return w;
 }
 
+/* Finishes the transfers curl is done with. Their log lines run here, so
+ * this counts as inside curl: see in_curl. */
 static void collect(gl_engine *e) {
   CURLMsg *msg;
-  int left;
+  int left, was = e->in_curl;
+  e->in_curl = 1;
   while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
     gl_transfer *t = NULL;
     int next;
@@ -197,20 +200,41 @@ static void collect(gl_engine *e) {
     else if (next == 1) { t->state = GL_T_NEW; launch(e, t); }
     else t->state = GL_T_WAITING;
   }
+  e->in_curl = was;
+}
+
+/* Frees the transfers canceled while in_curl (l_cancel could not). */
+static void reap(lua_State *L, gl_engine *e) {
+  gl_transfer *t, *next;
+  if (!e->reap) return;
+  e->reap = 0;
+  for (t = e->active; t; t = next) {
+    next = t->next;
+    if (!t->canceled) continue;
+    if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(e->multi, t->easy);
+    unlink_active(e, t);
+    gl_transfer_free(L, t);
+  }
+}
+
+/* What follows every call into curl. */
+static void after_curl(lua_State *L, gl_engine *e) {
+  collect(e);
+  reap(L, e);
 }
 
 /* Runs callbacks of finished transfers, one at a time, unlinking each
  * first: a callback may start, cancel or close anything. */
 static void dispatch(lua_State *L, gl_engine *e) {
   gl_transfer *t;
-  while (!e->closed && (t = e->done_head) != NULL) {
+  while (!e->closed && !e->client->closed && (t = e->done_head) != NULL) {
     int n;
     unlink_done(e, t);
     if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); continue; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
     n = gl_transfer_push_result(L, t);
     gl_transfer_free(L, t);
-    if (lua_pcall(L, n, 0, 0) != 0) {
+    if (gl_pcall(L, n, 0) != 0) {
       /* Stop here: the error is raised now and the callbacks still queued
        * run at the next poll/wait/socket_action, so none is lost. */
       if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return; }
@@ -263,7 +287,7 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_socket_ref);
       lua_pushinteger(L, (lua_Integer)fd);
       lua_pushstring(L, what_name(what));
-      if (lua_pcall(L, 2, 0, 0) != 0) {
+      if (gl_pcall(L, 2, 0) != 0) {
         if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
       }
     }
@@ -279,7 +303,7 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
       e->hook_timeout_ms = ms;
       lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_timer_ref);
       lua_pushinteger(L, ms);
-      if (lua_pcall(L, 1, 0, 0) != 0) {
+      if (gl_pcall(L, 1, 0) != 0) {
         if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
       }
     }
@@ -301,8 +325,15 @@ int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
   t->prev = NULL;
   if (e->active) e->active->prev = t;
   e->active = t;
-  t->state = GL_T_NEW;
   set_states(L, e);
+  if (e->in_curl) {
+    /* from a sink, progress or log function: curl refuses new handles
+     * while it runs; start as soon as it has returned */
+    t->state = GL_T_WAITING;
+    t->wake_at = gl_now();
+    return 1;
+  }
+  t->state = GL_T_NEW;
   launch(e, t);
   return 1;
 }
@@ -316,8 +347,9 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
   e->in_curl = 1;
   curl_multi_perform(e->multi, &running);
   e->in_curl = 0;
-  collect(e);
-  if ((until ? until->state == GL_T_DONE : e->done_head != NULL) || !e->active) return 0;
+  after_curl(L, e);
+  if ((until ? until->state == GL_T_DONE : e->done_head != NULL) || !e->active ||
+      e->client->closed) return 0;
   {
     double w = next_wake(e), now = gl_now();
     int ms;
@@ -332,7 +364,7 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
   e->in_curl = 1;
   curl_multi_perform(e->multi, &running);
   e->in_curl = 0;
-  collect(e);
+  after_curl(L, e);
   return 0;
 }
 
@@ -346,6 +378,30 @@ static int count_active(gl_engine *e) {
 /* ====================================================================== */
 /* client methods                                                         */
 /* ====================================================================== */
+/* Driving the engine from inside one of its sinks, progress or log
+ * functions would run curl inside curl (wait() would never return). */
+static void check_not_inside(lua_State *L, gl_engine *e, const char *what) {
+  if (e->in_curl)
+    luaL_error(L, "%s: cannot run inside a sink, progress or log function of this "
+               "client's transfers (use request_async: it starts once they return)", what);
+}
+
+/* Ends an entry point (after gl_client_enter): takes the first stored
+ * callback error, lets a close() deferred by a callback happen, then
+ * raises that error, so closing in a failing callback loses nothing. */
+static void leave_engine(lua_State *L, gl_client *c) {
+  gl_engine *e = &c->engine;
+  int raise = 0;
+  if (e->err_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->err_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
+    e->err_ref = LUA_NOREF;
+    raise = 1;
+  }
+  gl_client_leave(L, c);
+  if (raise) lua_error(L);
+}
+
 int gl_client_start(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
   gl_engine *e = &c->engine;
@@ -362,7 +418,12 @@ int gl_client_start(lua_State *L) {
   box->t = t;
   t->box = box;
   if (!gl_engine_add(L, e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
-  if (e->on_socket_ref != LUA_NOREF) { flush_hooks(L, e); raise_stored(L, e); }
+  /* inside curl the entry point that runs it tells libuv afterwards; a
+   * stored error is raised by the outermost entry point */
+  if (e->on_socket_ref != LUA_NOREF && !e->in_curl) {
+    flush_hooks(L, e);
+    if (c->depth == 0) raise_stored(L, e);
+  }
   return 1;
 }
 
@@ -371,9 +432,11 @@ int gl_client_poll(lua_State *L) {
   double timeout = luaL_optnumber(L, 2, 0);
   gl_engine *e = &c->engine;
   if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "poll: this client is driven by an event loop (attach)");
+  check_not_inside(L, e, "poll");
+  gl_client_enter(c);
   gl_engine_step(L, e, timeout, NULL);
   dispatch(L, e);
-  raise_stored(L, e);
+  leave_engine(L, c);
   lua_pushinteger(L, count_active(e));
   return 1;
 }
@@ -382,11 +445,13 @@ int gl_client_wait(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
   gl_engine *e = &c->engine;
   if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "wait: this client is driven by an event loop (attach)");
-  while (!c->closed && (e->active || e->done_head)) {
+  check_not_inside(L, e, "wait");
+  gl_client_enter(c);
+  while (!c->closed && (e->active || e->done_head) && e->err_ref == LUA_NOREF) {
     gl_engine_step(L, e, 1.0, NULL);
     dispatch(L, e);
-    raise_stored(L, e);
   }
+  leave_engine(L, c);
   return 0;
 }
 
@@ -403,6 +468,7 @@ int gl_client_hooks(lua_State *L) {
   if (e->on_timer_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_timer_ref);
   e->on_socket_ref = e->on_timer_ref = LUA_NOREF;
   if (lua_isnoneornil(L, 2)) return 0;
+  check_not_inside(L, e, "attach");
   luaL_checktype(L, 2, LUA_TFUNCTION);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_pushvalue(L, 2); e->on_socket_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -418,6 +484,7 @@ int gl_client_hooks(lua_State *L) {
       if (push_sockev(e, e->socks[i].fd, e->socks[i].what) != 0) return luaL_error(L, "out of memory");
   }
   /* transfers started before attaching: make curl announce their sockets */
+  gl_client_enter(c);
   set_states(L, e);
   {
     int running;
@@ -425,11 +492,11 @@ int gl_client_hooks(lua_State *L) {
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     e->in_curl = 0;
   }
-  collect(e);
-  flush_hooks(L, e);
+  after_curl(L, e);
+  if (!c->closed) flush_hooks(L, e);
   dispatch(L, e);
   if (!c->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
-  raise_stored(L, e);
+  leave_engine(L, c);
   return 0;
 }
 
@@ -440,6 +507,8 @@ int gl_client_socket_action(lua_State *L) {
   int running = 0, w;
   curl_socket_t fd = (curl_socket_t)luaL_optinteger(L, 2, -1);
   w = luaL_checkoption(L, 3, NULL, names);
+  check_not_inside(L, e, "socket_action");
+  gl_client_enter(c);
   set_states(L, e);
   if (w == 3) {
     if (e->curl_deadline >= 0 && e->curl_deadline <= gl_now() + 0.0005) e->curl_deadline = -1;
@@ -456,11 +525,11 @@ int gl_client_socket_action(lua_State *L) {
     curl_multi_socket_action(e->multi, fd, mask, &running);
     e->in_curl = 0;
   }
-  collect(e);
-  flush_hooks(L, e);
+  after_curl(L, e);
+  if (!c->closed) flush_hooks(L, e);
   dispatch(L, e);
   if (!c->closed) flush_hooks(L, e);   /* callbacks may have started more */
-  raise_stored(L, e);
+  leave_engine(L, c);
   lua_pushinteger(L, count_active(e));
   return 1;
 }
@@ -509,10 +578,23 @@ static int l_bawait(lua_State *L) {
   gl_transfer *t = box->t;
   int n;
   if (!t || t->engine != &b->e) return luaL_argerror(L, 2, "not a pending transfer of this batch");
-  while (t->state != GL_T_DONE) gl_engine_step(L, &b->e, 1.0, t);
+  check_not_inside(L, &b->e, "await");
+  gl_client_enter(b->e.client);
+  while (t->state != GL_T_DONE && !b->e.client->closed) gl_engine_step(L, &b->e, 1.0, t);
+  if (t->state != GL_T_DONE) {
+    /* closed by a log function: the batch frees its transfers on close */
+    gl_client_leave(L, b->e.client);
+    lua_pushnil(L);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "canceled"); lua_setfield(L, -2, "kind");
+    lua_pushliteral(L, "the client was closed"); lua_setfield(L, -2, "message");
+    lua_pushnil(L);
+    return 3;
+  }
   unlink_done(&b->e, t);
   n = gl_transfer_push_result(L, t);
   gl_transfer_free(L, t);
+  gl_client_leave(L, b->e.client);
   return n;
 }
 

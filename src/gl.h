@@ -32,6 +32,8 @@ int  gl_buf_adds(gl_buf *b, const char *s);
 void gl_buf_free(gl_buf *b);
 char *gl_strdup(const char *s);                        /* core.c */
 curl_off_t gl_byte_limit(double v);   /* core.c: bytes, or -1 for math.huge */
+/* lua_pcall of a user function, whose error gains the stack (core.c) */
+int  gl_pcall(lua_State *L, int nargs, int nresults);
 void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
                  lua_CFunction close, int gc_only, lua_CFunction tostring);
 
@@ -59,8 +61,12 @@ struct gl_engine {
                                to hooks set later (attach after polling) */
   size_t nsocks, capsocks;
   int err_ref;              /* first Lua error from a callback, re-raised */
-  int in_curl;              /* inside curl_multi_perform/socket_action: curl
-                               callbacks may run, handles cannot be removed */
+  int in_curl;              /* inside curl_multi_perform/socket_action or
+                               collect: sinks, progress and log functions may
+                               run; handles cannot be added or removed, and
+                               the engine cannot be driven again */
+  int reap;                 /* a transfer was canceled while in_curl: free
+                               it once curl has returned */
 };
 
 /* ---------- client ----------------------------------------------------- */
@@ -91,6 +97,11 @@ struct gl_client {
   int engine_ready;
   int easy_busy;            /* the sync handle is in use (re-entry) */
   int easy_plain;           /* the sync handle is set up for a plain GET */
+  int depth;                /* C calls in progress that use the handles or
+                               transfers (requests, poll, wait, ...): a
+                               close() from a callback inside them is
+                               deferred until the outermost returns */
+  int close_pending;
   struct curl_slist *auth_slist;  /* extra headers + credential; secret */
   gl_buf spare_body, spare_headers; /* buffers of the last blocking request,
                                        reused by the next (bounded) */
@@ -163,7 +174,10 @@ void gl_transfer_open(lua_State *L);
 void gl_client_forget_auth(gl_client *c);   /* transfer.c */
 gl_client *gl_check_client(lua_State *L, int i);
 void gl_client_open(lua_State *L);
-void gl_client_log(gl_client *c, lua_State *L, const char *line);
+/* 0, or 1 with the log function's error on the stack */
+int  gl_client_log(gl_client *c, lua_State *L, const char *line);
+void gl_client_enter(gl_client *c);
+void gl_client_leave(lua_State *L, gl_client *c);   /* may close the client */
 
 /* engine.c */
 void gl_engine_init(gl_engine *e, gl_client *c, int is_batch);

@@ -382,7 +382,8 @@ static size_t body_too_large(gl_transfer *t) {
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t n = size * nmemb;
-  if (t->canceled) return 0;  /* canceled from inside a curl callback */
+  /* canceled, or the client closed, from inside a callback: abort */
+  if (t->canceled || t->client->closed) return 0;
   if (t->routed < 0) {
     route_decide(t);
     if (t->err_kind) return 0;
@@ -409,7 +410,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
       lua_State *L = t->L;
       lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_ref);
       lua_pushlstring(L, ptr, n);
-      if (lua_pcall(L, 1, 0, 0) != 0) { store_lua_error(t); return 0; }
+      if (gl_pcall(L, 1, 0) != 0) { store_lua_error(t); return 0; }
+      if (t->canceled || t->client->closed) return 0;
     }
     t->delivered += (curl_off_t)n;
     return n;
@@ -457,7 +459,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
   int up = t->upload_fp != NULL || t->mime != NULL;
   curl_off_t now = up ? ulnow : dlnow, total = up ? ultotal : dltotal;
   lua_State *L = t->L;
-  if (t->canceled) return 1;
+  if (t->canceled || t->client->closed) return 1;
   if (!up) { now += t->resume_from; if (total > 0) total += t->resume_from; }
   if (now == t->prog_now && total == t->prog_total) return 0;
   if (!up && t->routed != 1) return 0;   /* only the real payload counts */
@@ -465,8 +467,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->progress_ref);
   lua_pushnumber(L, (lua_Number)now);
   if (total > 0) lua_pushnumber(L, (lua_Number)total); else lua_pushnil(L);
-  if (lua_pcall(L, 2, 0, 0) != 0) { store_lua_error(t); return 1; }
-  return 0;
+  if (gl_pcall(L, 2, 0) != 0) { store_lua_error(t); return 1; }
+  return t->canceled || t->client->closed;
 }
 
 /* Called by libcurl each time it is about to send the request. A second
@@ -722,7 +724,7 @@ static void log_attempt(gl_transfer *t, const char *what, double delay) {
     snprintf(line, sizeof line, "%s %.300s -> %s (%.3fs)", t->method, u.p ? u.p : "",
              what, gl_now() - t->started);
   gl_buf_free(&u);
-  gl_client_log(c, t->L, line);
+  if (gl_client_log(c, t->L, line)) store_lua_error(t);
 }
 
 /* Wall-clock delay asked by the server, or -1. */
@@ -762,11 +764,13 @@ static int may_retry(gl_transfer *t, double *delay) {
   return 1;
 }
 
-int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
+static int finish_attempt(gl_transfer *t, CURLcode rc) {
   double delay = -1;
   char what[CURL_ERROR_SIZE + 64];
   if (t->canceled) return fail(t, "canceled", "request canceled", CURLE_ABORTED_BY_CALLBACK);
   if (t->lua_err_ref != LUA_NOREF) return fail(t, "callback", "a callback raised an error", rc);
+  if (t->client->closed && rc != CURLE_OK)
+    return fail(t, "canceled", "the client was closed", rc);
   if (t->err_kind) return 0;    /* set by a callback: io, too_large */
   if (rc == CURLE_OUT_OF_MEMORY && t->routed < 0 && !t->errbuf[0]) {
     /* libcurl rejects a header line over CURL_MAX_HTTP_HEADER (100 KB)
@@ -856,6 +860,17 @@ int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
   }
   t->out_fp = NULL;
   return 0;
+}
+
+/* The log function ran for this attempt: it may have raised, canceled this
+ * request or closed the client. An answer that is complete is kept. */
+int gl_transfer_finish(gl_transfer *t, CURLcode rc) {
+  int next = finish_attempt(t, rc);
+  if (t->err_kind) return 0;
+  if (t->lua_err_ref != LUA_NOREF) return fail(t, "callback", "the log function raised an error", rc);
+  if (t->canceled) return fail(t, "canceled", "request canceled", CURLE_ABORTED_BY_CALLBACK);
+  if (next != 0 && t->client->closed) return fail(t, "canceled", "the client was closed", rc);
+  return next;
 }
 
 /* ====================================================================== */
@@ -970,10 +985,11 @@ static int l_cancel(lua_State *L) {
   t->canceled = 1;
   unref(L, &t->cb_ref);       /* callbacks never run after cancel */
   /* Finished but not yet called back: the engine frees it without a call.
-   * Inside a curl callback (a sink or progress function) curl cannot
-   * remove a handle: the write callback aborts it instead and the engine
-   * frees it the same way. */
-  if (e && t->state != GL_T_DONE && !(t->state == GL_T_ACTIVE && e->in_curl)) {
+   * Inside curl or the engine's collect (a sink, progress or log function)
+   * the handle cannot be removed nor the transfer freed: its callbacks
+   * abort it, and the engine frees it once curl has returned. */
+  if (e && t->state == GL_T_ACTIVE && e->in_curl) e->reap = 1;
+  else if (e && t->state != GL_T_DONE) {
     if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(e->multi, t->easy);
     t->state = GL_T_DONE;
     /* unlink from the active list; free now */

@@ -711,7 +711,9 @@ end
 -- @tparam string path relative to `/api/v4`, or an absolute URL
 -- @tparam table opts `output` (file name or file handle) or `sink(chunk)`;
 --   `progress(done, total)` (total is nil when unknown; counts resumed
---   bytes too), `query`, `headers`, `resume`, `retries`
+--   bytes too), `query`, `headers`, `resume`, `retries`. A sink or progress
+--   function that raises stops the download: kind `"callback"`, the raised
+--   value (with its stack) in `err.cause`.
 -- @return true, resp (`resp.size`: bytes written); or nil, err (kind
 --   `"io"` when the file cannot be written)
 function Client:download(path, opts)
@@ -858,6 +860,10 @@ end
 --- Starts a request and returns a handle at once; `callback(err, data,
 -- resp)` runs exactly once (never after `handle:cancel()`), from
 -- `gl:poll()`, `gl:wait()` or the event loop after `gl:attach(uv)`.
+-- An error the callback raises is raised from there, with the stack where
+-- it was raised (a string gains "stack traceback:", a table a `traceback`
+-- field). Callable from inside any callback, sinks and progress included
+-- (the transfer then starts once libcurl has returned).
 function Client:request_async(method, path, opts, callback)
   if type(callback) ~= "function" then error("request_async: callback must be a function", 2) end
   opts = check_opts("request_async", opts)
@@ -954,7 +960,11 @@ function Client:_set_token(kind, token)
 end
 
 --- Closes the client: transfers in flight are cancelled, connections
--- closed. Idempotent; also run by the garbage collector.
+-- closed. Idempotent; also run by the garbage collector. Safe from any
+-- callback (sink, progress, log, request callback, OAuth hook): the client
+-- refuses further use at once, and what libcurl is still using is freed
+-- as soon as it has returned; the request that was running then fails
+-- with kind `"canceled"` ("the client was closed").
 function Client:close()
   async.detach(self)
   self._core:close()

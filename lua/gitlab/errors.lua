@@ -8,6 +8,9 @@
 -- `"too_large"`, `"graphql"`), `message` (GitLab's message flattened to one
 -- line), `body`, `headers`, `method`, `url` and `path` (credentials
 -- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
+-- Kind `"callback"`: a sink, progress or log function raised; `cause` is
+-- the raised value, with the stack where it was raised (a string ends in
+-- "stack traceback: ...", a table has a `traceback` field).
 -- @module gitlab.errors
 
 local cjson = require("cjson.safe")

@@ -728,7 +728,12 @@ function M.attach(gl, oauth, copts)
     if tokens.refresh_token == nil then tokens.refresh_token = rt end
     hooks.tokens = tokens
     gl:_set_token("oauth_token", tokens.access_token)
-    if oauth.on_refresh then oauth.on_refresh(tokens) end
+    if oauth.on_refresh then
+      -- the new pair is in use already; a failing hook is raised (with
+      -- its stack, as from every callback) to whoever made the request
+      local ok, herr = xpcall(oauth.on_refresh, core.traceback, tokens)
+      if not ok then error(herr, 0) end
+    end
     return true
   end
 
@@ -752,15 +757,27 @@ function M.attach(gl, oauth, copts)
     waiting = { w }
     local rt = hooks.tokens.refresh_token
     gl:request_async("POST", token_url, token_opts(rt), function(err, data)
-      local ok, rerr = take(data, err, rt)
+      local before = hooks.tokens
+      local fine, ok, rerr = xpcall(take, core.traceback, data, err, rt)
+      local raised
+      if not fine then
+        -- on_refresh raised: the requests still go on (with the new pair
+        -- when it was installed), and the error is raised from the loop
+        raised = ok
+        ok = hooks.tokens ~= before or nil
+        rerr = not ok and oauth_error("callback", "the refresh failed: " .. tostring(raised)) or nil
+      end
       local list = waiting
       waiting = nil
+      -- every waiter is called, even when one of them raises
       for _, x in ipairs(list) do
         if not x.canceled then
           x.finished = true
-          x.done(ok, rerr)
+          local xok, xerr = xpcall(x.done, core.traceback, ok, rerr)
+          if not xok and raised == nil then raised = xerr end
         end
       end
+      if raised ~= nil then error(raised, 0) end
     end)
     return handle
   end
