@@ -6,12 +6,17 @@ local helpers = require("helpers")
 
 local ROOT = helpers.root
 
+-- Runs cmd in the repository; returns its output and whether it exited 0.
+-- The status comes back through the shell: LuaJIT's pipe close does not
+-- report it.
 local function run(cmd)
-  local p = assert(io.popen("cd " .. helpers.shell_quote(ROOT) .. " && " .. helpers.child_env() .. cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok, _, code = p:close()
-  if type(ok) == "number" then code = ok end   -- LuaJIT: close returns the status
-  return out, ok == true or code == 0
+  local p = assert(io.popen("cd " .. helpers.shell_quote(ROOT) .. " && " .. helpers.child_env() .. cmd
+    .. " 2>&1; printf '\\n__exit=%d\\n' $?"))
+  local all = p:read("*a")
+  p:close()
+  local out, code = all:match("^(.*)\n__exit=(%d+)\n$")
+  assert(out, all)
+  return out, code == "0"
 end
 
 local function lua_interpreter()
