@@ -527,6 +527,127 @@ describe("resources", function()
     end)
   end)
 
+  -- Families the established clients cover, with the verbs GitLab's docs
+  -- give them (doc/api/service_accounts.md, merge_request_approvals.md,
+  -- project_packages_protection_rules.md,
+  -- container_repository_protection_rules.md, project_pull_mirroring.md,
+  -- member_roles.md, deploy_keys.md, packages.md, project_webhooks.md).
+  describe("service accounts, approval and protection rules, mirrors", function()
+    local function only(reqs)
+      assert.equal(1, #reqs)
+      return reqs[1]
+    end
+
+    it("group and project service accounts: list, create, PATCH, delete, tokens", function()
+      local gid = int(assert(gl.groups:get("group")).id)
+      for _, owner in ipairs{ { gl.groups:lazy(gid), "/groups/" .. gid },
+                              { gl.projects:lazy(1), "/projects/1" } } do
+        local mgr, base = owner[1].service_accounts, "/api/v4" .. owner[2] .. "/service_accounts"
+        local e = only(traced(function() assert(mgr:create{ name = "bot one" }) end))
+        assert.same({ "POST", base }, { e.method, e.path })
+        seed(owner[2] .. "/service_accounts", 2, { name = "Service account {n}" })
+        local all = mgr:list():all()
+        assert.equal(3, #all)
+        local sa = all[2]
+        sa.name = "renamed"
+        e = only(traced(function() assert(sa:save()) end))
+        assert.same({ "PATCH", base .. "/" .. int(sa.id), "name" }, { e.method, e.path, keys_of(body_of(e)) })
+        assert.equal("renamed", assert(mgr:list():all())[2].name)
+
+        local tokens = sa.personal_access_tokens
+        local t = assert(tokens:create{ name = "ci", scopes = { "api" } })
+        assert.equal(1, #tokens:list():all())
+        e = only(traced(function() assert(t:rotate{ expires_at = "2030-01-01" }) end))
+        assert.same({ "POST", base .. "/" .. int(sa.id) .. "/personal_access_tokens/" .. int(t.id) .. "/rotate" },
+          { e.method, e.path })
+        e = only(traced(function() assert(t:delete()) end))
+        assert.same({ "DELETE", base .. "/" .. int(sa.id) .. "/personal_access_tokens/" .. int(t.id) },
+          { e.method, e.path })
+
+        e = only(traced(function() assert(mgr:delete(sa.id, { hard_delete = true })) end))
+        assert.same({ "DELETE", base .. "/" .. int(sa.id), "hard_delete=true" }, { e.method, e.path, e.query })
+        assert.equal(2, #mgr:list():all())
+      end
+    end)
+
+    it("instance service accounts: list, create, PATCH; no delete and no tokens there", function()
+      local sa = assert(gl.service_accounts:create{ name = "ci" })
+      assert.equal(1, #gl.service_accounts:list():all())
+      sa.username = "ci_bot"
+      local e = only(traced(function() assert(sa:save()) end))
+      assert.same({ "PATCH", "/api/v4/service_accounts/" .. int(sa.id), "username" },
+        { e.method, e.path, keys_of(body_of(e)) })
+      assert.has_error(function() gl.service_accounts:delete(sa.id) end)
+      assert.is_nil(sa.personal_access_tokens)
+    end)
+
+    it("group approval rules: list, create, update with PUT; no single get", function()
+      local gid = int(assert(gl.groups:get("group")).id)
+      local rules = gl.groups:lazy(gid).approval_rules
+      local r = assert(rules:create{ name = "security", approvals_required = 2 })
+      r.approvals_required = 1
+      local e = only(traced(function() assert(r:save()) end))
+      assert.same({ "PUT", "/api/v4/groups/" .. gid .. "/approval_rules/" .. int(r.id), "approvals_required" },
+        { e.method, e.path, keys_of(body_of(e)) })
+      assert.equal(1, assert(rules:list():all())[1].approvals_required)
+      assert.has_error(function() rules:get(r.id) end)
+      assert.has_error(function() rules:delete(r.id) end)
+    end)
+
+    it("package and container repository protection rules update with PATCH", function()
+      local p = gl.projects:lazy(1)
+      for _, c in ipairs{
+        { p.package_protection_rules, "/api/v4/projects/1/packages/protection/rules",
+          { package_name_pattern = "@scope/*", package_type = "npm", minimum_access_level_for_push = "maintainer" } },
+        { p.registry_protection_rules, "/api/v4/projects/1/registry/protection/repository/rules",
+          { repository_path_pattern = "group/proj/*", minimum_access_level_for_push = "maintainer" } },
+      } do
+        local mgr, base, attrs = c[1], c[2], c[3]
+        local rule
+        local e = only(traced(function() rule = assert(mgr:create(attrs)) end))
+        assert.same({ "POST", base }, { e.method, e.path })
+        rule.minimum_access_level_for_push = "owner"
+        e = only(traced(function() assert(rule:save()) end))
+        assert.same({ "PATCH", base .. "/" .. int(rule.id), "minimum_access_level_for_push" },
+          { e.method, e.path, keys_of(body_of(e)) })
+        assert.equal("owner", assert(mgr:list():all())[1].minimum_access_level_for_push)
+        e = only(traced(function() assert(rule:delete()) end))
+        assert.same({ "DELETE", base .. "/" .. int(rule.id) }, { e.method, e.path })
+        assert.equal(0, #mgr:list():all())
+      end
+    end)
+
+    it("pull mirror configuration, package pipelines, member roles, deploy keys, webhook headers", function()
+      local p = gl.projects:lazy(1)
+      local e = only(traced(function()
+        assert(p:configure_pull_mirror{ enabled = true, url = "https://example.com/up.git" })
+      end))
+      assert.same({ "PUT", "/api/v4/projects/1/mirror/pull" }, { e.method, e.path })
+      assert.equal("https://example.com/up.git", assert(p:pull_mirror_details()).url)
+
+      seed("/projects/1/packages", 1, { name = "pkg", version = "1.0.{n}" })
+      local pkg = assert(p.packages:list():all())[1]
+      seed("/projects/1/packages/" .. int(pkg.id) .. "/pipelines", 3, { ref = "v{n}" })
+      assert.equal(3, #pkg:pipelines():all())
+
+      local role = assert(gl.member_roles:create{ name = "reader", base_access_level = 10 })
+      assert.equal(1, #gl.member_roles:list():all())
+      e = only(traced(function() assert(role:delete()) end))
+      assert.same({ "DELETE", "/api/v4/member_roles/" .. int(role.id) }, { e.method, e.path })
+
+      e = only(traced(function() assert(gl.deploy_keys:create{ title = "deploy", key = "ssh-ed25519 AAAA" }) end))
+      assert.same({ "POST", "/api/v4/deploy_keys" }, { e.method, e.path })
+
+      local hook = assert(p.hooks:create{ url = "https://example.com/hook" })
+      e = only(traced(function() hook:set_custom_header("X-Token", { value = "s3cret" }) end))
+      assert.same({ "PUT", "/api/v4/projects/1/hooks/" .. int(hook.id) .. "/custom_headers/X-Token" },
+        { e.method, e.path })
+      e = only(traced(function() hook:delete_custom_header("X-Token") end))
+      assert.same({ "DELETE", "/api/v4/projects/1/hooks/" .. int(hook.id) .. "/custom_headers/X-Token" },
+        { e.method, e.path })
+    end)
+  end)
+
   describe("client-level calls", function()
     it("search, version, markdown-style root actions", function()
       assert.equal("string", type(assert(gl:version()).version))

@@ -1,6 +1,6 @@
 'use strict';
-// GitLab as an OAuth 2 provider (Doorkeeper), as doc/api/oauth2.md and
-// ../shared/reference/gitlab-api.md describe it:
+// GitLab as an OAuth 2 provider (Doorkeeper), as GitLab's doc/api/oauth2.md
+// describes it:
 //
 //   GET  /oauth/authorize          authorization code (+ PKCE S256); the fake
 //                                  user is signed in and approves at once

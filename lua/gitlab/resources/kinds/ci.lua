@@ -11,6 +11,7 @@ return {
       test_report = "GET test_report",
       test_report_summary = "GET test_report_summary",
       variables = "GET variables list",
+      update_metadata = "PUT metadata self",
     },
     collection = { latest = "GET latest kind=pipeline" },
     subs = {

@@ -27,6 +27,7 @@ return {
       set_avatar = "PUT avatar upload",
       purge_dependency_proxy = "DELETE dependency_proxy/cache",
       dora_metrics = "GET dora/metrics",
+      create_dependency_list_export = "POST dependency_list_exports kind=dependency_list_export",
       provisioned_users = "GET provisioned_users list=user",
       saml_identities = "GET saml/identities list",
       update_saml_identity = "PATCH saml/:identity_id",
@@ -36,6 +37,9 @@ return {
     subs = {
       access_requests = "access_request",
       access_tokens = "access_token",
+      -- merge_request_approvals.md, "Approval rules for groups": list,
+      -- create and update only (no single get, no delete)
+      approval_rules = { "approval_rule", ops = "LCU" },
       audit_events = "audit_event",
       badges = "badge",
       billable_members = "billable_member",
@@ -59,6 +63,7 @@ return {
       notification_settings = "notification_settings",
       packages = { "package", ops = "L", bare = true },
       pending_members = { "member", path = "pending_members", ops = "L" },
+      protected_branches = "protected_branch",
       protected_environments = "protected_environment",
       push_rule = "push_rule",
       registry_repositories = { "registry_repository", ops = "L", bare = true },
@@ -67,6 +72,7 @@ return {
                   collection = { reset_registration_token = "POST reset_registration_token" } },
       saml_group_links = "saml_group_link",
       service_accounts = "service_account",
+      ssh_certificates = "ssh_certificate",
       uploads = "upload",
       variables = "variable",
       wikis = "wiki",
@@ -131,12 +137,20 @@ return {
 
   saml_group_link = { path = "saml_group_links", id = "name", ops = "LGCD" },
 
+  -- service_accounts.md: group and project accounts are listed, created,
+  -- updated with PATCH and deleted (hard_delete = true in the params), and
+  -- hold personal access tokens; gl.service_accounts (instance) has no
+  -- delete and no tokens of its own there (see the root placement)
   service_account = {
-    path = "service_accounts", ops = "C",
+    path = "service_accounts", ops = "LCUD", update_method = "PATCH",
+    doc = "Updated with PATCH. `delete(id, { hard_delete = true })` also removes contributions.",
     subs = { personal_access_tokens = "service_account_token" },
   },
   service_account_token = {
-    path = "personal_access_tokens", ops = "C",
+    path = "personal_access_tokens", ops = "LCD",
     actions = { rotate = "POST rotate" },
   },
+
+  -- group_ssh_certificates.md (top-level groups only)
+  ssh_certificate = { path = "ssh_certificates", ops = "LCD" },
 }

@@ -9,6 +9,9 @@ return {
       ci_lint = "POST ci/lint",
       code_completions = "POST code_suggestions/completions",
       code_suggestions_token = "POST code_suggestions/tokens",
+      create_pipeline_dependency_list_export =
+        "POST pipelines/:pipeline_id/dependency_list_exports kind=dependency_list_export",
+      import_bitbucket = "POST import/bitbucket",
       import_bitbucket_server = "POST import/bitbucket_server",
       import_github = "POST import/github",
       import_github_cancel = "POST import/github/cancel",
@@ -32,7 +35,8 @@ return {
       broadcast_messages = "broadcast_message",
       bulk_imports = "bulk_import",
       current_user = "current_user",
-      deploy_keys = { "deploy_key", ops = "L" },
+      dependency_list_exports = "dependency_list_export",
+      deploy_keys = "deploy_key",
       deploy_tokens = { "deploy_token", ops = "L" },
       dockerfile_templates = { "template", path = "templates/dockerfiles" },
       events = "event",
@@ -53,6 +57,7 @@ return {
       license = "license",
       license_templates = { "template", path = "templates/licenses" },
       licenses = { "license", path = "licenses", ops = "L", bare = true },
+      member_roles = "member_role",
       merge_requests = { "merge_request", ops = "L" },
       namespaces = "namespace",
       notification_settings = "notification_settings",
@@ -71,7 +76,10 @@ return {
                     verify = "POST verify",
                   } },
       search_migrations = "search_migration",
-      service_accounts = { "service_account", path = "service_accounts", bare = true },
+      -- instance accounts: list, create, PATCH (no delete, no tokens here:
+      -- service_accounts.md sends those to the users and personal access
+      -- tokens APIs, gl.users:lazy(id).personal_access_tokens:create)
+      service_accounts = { "service_account", ops = "LCU", bare = true },
       settings = "application_settings",
       sidekiq = "sidekiq",
       sidekiq_queues = "sidekiq_queue",
@@ -106,7 +114,17 @@ return {
   },
   bulk_import_entity = { path = "entities", ops = "LG" },
 
+  -- gl.deploy_keys:create{ title =, key = } adds an instance deploy key (admin)
   deploy_key = { path = "deploy_keys", ops = "LC" },
+
+  -- dependency_list_export.md: made by project/group/gl actions
+  -- (create_dependency_list_export), read and downloaded here
+  dependency_list_export = {
+    path = "dependency_list_exports", ops = "G", home = "/dependency_list_exports",
+    doc = "`gl.dependency_list_exports:get(id)` answers 202 while the export is being made; "
+      .. "`export:download{ output = \"sbom.json\" }` once `has_finished`.",
+    actions = { download = "GET download download" },
+  },
 
   experiment = { path = "experiments", ops = "L" },
 
@@ -192,6 +210,7 @@ return {
 
   snippet = {
     path = "snippets", ops = "LGCUD",
+    subs = { repository_storage_moves = { "storage_move", path = "repository_storage_moves" } },
     actions = {
       raw = "GET raw download",
       file_raw = "GET files/:ref/*file_path/raw download",

@@ -45,10 +45,13 @@ return {
       import_project_members = "POST import_project_members/:project_id",
       pull_mirror = "POST mirror/pull",
       pull_mirror_details = "GET mirror/pull",
+      configure_pull_mirror = "PUT mirror/pull",
       pages = "GET pages",
+      update_pages = "PATCH pages",
       unpublish_pages = "DELETE pages",
       delete_artifacts = "DELETE artifacts",
       dora_metrics = "GET dora/metrics",
+      create_dependency_list_export = "POST dependency_list_exports kind=dependency_list_export",
       issues_statistics = "GET issues_statistics",
       templates = "GET templates/:type list",
       template = "GET templates/:type/:name",
@@ -74,6 +77,7 @@ return {
       deploy_keys = "project_deploy_key",
       deploy_tokens = "deploy_token",
       deployments = "deployment",
+      dockerfile_templates = { "template", path = "templates/dockerfiles" },
       environments = "environment",
       error_tracking_client_keys = "error_tracking_client_key",
       error_tracking_settings = "error_tracking_settings",
@@ -82,21 +86,27 @@ return {
       feature_flags = "feature_flag",
       feature_flags_user_lists = "feature_flags_user_list",
       freeze_periods = "freeze_period",
+      gitignore_templates = { "template", path = "templates/gitignores" },
+      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls" },
       hooks = "hook",
       integrations = "integration",
       invitations = "invitation",
+      issue_templates = { "template", path = "templates/issues" },
       issues = "issue",
       iterations = "iteration",
       job_token_scope = "job_token_scope",
       jobs = "job",
       labels = "label",
+      license_templates = { "template", path = "templates/licenses" },
       managed_licenses = "managed_license",
       members = "member",
       members_all = { "member", path = "members/all", ops = "LG" },
+      merge_request_templates = { "template", path = "templates/merge_requests" },
       merge_requests = "merge_request",
       merge_trains = "merge_train",
       milestones = "milestone",
       notification_settings = "notification_settings",
+      package_protection_rules = "package_protection_rule",
       packages = "package",
       pages_domains = "pages_domain",
       pipeline_schedules = "pipeline_schedule",
@@ -106,6 +116,7 @@ return {
       protected_environments = "protected_environment",
       protected_tags = "protected_tag",
       push_rule = "push_rule",
+      registry_protection_rules = "registry_protection_rule",
       registry_repositories = "registry_repository",
       releases = "release",
       remote_mirrors = "remote_mirror",
@@ -114,6 +125,7 @@ return {
       runners = { "runner", ops = "LCD", bare = true,
                   collection = { reset_registration_token = "POST reset_registration_token" } },
       secure_files = "secure_file",
+      service_accounts = "service_account",
       services = { "integration", path = "services" },
       snippets = "project_snippet",
       terraform_states = "terraform_state",
@@ -176,6 +188,7 @@ return {
       resource_label_events = "resource_label_event",
       resource_milestone_events = "resource_milestone_event",
       resource_state_events = "resource_state_event",
+      resource_weight_events = "resource_weight_event",
     },
   },
 
@@ -215,6 +228,7 @@ return {
       reviewers = "GET reviewers",
       status_checks = "GET status_checks list",
       set_status_check_response = "POST status_check_responses",
+      retry_status_check = "POST status_checks/:status_check_id/retry",
       subscribe = "POST subscribe self",
       unsubscribe = "POST unsubscribe self",
       todo = "POST todo",
@@ -260,9 +274,11 @@ return {
     doc = "Project approval configuration; `save()` and `update` use POST as GitLab does.",
   },
 
+  -- merge_trains.md; for_branch lists the cars of one target branch
   merge_train = {
     path = "merge_trains", ops = "L",
     collection = {
+      for_branch = "GET :target_branch list",
       merge_request_status = "GET merge_requests/:merge_request_iid",
       add_merge_request = "POST merge_requests/:merge_request_iid",
     },
@@ -320,7 +336,13 @@ return {
 
   package = {
     path = "packages", ops = "LGD",
+    actions = { pipelines = "GET pipelines list" },
     subs = { package_files = "package_file" },
+  },
+
+  -- project_packages_protection_rules.md: updated with PATCH
+  package_protection_rule = {
+    path = "packages/protection/rules", ops = "LCUD", update_method = "PATCH",
   },
   package_file = { path = "package_files", ops = "LD" },
 
@@ -339,6 +361,11 @@ return {
   protected_branch = { path = "protected_branches", id = "name", ops = "LGCUD", update_method = "PATCH" },
 
   protected_tag = { path = "protected_tags", id = "name", ops = "LGCD" },
+
+  -- container_repository_protection_rules.md: updated with PATCH
+  registry_protection_rule = {
+    path = "registry/protection/repository/rules", ops = "LCUD", update_method = "PATCH",
+  },
 
   registry_repository = {
     path = "registry/repositories", ops = "LGD",

@@ -19,6 +19,7 @@ return {
   resource_milestone_event = { path = "resource_milestone_events", ops = "LG" },
   resource_state_event = { path = "resource_state_events", ops = "LG" },
   resource_iteration_event = { path = "resource_iteration_events", ops = "LG" },
+  resource_weight_event = { path = "resource_weight_events", ops = "LG" },
 
   custom_attribute = { path = "custom_attributes", id = "key", ops = "LGUD" },
 
@@ -33,9 +34,17 @@ return {
   },
   board_list = { path = "lists", ops = "LGCUD" },
 
+  -- project and group webhooks (project_webhooks.md, group_webhooks.md);
+  -- header and URL variable values are write-only
   hook = {
     path = "hooks", ops = "LGCUD",
-    actions = { test = "POST test/:trigger" },
+    actions = {
+      test = "POST test/:trigger",
+      set_custom_header = "PUT custom_headers/:key",
+      delete_custom_header = "DELETE custom_headers/:key",
+      set_url_variable = "PUT url_variables/:key",
+      delete_url_variable = "DELETE url_variables/:key",
+    },
   },
 
   member = { path = "members", ops = "LGCUD" },

@@ -47,12 +47,14 @@ return {
   -- lazily (gl.current_user.keys:list())
   current_user = {
     path = "user", single = true, ops = "G",
+    actions = { set_avatar = "PUT avatar upload" },
     doc = "`gl.current_user:get()` is the signed-in user as an object; "
       .. "`gl.current_user.keys:list()`. (`gl:user()` returns the plain table.)",
     subs = {
       emails = "email",
       gpg_keys = "gpg_key",
       keys = "ssh_key",
+      personal_access_tokens = { "personal_access_token", ops = "C", bare = true },
       preferences = "user_preferences",
       runners = { "runner", ops = "C", bare = true },
       status = "user_status",
@@ -68,6 +70,7 @@ return {
     collection = {
       current = "GET self",
       revoke_current = "DELETE self",
+      rotate_current = "POST self/rotate",
     },
   },
 }
