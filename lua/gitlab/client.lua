@@ -135,6 +135,25 @@ local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
 
+-- A "." or ".." segment in the path of `url` (before "?" or "#"), literal
+-- or percent-encoded ("%2E%2E"): libcurl and servers remove dot segments
+-- (RFC 3986 section 5.2.4), some only after decoding them, so
+-- "/projects/../user" would reach another endpoint with the credential.
+-- The first test keeps the common path (no segment starting with "." or
+-- "%") to two plain searches.
+local function has_dot_segment(url)
+  if not (url:find("/.", 1, true) or url:find("/%", 1, true)) then return false end
+  local p = url:match("^[^?#]*")
+  for s in p:gmatch("/([^/]*)") do
+    local c = s:byte(1)
+    if c == 46 or c == 37 then   -- "." or "%"
+      local d = s:gsub("%%2[eE]", ".")
+      if d == "." or d == ".." then return true end
+    end
+  end
+  return false
+end
+
 -- Returns the core request table, the path shown in errors (redacted when
 -- an error is built) and the method in upper case.
 local function build(self, method, path, opts, fname)
@@ -156,6 +175,10 @@ local function build(self, method, path, opts, fname)
   else
     path = "/" .. path
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
+  end
+  if has_dot_segment(url) then
+    error(("%s: the path must not have a '.' or '..' segment (it would reach another"
+      .. " endpoint): %s"):format(fname, core.redact_url(path)), 3)
   end
   local shown = path
   local q = opts.query
