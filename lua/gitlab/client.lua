@@ -590,7 +590,18 @@ function Client:download(path, opts)
     if output == "" then error("download: output must be a non-empty file name", 2) end
     local part = output .. ".part"
     local have = 0
-    if opts.resume then have = file_size(part) or 0 else os.remove(part) end
+    if opts.resume then
+      -- lstat, not open: a symbolic link planted at NAME.part must not be
+      -- followed (its target would be appended to), a FIFO would block
+      local kind, size = core.file_kind(part)
+      if kind and kind ~= "file" then
+        return nil, io_error("GET", path, ("cannot resume into %s: it is %s, not a regular file")
+          :format(part, kind == "link" and "a symbolic link" or "a " .. kind))
+      end
+      have = kind and size or 0
+    else
+      os.remove(part)      -- removes a link itself; the core refuses one made since
+    end
     ropts.output = part
     if have > 0 then ropts.resume_from = have end
     local ok, resp = self:request("GET", path, ropts)
@@ -605,7 +616,9 @@ function Client:download(path, opts)
       if have > 0 and part_complete(resp, have) then
         resp = resp.response          -- nothing was missing
       else
-        if not opts.resume or (file_size(part) or 0) == 0 then os.remove(part) end
+        local kind, size = core.file_kind(part)
+        -- only a file of ours: a link or FIFO the core refused stays
+        if kind == "file" and (not opts.resume or size == 0) then os.remove(part) end
         return nil, resp
       end
     end
