@@ -1,10 +1,11 @@
 --- Configuration files with named GitLab instances.
 --
 -- The file is Lua source run in an empty environment: no functions of the
--- standard library are reachable from it (no `os`, `io`, `require`), text
--- only (bytecode is refused), and every global it assigns becomes a
--- setting. Lua users already read and write this format, it has comments
--- and nested tables (the `oauth` pair), and it needs no parser of our own.
+-- standard library are reachable from it (no `os`, `io`, `require`, no
+-- string methods), text only (bytecode is refused), bounded in memory and
+-- run time, and every global it assigns becomes a setting. Lua users
+-- already read and write this format, it has comments and nested tables
+-- (the `oauth` pair), and it needs no parser of our own.
 --
 --     -- $XDG_CONFIG_HOME/lua-gitlab/config.lua  (~/.config/lua-gitlab/...)
 --     default = "work"
@@ -49,6 +50,11 @@ local core = require("gitlab.core")
 local M = {}
 
 local MAX_FILE = 1024 * 1024
+
+--- Memory a config file may use while it runs (bytes).
+M.MAX_MEMORY = 32 * 1024 * 1024
+--- VM instructions a config file may run (about 60 ms).
+M.MAX_INSTRUCTIONS = 10000000
 
 -- Instance keys passed to gitlab.new as they are.
 local SETTINGS = {
@@ -186,9 +192,14 @@ local function check_mode(path, t, warn)
 end
 
 --- Parse config text (Lua source, run in an empty environment).
+-- The source runs in a Lua state of its own (gitlab.core's sandbox): no
+-- function and no string method is reachable, memory is capped at
+-- `M.MAX_MEMORY` bytes and the run at `M.MAX_INSTRUCTIONS` VM
+-- instructions; its globals (and a returned table) are copied out as
+-- plain data (strings, numbers, booleans, tables; functions are dropped).
 -- @tparam string text
 -- @tparam[opt] string name chunk name for messages
--- @return table of top-level settings, or nil, message
+-- @return table of top-level settings, or nil, message (naming `name`)
 function M.parse(text, name)
   if type(text) ~= "string" then
     error("config.parse: text must be a string", 2)
@@ -197,15 +208,17 @@ function M.parse(text, name)
   if text:sub(1, 1) == "\27" then
     return nil, name .. ": precompiled chunks are not accepted"
   end
-  local env = {}
-  local chunk, err = load(text, "=" .. name, "t", env)
-  if not chunk then return nil, err end
-  local ok, ret = pcall(chunk)
-  if not ok then return nil, tostring(ret) end
+  if #text > MAX_FILE then return nil, name .. ": file too large" end
+  local ok, env, ret, rtype = core.sandbox(text, name, M.MAX_MEMORY, M.MAX_INSTRUCTIONS)
+  if not ok then
+    -- Lua's own messages carry "name:line:"; a few (stack overflow) none
+    if env:sub(1, #name + 1) ~= name .. ":" then env = name .. ": " .. env end
+    return nil, env
+  end
+  if rtype ~= nil then
+    return nil, name .. ": the file must return a table or assign settings"
+  end
   if ret ~= nil then
-    if type(ret) ~= "table" then
-      return nil, name .. ": the file must return a table or assign settings"
-    end
     for k, v in pairs(ret) do env[k] = v end
   end
   if env.default ~= nil and type(env.default) ~= "string" then
