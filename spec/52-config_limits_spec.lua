@@ -50,8 +50,8 @@ describe("config file limits", function()
 
   -- { what, file text, pattern the message must have besides the path }
   local attacks = {
-    { "string.dump through (\"\").dump", 'w = { url = "https://a.example", token = ("").dump and "string.dump is reachable" }\n',
-      "index a string" },
+    { "string.dump through (\"\").dump",
+      'w = { url = "https://a.example", token = ("").dump and "string.dump is reachable" }\n', "index a string" },
     { "a string method through (\"x\"):rep", 'w = { url = "https://a.example", token = ("x"):rep(3) }\n',
       "index a string" },
     { "(\"x\"):rep(1e9)", 'w = { url = "https://a.example" }\nx = ("x"):rep(1e9)\n', "index a string" },
