@@ -71,7 +71,7 @@ static int run_command(lua_State *L) {
   lua_Number timeout = luaL_checknumber(L, 2);
   lua_Number maxn = luaL_optnumber(L, 3, 65536);
   char *argv[4];
-  int fds[2], st = 0, lost = 0, eof = 0, exited = 0, oom = 0, rc;
+  int fds[2], st = 0, lost = 0, eof = 0, exited = 0, oom = 0, naps = 0, rc;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, defaults;
@@ -114,13 +114,15 @@ static int run_command(lua_State *L) {
 
   deadline = gl_now() + timeout;
   for (;;) {
-    double left;
+    double left, nap;
     if (!eof) eof = drain(fds[0], &out, (size_t)maxn, &oom);
     if (reap(pid, &st, &lost)) { exited = 1; break; }
     left = deadline - gl_now();
     if (left <= 0) break;
     if (eof) {
-      gl_sleep(left < GL_RUN_SLICE_MS / 1000.0 ? left : GL_RUN_SLICE_MS / 1000.0);
+      /* stdout closed: the shell is ending; look again soon, then less often */
+      nap = naps < 5 ? 0.001 * (1 << naps++) : GL_RUN_SLICE_MS / 1000.0;
+      gl_sleep(left < nap ? left : nap);
     } else {
       struct pollfd p;
       int ms = (int)(left * 1000) + 1;
