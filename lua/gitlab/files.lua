@@ -292,7 +292,9 @@ local PACKAGE_PATHS = {
 -- @param file package file id (number) or file name (the newest of that
 --   name)
 -- @return as the downloads above; err.kind "not_found" when the package
---   has no such file, "unsupported" for other package types
+--   has no such file, "unsupported" for other package types,
+--   "unsafe_path" when a name in the server's records is missing or a "."
+--   or ".." segment (nothing is downloaded)
 function M.package_file(gl, project, package_id, file, opts)
   check_client("package_file", gl)
   local p = project_path("package_file", project)
