@@ -136,5 +136,7 @@ int luaopen_gitlab_core(lua_State *L) {
   gl_crypto_open(L);
   gl_listen_open(L);
   gl_json_open(L);
+  gl_sandbox_open(L);
+  gl_spawn_open(L);
   return 1;
 }

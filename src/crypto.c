@@ -15,6 +15,8 @@
  *       directories are created with mode 0700
  *   core.file_mode(path)           -> permission bits (e.g. 420 = 0644)
  *                                   | nil, message
+ *   core.file_kind(path)           -> "file"|"link"|"directory"|"other", size
+ *                                   | nil, message, errno  (lstat)
  *
  * Programmer errors (wrong types, n out of range) raise; a failure of the
  * library or the system (RNG not seeded, disk full) returns nil, message.
@@ -254,6 +256,28 @@ static int crypto_file_mode(lua_State *L)
   return 1;
 }
 
+/* What is at path, without following a symbolic link (lstat): "file",
+ * "link", "directory" or "other", and the size; nil, message, errno when
+ * nothing is there. The download code checks a part file with it before
+ * resuming into it. */
+static int crypto_file_kind(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+
+  if (lstat(path, &st) != 0) {
+    int e = errno;
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
+    lua_pushinteger(L, e);
+    return 3;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "link"
+                  : S_ISDIR(st.st_mode) ? "directory" : "other");
+  lua_pushnumber(L, (lua_Number)st.st_size);
+  return 2;
+}
+
 /* ---------------------------------------------------------------------- */
 /* registration                                                            */
 /* ---------------------------------------------------------------------- */
@@ -264,6 +288,7 @@ static const luaL_Reg crypto_funcs[] = {
   { "base64url", crypto_base64url },
   { "write_private", crypto_write_private },
   { "file_mode", crypto_file_mode },
+  { "file_kind", crypto_file_kind },
   { NULL, NULL }
 };
 

@@ -214,6 +214,8 @@ void gl_encode_open(lua_State *L);
 void gl_crypto_open(lua_State *L);
 void gl_listen_open(lua_State *L);
 void gl_json_open(lua_State *L);   /* json.c */
+void gl_sandbox_open(lua_State *L);   /* sandbox.c: config files */
+void gl_spawn_open(lua_State *L);     /* spawn.c: token_command */
 int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
 
 #endif

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "gl.h"
 
 double gl_now(void) {
@@ -338,6 +340,38 @@ void gl_transfer_free(lua_State *L, gl_transfer *t) {
   free(t);
 }
 
+/* The output file, opened without following a symbolic link at its name
+ * (O_NOFOLLOW: a link planted at NAME.part would make us write into its
+ * target) and only if it is a regular file (a FIFO would block, a device
+ * is no download). O_NONBLOCK keeps open() itself from waiting on a FIFO
+ * (it fails with ENXIO when no one reads it). NULL with why[] filled on
+ * failure. */
+static FILE *open_output(const char *path, int append, char *why, size_t whyn) {
+  struct stat st;
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | (append ? O_APPEND : 0), 0666);
+  FILE *fp;
+  if (fd < 0) {
+    int e = errno;
+    snprintf(why, whyn, "cannot open the output file: %s", e == ELOOP
+             ? "it is a symbolic link (refusing to follow it)"
+             : e == ENXIO ? "it is not a regular file" : strerror(e));
+    return NULL;
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    snprintf(why, whyn, "cannot open the output file: it is not a regular file");
+    return NULL;
+  }
+  /* truncate only now that it is known to be a file of ours to write */
+  if (fcntl(fd, F_SETFL, append ? O_APPEND : 0) != 0 || (!append && ftruncate(fd, 0) != 0) ||
+      !(fp = fdopen(fd, append ? "ab" : "wb"))) {
+    snprintf(why, whyn, "cannot open the output file: %s", strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  return fp;
+}
+
 /* ====================================================================== */
 /* curl callbacks: never raise, never longjmp through libcurl             */
 /* ====================================================================== */
@@ -639,8 +673,9 @@ int gl_transfer_setup(gl_transfer *t) {
    * the Range) */
   if (t->output) {
     if (!t->out_fp) {
-      t->out_fp = fopen(t->output, t->resume_from > 0 ? "ab" : "wb");
-      if (!t->out_fp) return fail(t, "io", "cannot open the output file", CURLE_WRITE_ERROR);
+      char why[160];
+      t->out_fp = open_output(t->output, t->resume_from > 0, why, sizeof why);
+      if (!t->out_fp) return fail(t, "io", why, CURLE_WRITE_ERROR);
     } else if (t->delivered > 0) {
       t->resume_from += t->delivered;
       t->delivered = 0;

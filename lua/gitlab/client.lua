@@ -209,6 +209,25 @@ local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
 
+-- A "." or ".." segment in the path of `url` (before "?" or "#"), literal
+-- or percent-encoded ("%2E%2E"): libcurl and servers remove dot segments
+-- (RFC 3986 section 5.2.4), some only after decoding them, so
+-- "/projects/../user" would reach another endpoint with the credential.
+-- The first test keeps the common path (no segment starting with "." or
+-- "%") to two plain searches.
+local function has_dot_segment(url)
+  if not (url:find("/.", 1, true) or url:find("/%", 1, true)) then return false end
+  local p = url:match("^[^?#]*")
+  for s in p:gmatch("/([^/]*)") do
+    local c = s:byte(1)
+    if c == 46 or c == 37 then   -- "." or "%"
+      local d = s:gsub("%%2[eE]", ".")
+      if d == "." or d == ".." then return true end
+    end
+  end
+  return false
+end
+
 -- Returns the core request table, the path shown in errors (redacted when
 -- an error is built) and the method in upper case.
 local function build(self, method, path, opts, fname)
@@ -230,6 +249,10 @@ local function build(self, method, path, opts, fname)
   else
     path = "/" .. path
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
+  end
+  if has_dot_segment(url) then
+    error(("%s: the path must not have a '.' or '..' segment (it would reach another"
+      .. " endpoint): %s"):format(fname, core.redact_url(path)), 3)
   end
   local shown = path
   local q = opts.query
@@ -726,7 +749,18 @@ function Client:download(path, opts)
     if output == "" then error("download: output must be a non-empty file name", 2) end
     local part = output .. ".part"
     local have = 0
-    if opts.resume then have = file_size(part) or 0 else os.remove(part) end
+    if opts.resume then
+      -- lstat, not open: a symbolic link planted at NAME.part must not be
+      -- followed (its target would be appended to), a FIFO would block
+      local kind, size = core.file_kind(part)
+      if kind and kind ~= "file" then
+        return nil, io_error("GET", path, ("cannot resume into %s: it is %s, not a regular file")
+          :format(part, kind == "link" and "a symbolic link" or "a " .. kind))
+      end
+      have = kind and size or 0
+    else
+      os.remove(part)      -- removes a link itself; the core refuses one made since
+    end
     ropts.output = part
     if have > 0 then ropts.resume_from = have end
     local ok, resp = self:request("GET", path, ropts)
@@ -741,7 +775,9 @@ function Client:download(path, opts)
       if have > 0 and part_complete(resp, have) then
         resp = resp.response          -- nothing was missing
       else
-        if not opts.resume or (file_size(part) or 0) == 0 then os.remove(part) end
+        local kind, size = core.file_kind(part)
+        -- only a file of ours: a link or FIFO the core refused stays
+        if kind == "file" and (not opts.resume or size == 0) then os.remove(part) end
         return nil, resp
       end
     end

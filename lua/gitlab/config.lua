@@ -1,10 +1,11 @@
 --- Configuration files with named GitLab instances.
 --
 -- The file is Lua source run in an empty environment: no functions of the
--- standard library are reachable from it (no `os`, `io`, `require`), text
--- only (bytecode is refused), and every global it assigns becomes a
--- setting. Lua users already read and write this format, it has comments
--- and nested tables (the `oauth` pair), and it needs no parser of our own.
+-- standard library are reachable from it (no `os`, `io`, `require`, no
+-- string methods), text only (bytecode is refused), bounded in memory and
+-- run time, and every global it assigns becomes a setting. Lua users
+-- already read and write this format, it has comments and nested tables
+-- (the `oauth` pair), and it needs no parser of our own.
 --
 --     -- $XDG_CONFIG_HOME/lua-gitlab/config.lua  (~/.config/lua-gitlab/...)
 --     default = "work"
@@ -14,7 +15,8 @@
 --       timeout = 30, per_page = 100,         -- or oauth = { client_id=,
 --       ca_file = "/etc/ssl/corp.pem",        --   access_token=, ... },
 --     }                                       -- or token_command
---     com = { url = "https://gitlab.com", token_command = "pass show gl" }
+--     com = { url = "https://gitlab.com", token_command = "pass show gl",
+--             token_command_timeout = 30 }     -- seconds, the default
 --
 -- A second file beside it, `credentials.lua`, same shape, is written by
 -- this module (mode 0600) and merged over the config: OAuth tokens saved
@@ -49,6 +51,11 @@ local core = require("gitlab.core")
 local M = {}
 
 local MAX_FILE = 1024 * 1024
+
+--- Memory a config file may use while it runs (bytes).
+M.MAX_MEMORY = 32 * 1024 * 1024
+--- VM instructions a config file may run (about 60 ms).
+M.MAX_INSTRUCTIONS = 10000000
 
 -- Instance keys passed to gitlab.new as they are.
 local SETTINGS = {
@@ -186,9 +193,14 @@ local function check_mode(path, t, warn)
 end
 
 --- Parse config text (Lua source, run in an empty environment).
+-- The source runs in a Lua state of its own (gitlab.core's sandbox): no
+-- function and no string method is reachable, memory is capped at
+-- `M.MAX_MEMORY` bytes and the run at `M.MAX_INSTRUCTIONS` VM
+-- instructions; its globals (and a returned table) are copied out as
+-- plain data (strings, numbers, booleans, tables; functions are dropped).
 -- @tparam string text
 -- @tparam[opt] string name chunk name for messages
--- @return table of top-level settings, or nil, message
+-- @return table of top-level settings, or nil, message (naming `name`)
 function M.parse(text, name)
   if type(text) ~= "string" then
     error("config.parse: text must be a string", 2)
@@ -197,15 +209,17 @@ function M.parse(text, name)
   if text:sub(1, 1) == "\27" then
     return nil, name .. ": precompiled chunks are not accepted"
   end
-  local env = {}
-  local chunk, err = load(text, "=" .. name, "t", env)
-  if not chunk then return nil, err end
-  local ok, ret = pcall(chunk)
-  if not ok then return nil, tostring(ret) end
+  if #text > MAX_FILE then return nil, name .. ": file too large" end
+  local ok, env, ret, rtype = core.sandbox(text, name, M.MAX_MEMORY, M.MAX_INSTRUCTIONS)
+  if not ok then
+    -- Lua's own messages carry "name:line:"; a few (stack overflow) none
+    if env:sub(1, #name + 1) ~= name .. ":" then env = name .. ": " .. env end
+    return nil, env
+  end
+  if rtype ~= nil then
+    return nil, name .. ": the file must return a table or assign settings"
+  end
   if ret ~= nil then
-    if type(ret) ~= "table" then
-      return nil, name .. ": the file must return a table or assign settings"
-    end
     for k, v in pairs(ret) do env[k] = v end
   end
   if env.default ~= nil and type(env.default) ~= "string" then
@@ -269,26 +283,30 @@ end
 -- token_command
 -------------------------------------------------------------------------------
 
-local EXIT_MARK = "__luagitlab_exit_"  -- no pattern magic characters
+--- Seconds a token_command may run before it is killed (per instance:
+-- `token_command_timeout`).
+M.TOKEN_COMMAND_TIMEOUT = 30
 
--- Runs cmd with /bin/sh and returns its first line. The exit status is
--- printed by the shell after the command because LuaJIT's popen close
--- does not report it.
-local function default_run(cmd)
-  local p, err = io.popen("(" .. cmd .. "\n); echo " .. EXIT_MARK .. "$?", "r")
-  if not p then return nil, err end
-  local out = p:read("*a") or ""
-  p:close()
-  local status = tonumber(out:match(EXIT_MARK .. "(%d+)%s*$"))
-  out = out:gsub("\n?" .. EXIT_MARK .. "%d+%s*$", "")
-  if status ~= 0 then
-    return nil, ("exit status %s"):format(tostring(status))
+-- Runs cmd with /bin/sh (gitlab.core's run_command: a process group of its
+-- own, killed at the deadline; only the shell is waited for, so a
+-- background child holding stdout does not block) and returns its first
+-- line, or nil and what went wrong (never the output: it may be the token).
+local function default_run(cmd, timeout)
+  local out, how, code = core.run_command(cmd, timeout or M.TOKEN_COMMAND_TIMEOUT)
+  if how == "exit" and code == 0 or how == "unknown" then
+    return out:match("^[^\n]*")
+  elseif how == "exit" then
+    return nil, ("exit status %d"):format(code)
+  elseif how == "signal" then
+    return nil, ("killed by signal %d"):format(code)
+  elseif how == "timeout" then
+    return nil, ("no answer within %g s, killed (token_command_timeout)"):format(code)
   end
-  return out:match("^[^\n]*")
+  return nil, "cannot run /bin/sh: " .. tostring(code)
 end
 
-local function run_token_command(cmd, name, run)
-  local line, err = run(cmd)
+local function run_token_command(cmd, name, run, timeout)
+  local line, err = run(cmd, timeout)
   -- The command and its output stay out of messages: either may hold the
   -- secret (`echo glpat-...`).
   if not line then
@@ -460,6 +478,11 @@ local function to_options(name, inst, lopts, warn)
         return nil, ("instance '%s': token_kind must be token, oauth_token "
           .. "or job_token"):format(name)
       end
+    elseif k == "token_command_timeout" then
+      if type(v) ~= "number" or not (v > 0 and v < 1e9) then
+        return nil, ("instance '%s': token_command_timeout must be a positive "
+          .. "number of seconds"):format(name)
+      end
     elseif not want then
       warn(("instance '%s': unknown setting '%s' ignored"):format(name, tostring(k)))
     elseif type(v) ~= want then
@@ -478,7 +501,7 @@ local function to_options(name, inst, lopts, warn)
   local kind = creds[1]
   if kind == "token_command" then
     local tok, err = run_token_command(inst.token_command, name,
-      lopts.run or default_run)
+      lopts.run or default_run, inst.token_command_timeout or M.TOKEN_COMMAND_TIMEOUT)
     if not tok then return nil, err end
     opts[inst.token_kind or "token"] = tok
   elseif kind == "oauth" then
@@ -522,7 +545,7 @@ end
 -- @tparam[opt] string name instance name; default: `GITLAB_INSTANCE`, the
 --   file's `default`, or its only instance
 -- @tparam[opt] table lopts `path`, `credentials_path`, `getenv(name)`,
---   `warn(msg)`, `run(cmd) -> first line | nil, err` (token_command)
+--   `warn(msg)`, `run(cmd, timeout) -> first line | nil, err` (token_command)
 -- @return options table and `{ name, path }`, or nil and a message
 function M.load(name, lopts)
   if name ~= nil and type(name) ~= "string" then

@@ -28,6 +28,15 @@ local M = {}
 -- paths
 -------------------------------------------------------------------------------
 
+-- "." and ".." are refused as segments, literal or encoded: libcurl and
+-- servers remove dot segments (RFC 3986 section 5.2.4), some after
+-- percent-decoding, so "jobs/9/artifacts/../../../../admin" would reach
+-- another endpoint with the credential. No GitLab name is one (git refs,
+-- repository paths and package names cannot be "." or "..").
+local function dot(s)
+  return s == "." or s == ".."
+end
+
 -- One path segment: all but [A-Za-z0-9._~-] percent-encoded, so
 -- "group/proj" and "release/1.0" stay one segment; cjson numbers are
 -- floats, so 42 must not become "42.0".
@@ -35,13 +44,18 @@ local function seg(v)
   local n = int_string(v)
   if n then return n end
   if type(v) ~= "string" or v == "" then return nil end
+  if dot(v) then return nil, "dot" end
   return core.escape(v)
 end
 
 -- A repository file path: one segment with "." encoded too, as GitLab's
--- docs ask (a trailing ".md" would otherwise read as a format).
+-- docs ask (doc/api/repository_files.md: "lib%2Fclass%2Erb"; a trailing
+-- ".md" would otherwise read as a format).
 local function seg_file(v)
   if type(v) ~= "string" or v == "" then return nil end
+  for part in (v .. "/"):gmatch("(.-)/") do
+    if dot(part) then return nil, "dot" end
+  end
   return core.encode(v)
 end
 
@@ -49,13 +63,20 @@ end
 local function seg_path(v)
   if type(v) ~= "string" or v == "" then return nil end
   local out = {}
-  for part in (v .. "/"):gmatch("(.-)/") do out[#out + 1] = core.escape(part) end
+  for part in (v .. "/"):gmatch("(.-)/") do
+    if dot(part) then return nil, "dot" end
+    out[#out + 1] = core.escape(part)
+  end
   return table.concat(out, "/")
 end
 
 local function arg(fname, what, v, enc)
-  local s = (enc or seg)(v)
+  local s, why = (enc or seg)(v)
   if s == nil then
+    if why == "dot" then
+      error(("files.%s: %s must not be or contain a '.' or '..' path segment: %q")
+        :format(fname, what, v), 3)
+    end
     error(("files.%s: %s must be a non-empty string or a number, got %s")
       :format(fname, what, type(v)), 3)
   end
@@ -224,28 +245,42 @@ function M.generic_download(gl, project, name, version, file_name, opts)
 end
 
 -- Where each package type serves its files (the REST API has no
--- type-independent download).
+-- type-independent download). Names come from the server's package
+-- records: `S` (plain segment) and `P` (slashes kept) raise a
+-- `server_value` error for a value that is missing or would climb out of
+-- the path, which package_file returns as an error.
+local server_value = {}
+local function checked(enc)
+  return function(v)
+    local s = enc(v)
+    if s == nil then error({ [server_value] = true, value = v }, 0) end
+    return s
+  end
+end
+local S, P = checked(seg), checked(seg_path)
+
 local PACKAGE_PATHS = {
   generic = function(p, pkg, f)
-    return p .. "/packages/generic/" .. seg(pkg.name) .. "/" .. seg(pkg.version) .. "/"
-      .. seg_path(f.file_name)
+    return p .. "/packages/generic/" .. S(pkg.name) .. "/" .. S(pkg.version) .. "/"
+      .. P(f.file_name)
   end,
   maven = function(p, pkg, f)
-    return p .. "/packages/maven/" .. seg_path(pkg.name) .. "/" .. seg(pkg.version) .. "/"
-      .. seg(f.file_name)
+    return p .. "/packages/maven/" .. P(pkg.name) .. "/" .. S(pkg.version) .. "/"
+      .. S(f.file_name)
   end,
   npm = function(p, pkg, f)
-    return p .. "/packages/npm/" .. seg_path(pkg.name) .. "/-/" .. seg_path(f.file_name)
+    return p .. "/packages/npm/" .. P(pkg.name) .. "/-/" .. P(f.file_name)
   end,
   pypi = function(p, _, f)
-    return p .. "/packages/pypi/files/" .. seg(f.file_sha256) .. "/" .. seg(f.file_name)
+    return p .. "/packages/pypi/files/" .. S(f.file_sha256) .. "/" .. S(f.file_name)
   end,
   nuget = function(p, pkg, f)
-    return p .. "/packages/nuget/download/" .. seg(pkg.name:lower()) .. "/"
-      .. seg(pkg.version:lower()) .. "/" .. seg(f.file_name)
+    local function lower(v) return type(v) == "string" and v:lower() or v end
+    return p .. "/packages/nuget/download/" .. S(lower(pkg.name)) .. "/"
+      .. S(lower(pkg.version)) .. "/" .. S(f.file_name)
   end,
   rubygems = function(p, _, f)
-    return p .. "/packages/rubygems/gems/" .. seg(f.file_name)
+    return p .. "/packages/rubygems/gems/" .. S(f.file_name)
   end,
 }
 
@@ -257,7 +292,9 @@ local PACKAGE_PATHS = {
 -- @param file package file id (number) or file name (the newest of that
 --   name)
 -- @return as the downloads above; err.kind "not_found" when the package
---   has no such file, "unsupported" for other package types
+--   has no such file, "unsupported" for other package types,
+--   "unsafe_path" when a name in the server's records is missing or a "."
+--   or ".." segment (nothing is downloaded)
 function M.package_file(gl, project, package_id, file, opts)
   check_client("package_file", gl)
   local p = project_path("package_file", project)
@@ -286,7 +323,15 @@ function M.package_file(gl, project, package_id, file, opts)
       message = ("cannot download files of %s packages through the REST API")
         :format(tostring(pkg.package_type)) }
   end
-  return fetch(gl, build(p, pkg, found), opts)
+  local ok, path = pcall(build, p, pkg, found)
+  if not ok then
+    if type(path) ~= "table" or not path[server_value] then error(path, 0) end
+    return nil, errors.new{ kind = "unsafe_path", method = "GET", path = base .. "/package_files",
+      message = ("package %s: the server's name %q cannot be a path segment"
+        .. " (missing, or a '.' or '..' segment)"):format(tostring(pkg.id),
+          tostring(path.value):sub(1, 200)) }
+  end
+  return fetch(gl, path, opts)
 end
 
 -------------------------------------------------------------------------------

@@ -51,10 +51,25 @@ M.encode = encode
 
 local sorted_keys = require("gitlab.util").sorted_keys
 
+-- "." and "..": encoded they still read as dot segments to a server that
+-- decodes before it resolves them, so a path never gets one (the client
+-- refuses such paths too).
+local function dot(v)
+  return v == "." or v == ".."
+end
+
+local function dot_error(v, level)
+  error(("%q cannot be a path segment (a '.' or '..' segment reaches another endpoint)")
+    :format(tostring(v)), level + 1)
+end
+
 -- Encode a `*name` argument: slashes stay, each segment is encoded.
 local function encode_keep_slashes(s)
   local parts = {}
-  for seg in (tostring(s) .. "/"):gmatch("(.-)/") do parts[#parts + 1] = encode(seg) end
+  for seg in (tostring(s) .. "/"):gmatch("(.-)/") do
+    if dot(seg) then dot_error(s, 5) end
+    parts[#parts + 1] = encode(seg)
+  end
   return concat(parts, "/")
 end
 
@@ -68,6 +83,7 @@ local function fill(tpl, args, n)
       error(("missing argument %d (%s) for path '%s'"):format(i, name, tpl), 4)
     end
     if sigil == "*" then return encode_keep_slashes(v) end
+    if dot(v) then dot_error(v, 4) end
     return encode(v)
   end)
   if n and i ~= n then error("placeholder count mismatch in " .. tpl, 4) end
@@ -486,7 +502,7 @@ local function home_path(tpl, data)
       if type(v) ~= "table" then v = nil break end
       v = v[part]
     end
-    if v == nil or type(v) == "table" then ok = false return "" end
+    if v == nil or type(v) == "table" or dot(v) then ok = false return "" end
     return encode(v)
   end)
   if ok then return path end
@@ -503,11 +519,14 @@ wrap = function(gl, pl, base, data, query)
   if kind.single then
     path = base
   else
+    -- an id that is a dot segment leaves the object without an address
+    local id = data[pl.id]
+    if dot(id) then id = nil end
     if pl.home then
       local h = home_path(pl.home, data)
-      if h and data[pl.id] ~= nil then path = h .. "/" .. encode(data[pl.id]) end
+      if h and id ~= nil then path = h .. "/" .. encode(id) end
     end
-    if not path and data[pl.id] ~= nil then path = base .. "/" .. encode(data[pl.id]) end
+    if not path and id ~= nil then path = base .. "/" .. encode(id) end
   end
   setmetatable(data, class_for(kind, pl.bare))
   ctx[data] = { gl = gl, path = path, placement = pl, kind = kind, query = query }
@@ -756,6 +775,7 @@ local function item_path(self, id)
   if type(id) == "table" and M.is_object(id) then
     return obj_path(id)
   end
+  if dot(id) then dot_error(id, 3) end
   return self.path .. "/" .. encode(id)
 end
 

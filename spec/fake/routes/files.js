@@ -11,6 +11,8 @@
 //   POST /__admin/files/artifact {project, job, ref, name, size,
 //        redirect = true, files = {"path/in/zip": size}}
 //     -> {url (where the archive is served from), sha256}
+//   POST /__admin/files/package {project, name, version, package_type,
+//        files = [{file_name, size, file_sha256}]} -> {id, files (ids)}
 //   GET  /__admin/files -> {artifacts, packages, uploads, imports, avatars}
 // Every route here answers NEXT for what it does not know.
 
@@ -185,6 +187,20 @@ module.exports = function files(api) {
   function packageView(pkg) {
     return { id: pkg.id, name: pkg.name, version: pkg.version, package_type: pkg.package_type, status: pkg.status, created_at: pkg.created_at };
   }
+
+  // A package of any type with any file names, as a server could list
+  // them: the names are the server's, not checked (lua-gitlab must not
+  // let them climb out of the download path).
+  api.admin('POST', 'files/package', (ctx, data) => {
+    const pkg = { id: st.nextPackage++, project: Number(data.project || 1), name: data.name, version: data.version,
+      package_type: String(data.package_type || 'generic'), status: 'default', created_at: new Date().toISOString(), files: [] };
+    for (const fd of data.files || []) {
+      pkg.files.push({ id: st.nextFile++, file_name: fd.file_name, size: Number(fd.size || 0),
+        file_sha256: fd.file_sha256 || null, created_at: pkg.created_at, stored: false });
+    }
+    st.packages.push(pkg);
+    return { id: pkg.id, files: pkg.files.map((f) => f.id) };
+  });
 
   api.route('GET', '/api/v4/projects/:id/packages/:pkg', (ctx) => {
     const pkg = myPackage(ctx);
