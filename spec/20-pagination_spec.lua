@@ -209,6 +209,17 @@ describe("pagination that does not advance", function()
     assert.equal(2, #page_requests())
   end)
 
+  it("a Link rel=next with a '..' segment is an error, never a request elsewhere", function()
+    local evil = helpers.server().http .. "/api/v4/projects/2/issues/../../../user?page=3&per_page=10"
+    helpers.fault{ path_re = issues_re, query_re = "(^|&)page=2(&|$)", times = 3,
+      set_headers = { link = "<" .. evil .. '>; rel="next"', ["x-next-page"] = false } }
+    local ok, err, items = collect({ per_page = 10 }, { concurrency = 1 })
+    assert.is_false(ok, "no error after " .. #items .. " items")
+    pagination_error(err, "segment")
+    assert.equal(20, #items)
+    assert.equal(0, #helpers.requests{ path = "/api/v4/user" })
+  end)
+
   it("a keyset cursor that repeats is an error", function()
     local q = { pagination = "keyset", order_by = "id", sort = "asc", per_page = 10 }
     helpers.fault{ path_re = issues_re, query_re = "id_after=", times = 3,

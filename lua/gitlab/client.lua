@@ -512,6 +512,9 @@ function Client:pages(path, query, opts)
       elseif seen[u] or (p and seen[p]) then
         broken = loop_error(resp, path, ('the Link rel="next" of %s leads back to a page already fetched: %s')
           :format(name, core.redact_url(u)))
+      elseif has_dot_segment(u) then
+        broken = loop_error(resp, path, ('the Link rel="next" of %s has a \'.\' or \'..\' segment'
+          .. ' (it would reach another endpoint): %s'):format(name, core.redact_url(u)))
       end
       if broken then return end
       next_url, next_no = u, p
