@@ -526,3 +526,32 @@ describe("re-entrant close() in a headless Neovim", function()
     assert.truthy(out:find("survived 2", 1, true), out)
   end)
 end)
+
+describe("a new credential while requests wait to be sent", function()
+  before_each(function() helpers.reset() end)
+
+  -- An OAuth refresh on the engine installs the new token (gl:_set_token)
+  -- while other async requests are set up but not yet sent: libcurl reads
+  -- their header list when it sends, so the old list must outlive them
+  -- (it was freed at once: a use-after-free in curl_multi_perform).
+  it("leaves the requests already set up with the list they were given", function()
+    local gl = helpers.client()
+    local got, errs = 0, {}
+    for _ = 1, 5 do
+      gl:request_async("GET", "/projects/1", nil, function(err)
+        if err then errs[#errs + 1] = tostring(err) end
+        got = got + 1
+      end)
+    end
+    helpers.token{ token = "glpat-second", kind = "private", user = 1 }
+    gl:_set_token("token", "glpat-second")
+    gl:wait()
+    assert.equal(5, got)
+    assert.same({}, errs)
+    assert(gl:get("/projects/1"))     -- the new token, in a list of its own
+    local log = helpers.requests{ path = "/api/v4/projects/1" }
+    assert.equal(6, #log)
+    for _, e in ipairs(log) do assert.same({ "private-token" }, e.credentials) end
+    gl:close()
+  end)
+end)

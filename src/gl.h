@@ -37,6 +37,13 @@ int  gl_pcall(lua_State *L, int nargs, int nresults);
 void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
                  lua_CFunction close, int gc_only, lua_CFunction tostring);
 
+/* The credential header list (with the client's extra headers). curl
+ * reads it when it sends, which for an async transfer may be long after
+ * setup: each transfer that points curl at it holds a reference, so a new
+ * token (an OAuth refresh) never frees a list still in use. Wiped when the
+ * last holder lets go. */
+typedef struct gl_auth { struct curl_slist *list; int refs; } gl_auth;
+
 typedef struct gl_client gl_client;
 typedef struct gl_transfer gl_transfer;
 typedef struct gl_engine gl_engine;
@@ -102,7 +109,7 @@ struct gl_client {
                                close() from a callback inside them is
                                deferred until the outermost returns */
   int close_pending;
-  struct curl_slist *auth_slist;  /* extra headers + credential; secret */
+  struct gl_auth *auth;     /* extra headers + credential; secret */
   gl_buf spare_body, spare_headers; /* buffers of the last blocking request,
                                        reused by the next (bounded) */
 };
@@ -130,6 +137,7 @@ struct gl_transfer {
   int decode;               /* decode a 2xx JSON body into Lua values */
   int noauth;               /* auth = false: no credential, no extra headers */
   curl_off_t max_body;      /* the client's, or the request's max_body */
+  gl_auth *auth;            /* the credential list curl points at, held */
   int left_origin;          /* a redirect took it to another origin: its
                                own headers stay behind */
   /* progress of this request */

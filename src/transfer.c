@@ -38,6 +38,15 @@ static void free_secret_slist(struct curl_slist *l) {
   curl_slist_free_all(l);
 }
 
+/* Lets go of a shared credential list (gl_auth in gl.h). */
+static void auth_release(gl_auth **a) {
+  if (*a && --(*a)->refs == 0) {
+    free_secret_slist((*a)->list);
+    free(*a);
+  }
+  *a = NULL;
+}
+
 /* ====================================================================== */
 /* header line lists (request.headers, client option headers)             */
 /* ====================================================================== */
@@ -330,6 +339,7 @@ void gl_transfer_free(lua_State *L, gl_transfer *t) {
   unref(L, &t->cb_ref); unref(L, &t->result_ref); unref(L, &t->lua_err_ref);
   if (t->easy && (!t->client || t->easy != t->client->easy)) curl_easy_cleanup(t->easy);
   if (t->hop_headers) free_secret_slist(t->hop_headers);
+  auth_release(&t->auth);
   curl_slist_free_all(t->user_headers);
   if (t->mime) curl_mime_free(t->mime);
   if (t->upload_fp) fclose(t->upload_fp);
@@ -552,9 +562,9 @@ static int is_plain(gl_transfer *t) {
 /* Credential (and Sudo) header lines with the client's extra headers,
  * built once per credential: the list holds the secret, so it is wiped when
  * replaced (gl_client_forget_auth). */
-static struct curl_slist *auth_headers(gl_client *c) {
+static gl_auth *auth_headers(gl_client *c) {
   struct curl_slist *i, *l = NULL;
-  if (c->auth_slist) return c->auth_slist;
+  if (c->auth) return c->auth;
   for (i = c->extra_headers; i; i = i->next) l = add_header(l, i->data);
   if (c->token && c->auth_name) {
     gl_buf h = {0, 0, 0};
@@ -573,13 +583,15 @@ static struct curl_slist *auth_headers(gl_client *c) {
       gl_buf_free(&s);
     }
   }
-  c->auth_slist = l;
-  return l;
+  c->auth = (gl_auth *)malloc(sizeof *c->auth);
+  if (!c->auth) { free_secret_slist(l); return NULL; }
+  c->auth->list = l;
+  c->auth->refs = 1;          /* the client's own */
+  return c->auth;
 }
 
 void gl_client_forget_auth(gl_client *c) {
-  if (c->auth_slist) free_secret_slist(c->auth_slist);
-  c->auth_slist = NULL;
+  auth_release(&c->auth);
 }
 
 int gl_transfer_setup(gl_transfer *t) {
@@ -613,7 +625,9 @@ int gl_transfer_setup(gl_transfer *t) {
   user = t->left_origin ? NULL : t->user_headers;
   /* auth = false: neither the credential nor the client's extra headers,
    * e.g. for the OAuth token endpoint */
-  hdrs = t->noauth || !same ? NULL : auth_headers(c);
+  auth_release(&t->auth);
+  if (!t->noauth && same && (t->auth = auth_headers(c)) != NULL) t->auth->refs++;
+  hdrs = t->auth ? t->auth->list : NULL;
   if (user || t->upload_path || t->mime) {
     for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
     for (i = user; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
