@@ -146,3 +146,67 @@ describe_luv("luv handles of an attachment", function()
     assert.equal(before, #handles())
   end)
 end)
+
+describe_luv("an attached client holds the loop", function()
+  local luv = has_luv and require("luv")
+  local gl
+  setup(function() helpers.reset() end)
+  before_each(function()
+    helpers.admin("DELETE", "/faults")
+    gl = helpers.client{ retry_base = 0.05 }
+  end)
+  after_each(function()
+    gl:close()
+    luv.run("nowait")
+  end)
+
+  -- Runs `n` GETs of /projects/1 from the loop with plain uv.run(), and
+  -- checks at every turn that while any is in flight an active, referenced
+  -- handle keeps the loop: a loop left without one ends early.
+  local function run_checked(n)
+    gl:attach(luv)
+    local calls, bare = 0, 0
+    for _ = 1, n do
+      gl:request_async("GET", "/projects/1", nil, function(err, data)
+        assert(not err, tostring(err))
+        assert(data.id == 1)
+        calls = calls + 1
+      end)
+    end
+    local check = luv.new_check()
+    check:start(function()
+      if gl:running() == 0 then return end
+      local held = false
+      luv.walk(function(h)
+        if h ~= check and h:is_active() and h:has_ref() then held = true end
+      end)
+      if not held then bare = bare + 1 end
+    end)
+    check:unref()
+    local guard = luv.new_timer()              -- a failing run ends, too
+    luv.update_time()
+    guard:start(20000, 0, function() luv.stop() end)
+    guard:unref()
+    luv.run()
+    guard:close(); check:close()
+    luv.run("nowait")
+    assert.equal(0, bare, "loop turns with requests in flight and nothing holding the loop")
+    assert.equal(n, calls)
+    assert.equal(0, gl:running())
+  end
+
+  it("while the server delays the answer", function()
+    helpers.fault{ path = "/api/v4/projects/1", delay_ms = 300, times = -1 }
+    run_checked(5)
+  end)
+
+  it("between attempts, when no socket is open (reset, then backoff)", function()
+    helpers.fault{ path = "/api/v4/projects/1", action = "reset_before_headers", times = 6 }
+    run_checked(3)
+  end)
+
+  it("while a 429 is waited out", function()
+    helpers.fault{ path = "/api/v4/projects/1", status = 429, retry_after = 1, times = 2 }
+    run_checked(2)
+  end)
+end)
