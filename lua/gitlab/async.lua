@@ -81,18 +81,66 @@ local function guard(fn)
   return setmetatable({}, { __gc = function() fn() end })
 end
 
--- Stops and closes every uv handle of an attachment (idempotent).
+-- uv handle lifetime. A closed uv handle is done with only once its close
+-- callback has run, in the closing phase of a loop iteration; luv before
+-- 1.46 (Debian 12: 1.44) frees a handle that is still closing in the
+-- handle's finaliser, and the loop's finaliser then walks the freed memory:
+-- a script that ends with such a handle dies at exit (status 139). So a
+-- handle is closed only where an iteration is sure to follow: inside
+-- `uv.run()` in "default" mode (it returns only once no handle is closing)
+-- or in the attachment's reaper, a prepare callback. Anywhere else (the
+-- main chunk after `uv.run()` returned, a finaliser, Neovim, whose loop is
+-- not run by luv so `loop_mode()` says nothing) the handle is stopped at
+-- once and queued for the reaper, which closes it in the next iteration
+-- before the loop polls; if the loop never runs again, the handle is still
+-- open at exit and luv's own finalisers close and free it correctly.
+-- Stopping at once keeps the loop free to end and takes a poll handle's
+-- socket out of epoll before curl can reuse its number; the reaper runs
+-- before the next poll phase registers any new socket, so its late close
+-- cannot unregister a socket that took over the number.
+local function in_default_run(uv)
+  local mode = type(uv.loop_mode) == "function" and uv.loop_mode() or nil
+  return mode == "default"
+end
+
+local function close_now(h)
+  local ok, closing = pcall(h.is_closing, h)
+  if ok and not closing then pcall(h.close, h) end
+end
+
+-- Closes the handles queued for the reaper; the reaper itself goes too
+-- once the attachment is released.
+local function reap(st)
+  local dead = st.dead
+  st.dead = {}
+  for _, h in ipairs(dead) do close_now(h) end
+  if st.released then close_now(st.reaper) else pcall(st.reaper.stop, st.reaper) end
+end
+
+-- Stops a handle and closes it now or from the reaper (see above).
+local function retire(st, h)
+  pcall(h.stop, h)
+  if in_default_run(st.uv) then
+    close_now(h)
+  else
+    st.dead[#st.dead + 1] = h
+    -- may fail in a finaliser at exit, when luv has freed the reaper
+    -- first: the queued handles are then closed by luv
+    pcall(st.reaper.start, st.reaper, function() reap(st) end)
+  end
+end
+
+-- Stops every uv handle of an attachment and closes them (idempotent).
 local function release(st)
   if st.released then return end
   st.released = true
   st.closed = true
   for fd, p in pairs(st.polls) do
     st.polls[fd] = nil
-    pcall(p.stop, p)
-    if not p:is_closing() then p:close() end
+    retire(st, p)
   end
-  pcall(st.timer.stop, st.timer)
-  if not st.timer:is_closing() then st.timer:close() end
+  retire(st, st.timer)
+  if in_default_run(st.uv) then reap(st) end
 end
 
 --- Drives a client's transfers from libuv (luv, or Neovim's `vim.uv` /
@@ -126,7 +174,8 @@ function M.attach(gl, uv, opts)
     error("attach: on_error must be a function", 2)
   end
   if gl._uv then M.detach(gl) end
-  local st = { polls = {}, timer = uv.new_timer(), uv = uv, opts = opts }
+  local st = { polls = {}, timer = uv.new_timer(), reaper = uv.new_prepare(), dead = {},
+               uv = uv, opts = opts }
   -- weak: the handles' callbacks must not keep the client alive
   local weak = setmetatable({ core = gl._core }, { __mode = "v" })
   local new_poll = uv.new_socket_poll or uv.new_poll
@@ -150,8 +199,7 @@ function M.attach(gl, uv, opts)
     if what == "remove" then
       if p then
         st.polls[fd] = nil
-        p:stop()
-        if not p:is_closing() then p:close() end
+        retire(st, p)
       end
       return
     end
