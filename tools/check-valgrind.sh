@@ -32,7 +32,7 @@ run() {   # name specs...
       --suppressions=tools/valgrind.supp --log-file="$log/$name.vg" \
       lua5.4 /usr/bin/busted -o utfTerminal "$@" >"$out" 2>&1
   local rc=$? line p f e errs
-  line=$(grep -aE '[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?' "$out" | tail -n 1)
+  line=$(grep -aE '[0-9]+ success(es)? / [0-9]+ failures? / [0-9]+ errors?' "$out" | tail -n 1)
   p=$(echo "$line" | grep -oE '[0-9]+ success' | grep -oE '[0-9]+'); p=${p:-0}
   f=$(echo "$line" | grep -oE '[0-9]+ failure' | grep -oE '[0-9]+'); f=${f:-0}
   e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+'); e=${e:-0}
