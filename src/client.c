@@ -248,8 +248,10 @@ static void close_now(lua_State *L, gl_client *c) {
   c->close_pending = 0;
   if (c->engine_ready) { gl_engine_close(L, &c->engine); c->engine_ready = 0; }
   if (c->easy) curl_easy_cleanup(c->easy);
-  if (c->share) curl_share_cleanup(c->share);
-  c->easy = NULL; c->share = NULL;
+  c->easy = NULL;
+  /* a page-prefetch batch still open shares the cache: the last batch to
+   * close frees it (l_bclose) */
+  if (c->share && curl_share_cleanup(c->share) == CURLSHE_OK) c->share = NULL;
   gl_client_forget_auth(c);
   gl_buf_free(&c->spare_body); gl_buf_free(&c->spare_headers);
   curl_slist_free_all(c->extra_headers);

@@ -609,6 +609,10 @@ static int l_bclose(lua_State *L) {
   if (!b->open) return 0;
   b->open = 0;
   gl_engine_close(L, &b->e);
+  /* the client closed first: its connection cache waited for us */
+  if (b->e.client->closed && b->e.client->share &&
+      curl_share_cleanup(b->e.client->share) == CURLSHE_OK)
+    b->e.client->share = NULL;
   if (b->client_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, b->client_ref);
   b->client_ref = LUA_NOREF;
   return 0;
