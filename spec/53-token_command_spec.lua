@@ -8,13 +8,7 @@ local config = require("gitlab.config")
 local core = require("gitlab.core")
 local q = helpers.shell_quote
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helpers.read_file
 
 describe("token_command limits", function()
   local dir, lopts

@@ -4,19 +4,9 @@
 -- its target overwritten or appended to, a FIFO must not hang the call.
 local helpers = require("helpers")
 
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local write = helpers.write_file
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helpers.read_file
 
 local function sh(cmd)
   local ok = os.execute(cmd)

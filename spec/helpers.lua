@@ -57,6 +57,11 @@ local function write_file(path, data)
   f:close()
 end
 
+--- The whole content of a file, or nil when it cannot be opened.
+helpers.read_file = read_file
+--- Writes `data` to a file (raises on failure).
+helpers.write_file = write_file
+
 --- Runs a shell command and returns its whole stdout and its exit status.
 -- The status travels on stdout: LuaJIT's pclose does not report it.
 function helpers.exec(cmd)

@@ -8,6 +8,7 @@
 
 local core = require("gitlab.core")
 local Client = require("gitlab.client")
+local util = require("gitlab.util")
 
 local M = {
   _VERSION = core.version,
@@ -40,18 +41,7 @@ end
 local function make_redactor()
   local secret
   local function redact(s)
-    if type(s) ~= "string" or not secret or #secret < 4 then return s end
-    local out, i = {}, 1
-    while true do
-      local a, b = s:find(secret, i, true)
-      if not a then break end
-      out[#out + 1] = s:sub(i, a - 1)
-      out[#out + 1] = "[REDACTED]"
-      i = b + 1
-    end
-    if i == 1 then return s end
-    out[#out + 1] = s:sub(i)
-    return table.concat(out)
+    return util.redact_secret(s, secret)
   end
   return redact, function(v) secret = v end
 end

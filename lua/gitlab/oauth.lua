@@ -52,6 +52,7 @@
 
 local core = require("gitlab.core")
 local async = require("gitlab.async")
+local util = require("gitlab.util")
 
 local M = {}
 
@@ -122,18 +123,7 @@ local function scrub(err, form)
   end
   if #secrets == 0 then return err end
   local function clean(s)
-    if type(s) ~= "string" then return s end
-    for _, v in ipairs(secrets) do
-      local out, i = {}, 1
-      while true do
-        local a, b = s:find(v, i, true)
-        if not a then break end
-        out[#out + 1] = s:sub(i, a - 1)
-        out[#out + 1] = "[REDACTED]"
-        i = b + 1
-      end
-      if i > 1 then out[#out + 1] = s:sub(i); s = table.concat(out) end
-    end
+    for _, v in ipairs(secrets) do s = util.redact_secret(s, v) end
     return s
   end
   pcall(function()

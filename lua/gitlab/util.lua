@@ -20,4 +20,22 @@ function M.int_string(v)
   return nil
 end
 
+--- `s` with every plain (not pattern) occurrence of `secret` replaced by
+-- "[REDACTED]"; `s` itself when there is none, or when `secret` is too
+-- short (under 4 bytes) to be told from ordinary text.
+function M.redact_secret(s, secret)
+  if type(s) ~= "string" or type(secret) ~= "string" or #secret < 4 then return s end
+  local out, i = {}, 1
+  while true do
+    local a, b = s:find(secret, i, true)
+    if not a then break end
+    out[#out + 1] = s:sub(i, a - 1)
+    out[#out + 1] = "[REDACTED]"
+    i = b + 1
+  end
+  if i == 1 then return s end
+  out[#out + 1] = s:sub(i)
+  return table.concat(out)
+end
+
 return M
