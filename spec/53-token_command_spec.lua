@@ -19,10 +19,12 @@ describe("token_command limits", function()
   after_each(function() os.execute("rm -rf " .. q(dir)) end)
 
   -- A zombie is not alive: an orphan is reparented to PID 1, which in a
-  -- container may never reap it, and kill -0 succeeds on a zombie.
+  -- container may never reap it, and kill -0 succeeds on a zombie. Read
+  -- from /proc (ps is not on a minimal Debian).
   local function alive(pid)
-    local out, status = helpers.exec("ps -o stat= -p " .. pid)
-    return status == 0 and out:match("%S") ~= nil and not out:find("Z", 1, true)
+    local stat = read("/proc/" .. pid .. "/stat")
+    local state = stat and stat:match("^%d+ %b() (%a)")
+    return state ~= nil and state ~= "Z" and state ~= "X"
   end
 
   local function save(inst)
