@@ -150,11 +150,7 @@ local function deepeq(a, b)
 end
 M.deepeq = deepeq
 
-local json_null
-do
-  local ok, cjson = pcall(require, "cjson")
-  if ok then json_null = cjson.null end
-end
+local json_null = core and core.null
 
 ------------------------------------------------------------------------
 -- Catalog compilation
