@@ -57,6 +57,21 @@ describe("JSON request bodies", function()
     assert.not_matches('"tags":{}', body)
   end)
 
+  it("sends a list the program empties ({}) as [] when a resource object saves", function()
+    local issue = create_raw(gl, "/projects/1/issues",
+      '{"title":"clear me","labels":["bug"],"meta":{"tags":["x"],"n":1},"extra":{"k":"v"}}')
+    local obj = assert(gl.projects:lazy(1).issues:get(issue.iid))
+    obj.labels = {}
+    obj.meta.tags = {}
+    obj.extra = {}   -- was an object: stays {}
+    assert(obj:save())
+    local body = sent_body("PUT", "/api/v4/projects/1/issues/" .. issue.iid)
+    assert.matches('"labels":%[%]', body)
+    assert.matches('"tags":%[%]', body)
+    assert.matches('"extra":{}', body)
+    assert.equal(core.array_mt, getmetatable(obj.labels))
+  end)
+
   it("sends a decoded null back as JSON null", function()
     local issue = create_raw(gl, "/projects/1/issues", '{"title":"nulls","due_date":null}')
     local got = assert(gl:get("/projects/1/issues/" .. issue.iid))
