@@ -19,7 +19,8 @@ HDR      := $(wildcard src/*.h)
 CFLAGS_54  = $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 CFLAGS_JIT = $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
 
-# Debian packages a fresh machine needs (build, tests, demo).
+# Debian packages a fresh machine needs (build, tests, demo). lua-cjson is
+# for the test harness and the benchmarks only: the library needs none.
 DEB_PKGS := lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-busted \
             luarocks libcurl4-openssl-dev libssl-dev pkg-config nodejs curl \
             openssl lua-check neovim lua-luv valgrind

@@ -17,7 +17,8 @@ description = {
 }
 dependencies = {
   "lua >= 5.1",
-  "lua-cjson",
+  -- no lua-cjson: the C core encodes and decodes JSON (src/json.c); the
+  -- test harness and the benchmarks use lua-cjson, the library does not
 }
 external_dependencies = {
   CURL = { library = "curl" },

@@ -348,8 +348,49 @@ describe("core.json_encode", function()
     assert.equal("[]", encode(setmetatable({}, core.array_mt)))
     assert.equal("[1,2,3]", encode({ 1, 2, 3 }))
     assert.equal('{"a":[],"b":{}}', encode(ok('{"a":[],"b":{}}')):gsub('"b":{},"a":%[%]', '"a":[],"b":{}'))
-    assert.same({ ["1"] = "a", ["3"] = "c" }, ok(encode({ [1] = "a", [3] = "c" })))
     assert.same({ ["1"] = "a", x = "y" }, ok(encode({ "a", x = "y" })))
+    assert.same({ ["-1"] = "a", ["0"] = "b" }, ok(encode({ [-1] = "a", [0] = "b" })))
+  end)
+
+  it("raises on sparse arrays instead of sending an object", function()
+    local msg = "json_encode: cannot encode a sparse array (2 values at indexes up to 3); "
+      .. "use gitlab.null for a hole"
+    assert.has_error(function() encode({ [1] = "a", [3] = "c" }) end, msg)
+    assert.has_error(function() encode({ ids = { 1, nil, 3 } }) end, msg)
+    assert.has_error(function() encode({ [2] = "b" }) end,
+      "json_encode: cannot encode a sparse array (1 values at indexes up to 2); use gitlab.null for a hole")
+    assert.equal("[1,null,3]", encode({ 1, cjson.null, 3 }))
+    local arr = ok("[1,2,3]")
+    arr[2] = nil
+    assert.has_error(function() encode(arr) end, msg)
+    local named = ok("[1]")
+    named.n = 1
+    assert.has_error(function() encode(named) end,
+      "json_encode: an array (core.array_mt) has a key that is not an index 1..n")
+    local grown = ok("[]")
+    grown[1], grown[2] = "x", "y"
+    assert.equal('["x","y"]', encode(grown))
+  end)
+
+  it("encodes what request bodies hold", function()
+    local body = { title = "t\1\0\31\127 é€😀", confidential = false, locked = true,
+                   weight = 3, ratio = 0.25, labels = { "a", "b" },
+                   nested = { deep = { list = { { id = 1 }, { id = 2 } } }, empty = {} } }
+    local s = encode(body)
+    local back = ok(s)
+    assert.is_true(same(body, back), s)
+    assert.matches('"title":"t\\u0001\\u0000\\u001f\127 é€😀"', s)
+    assert.matches('"confidential":false', s)
+    assert.matches('"weight":3[,}]', s)
+    assert.matches('"empty":{}', s)
+    if has_int then
+      assert.equal("integer", math.type(back.weight))
+      assert.equal("integer", math.type(back.nested.deep.list[2].id))
+      assert.equal("3e+20", encode(3e20))
+    end
+    assert.equal("123456789012345", encode(123456789012345))
+    assert.equal("-123456789012345", encode(-123456789012345))
+    assert.equal("1e+300", encode(1e300))
   end)
 
   it("escapes only what JSON requires", function()

@@ -672,8 +672,9 @@ static int json_decode(lua_State *L) {
  * function, NaN, a cycle, a boolean key): encoding is for request bodies
  * the program builds, so those are programmer errors. Keys are not
  * sorted. A table is an array when it has core.array_mt (then even when
- * empty) or when its keys are exactly 1..n (n >= 1); otherwise an object,
- * whose number keys become strings. Integers and integral floats below
+ * empty) or when its keys are exactly 1..n (n >= 1); an empty plain table
+ * is an object ({}), indexes with holes raise (enc_array_len); any other
+ * table is an object, whose number keys become strings. Integers and integral floats below
  * 2^53 print without ".0"; other floats with the fewest digits that read
  * back the same. Strings are copied byte for byte (as the decoder passes
  * invalid UTF-8 through), escaping only '"', '\\' and control characters. */
@@ -772,27 +773,37 @@ static void enc_number(lua_State *L, jenc *e, int idx) {
 
 static void enc_value(lua_State *L, jenc *e, int idx);
 
-/* Array length when the table at idx is encoded as an array, else -1. */
+/* Array length when the table at idx is encoded as an array, else -1.
+ * An array is a table with core.array_mt (then even when empty) or one
+ * whose keys are all indexes 1..n (n >= 1). A table of indexes with holes
+ * raises, as does an array_mt table with another key: sent as an object
+ * ({"1":..,"3":..}) it would reach GitLab as something else than the list
+ * the program meant. */
 static lua_Number enc_array_len(lua_State *L, int idx) {
   lua_Number max = 0, count = 0;
+  int is_arr = 0;
+  char b[96];
   if (lua_getmetatable(L, idx)) {
-    int is_arr = lua_rawequal(L, -1, ENC_MT);
+    is_arr = lua_rawequal(L, -1, ENC_MT);
     lua_pop(L, 1);
-    if (is_arr) return (lua_Number)gl_rawlen(L, idx);
   }
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    lua_Number k;
+    lua_Number k = 0;
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TNUMBER || (k = lua_tonumber(L, -1)) < 1 ||
         k > 9.0e15 || k != (lua_Number)(long long)k) {
       lua_pop(L, 1);
-      return -1;
+      if (!is_arr) return -1;   /* a key that is no index: an object */
+      luaL_error(L, "json_encode: an array (core.array_mt) has a key that is not an index 1..n");
     }
     if (k > max) max = k;
     count++;
   }
-  return (count > 0 && count == max) ? max : -1;
+  if (count == max) return (count > 0 || is_arr) ? max : -1;
+  snprintf(b, sizeof b, "%.0f values at indexes up to %.0f", (double)count, (double)max);
+  luaL_error(L, "json_encode: cannot encode a sparse array (%s); use gitlab.null for a hole", b);
+  return -1;   /* not reached */
 }
 
 static void enc_table(lua_State *L, jenc *e, int idx) {

@@ -7,7 +7,6 @@
 -- @classmod gitlab.client
 
 local core = require("gitlab.core")
-local cjson = require("cjson")
 local errors = require("gitlab.errors")
 local async = require("gitlab.async")
 local util = require("gitlab.util")
@@ -285,7 +284,9 @@ local function build(self, method, path, opts, fname)
   if opts.body ~= nil then
     local b = opts.body
     if type(b) == "table" then
-      local ok, s = pcall(cjson.encode, b)
+      -- the decoder's own encoder: [] stays [], null stays null, integers
+      -- keep every digit (core.json_encode in src/json.c)
+      local ok, s = pcall(core.json_encode, b)
       if not ok then error(fname .. ": body cannot be encoded as JSON: " .. tostring(s), 3) end
       req.body = s
       ctype = "application/json"
@@ -828,7 +829,7 @@ local UPLOAD_OPTS = {
 }
 
 local function field_value(v)
-  return int_string(v) or tostring(v)   -- cjson numbers are floats: 42, not 42.0
+  return int_string(v) or tostring(v)   -- a computed float 42.0 is sent as 42
 end
 
 -- Form fields in GitLab's bracket style: {a = {b = 1}} -> a[b]=1,

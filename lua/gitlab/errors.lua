@@ -13,7 +13,9 @@
 -- "stack traceback: ...", a table has a `traceback` field).
 -- @module gitlab.errors
 
-local cjson = require("cjson.safe")
+-- the decoder of successful answers reads error bodies too: an integer
+-- stays an integer ("limit 3", not "limit 3.0")
+local json_decode = require("gitlab.core").json_decode
 
 local M = {}
 
@@ -95,7 +97,7 @@ function M.http_message(status, body, headers)
   local ctype = (headers and headers["content-type"] or ""):lower()
   local first = body:match("^%s*(.)")
   if first == "{" or first == "[" or ctype:find("json", 1, true) then
-    local data = cjson.decode(body)
+    local data = json_decode(body)
     if type(data) == "table" then
       local msg
       if data.error and data.error_description then

@@ -38,8 +38,8 @@ local function dot(s)
 end
 
 -- One path segment: all but [A-Za-z0-9._~-] percent-encoded, so
--- "group/proj" and "release/1.0" stay one segment; cjson numbers are
--- floats, so 42 must not become "42.0".
+-- "group/proj" and "release/1.0" stay one segment; a float 42.0 must not
+-- become "42.0".
 local function seg(v)
   local n = int_string(v)
   if n then return n end

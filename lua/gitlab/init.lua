@@ -15,7 +15,7 @@ local M = {
   core = core,
   errors = require("gitlab.errors"),
   async = require("gitlab.async"),
-  null = require("cjson").null,
+  null = core.null,   -- lightuserdata NULL: the value cjson.null is too
 }
 
 local OPTIONS = {
@@ -35,6 +35,16 @@ local HEADER_VALUES = { "token", "oauth_token", "job_token", "sudo", "user_agent
 -- @treturn string "group%2Fproj"
 function M.encode(s)
   return core.encode(s)
+end
+
+--- Marks `t` (a new empty table by default) as a JSON array, so that it is
+-- sent as `[]` even when empty; a plain empty table is sent as `{}`.
+-- Decoded arrays carry the same mark (`core.array_mt`).
+-- @tparam[opt] table t a list, keys 1..n
+-- @treturn table t
+function M.array(t)
+  if t ~= nil and type(t) ~= "table" then error("gitlab.array: t must be a table", 2) end
+  return setmetatable(t or {}, core.array_mt)
 end
 
 -- Replaces every occurrence of the secret by "[REDACTED]".

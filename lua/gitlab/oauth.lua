@@ -83,15 +83,7 @@ local function oauth_error(code, message, extra)
   return setmetatable(e, OAuthError)
 end
 
-local json_decode
-do
-  local ok, cjson = pcall(require, "cjson.safe")
-  if ok then
-    json_decode = cjson.decode
-  else
-    json_decode = function() return nil end
-  end
-end
+local json_decode = core.json_decode   -- nil, msg on a body that is not JSON
 
 -- GitLab's OAuth error fields from a client error, whatever shape the
 -- client gives the body in (decoded table or raw string).

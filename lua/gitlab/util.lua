@@ -11,8 +11,8 @@ function M.sorted_keys(t)
   return keys
 end
 
---- "%d" of an integral number (cjson decodes 42 as 42.0, which must not
--- print as "42.0" in a URL or a form), else nil.
+--- "%d" of an integral number (a computed float 42.0, or a number of
+-- another JSON decoder, must not print as "42.0" in a URL or a form), else nil.
 function M.int_string(v)
   if type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53 then
     return ("%d"):format(v)

@@ -150,11 +150,7 @@ local function deepeq(a, b)
 end
 M.deepeq = deepeq
 
-local json_null
-do
-  local ok, cjson = pcall(require, "cjson")
-  if ok then json_null = cjson.null end
-end
+local json_null = core and core.null
 
 ------------------------------------------------------------------------
 -- Catalog compilation
@@ -361,14 +357,33 @@ local function load_into(obj, data, sent)
   snap[obj] = deepcopy(obj)
 end
 
+-- An empty plain table where the loaded value was a list: the program
+-- cleared the list (`issue.labels = {}`), which must go out as [] (the
+-- encoder sends an empty plain table as {}). Marks it like a decoded list,
+-- in place, at any depth.
+local function keep_lists(v, old, seen)
+  if type(v) ~= "table" or type(old) ~= "table" or seen[v] or M.is_object(v) then return end
+  seen[v] = true
+  local mt = getmetatable(v)
+  if mt == nil and next(v) == nil and core and getmetatable(old) == core.array_mt then
+    setmetatable(v, core.array_mt)
+    return
+  end
+  if mt ~= nil and mt ~= (core and core.array_mt) then return end
+  for k, x in pairs(v) do keep_lists(x, old[k], seen) end
+end
+
 --- Fields changed since the object was loaded (deep comparison).
--- Removed fields map to JSON null.
+-- Removed fields map to JSON null; a list emptied as `{}` is sent as `[]`.
 -- @treturn table field -> new value (empty when nothing changed)
 function Object:changed()
   local old = snap[self] or {}
   local diff = {}
   for k, v in pairs(self) do
-    if not deepeq(v, old[k]) then diff[k] = v end
+    if not deepeq(v, old[k]) then
+      keep_lists(v, old[k], {})
+      diff[k] = v
+    end
   end
   for k in pairs(old) do
     if self[k] == nil and json_null ~= nil then diff[k] = json_null end
