@@ -57,18 +57,19 @@ M.MAX_MEMORY = 32 * 1024 * 1024
 --- VM instructions a config file may run (about 60 ms).
 M.MAX_INSTRUCTIONS = 10000000
 
--- Instance keys passed to gitlab.new as they are.
-local SETTINGS = {
-  url = "string", sudo = "string", timeout = "number",
-  connect_timeout = "number", retries = "number", retry_base = "number",
-  max_wait = "number", deadline = "number", per_page = "number",
-  concurrency = "number", verify = "boolean", ca_file = "string",
-  proxy = "string", user_agent = "string", headers = "table", max_body = "number",
-}
-local CREDENTIALS = {
-  token = "string", oauth_token = "string", job_token = "string",
-  oauth = "table", token_command = "string",
-}
+-- Instance keys, from the one list of options (gitlab.options): SETTINGS
+-- go to gitlab.new as they are, CREDENTIALS are exclusive (token_command
+-- included). token_kind and token_command_timeout are checked in
+-- to_options.
+local options = require("gitlab.options")
+local SETTINGS, CREDENTIALS = {}, {}
+for _, o in ipairs(options.list) do
+  if o.config and o.credential then
+    CREDENTIALS[o.name] = o.type
+  elseif o.config and o.new ~= false then
+    SETTINGS[o.name] = o.type
+  end
+end
 local OAUTH_KEYS = {
   client_id = "string", client_secret = "string", access_token = "string",
   refresh_token = "string", expires_at = "number", redirect_uri = "string",
@@ -285,7 +286,7 @@ end
 
 --- Seconds a token_command may run before it is killed (per instance:
 -- `token_command_timeout`).
-M.TOKEN_COMMAND_TIMEOUT = 30
+M.TOKEN_COMMAND_TIMEOUT = options.by_name.token_command_timeout.default
 
 -- Runs cmd with /bin/sh (gitlab.core's run_command: a process group of its
 -- own, killed at the deadline; only the shell is waited for, so a

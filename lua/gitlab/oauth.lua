@@ -60,10 +60,7 @@ local M = {}
 local DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 -- Options copied from a flow's options to the HTTP client it makes.
-local TRANSPORT_KEYS = {
-  "timeout", "connect_timeout", "retries", "verify", "ca_file", "proxy",
-  "user_agent", "log", "headers", "allow_insecure", "http2",
-}
+local TRANSPORT_KEYS = require("gitlab.options").FLOW
 
 -------------------------------------------------------------------------------
 -- errors
