@@ -37,8 +37,10 @@
 --
 -- Environment (only when no instance name is passed to `load`):
 -- `GITLAB_CONFIG` (file path), `GITLAB_INSTANCE` (instance name),
--- `GITLAB_URL` or `GITLAB_HOST` (url), `GITLAB_TOKEN` (token),
--- `GITLAB_OAUTH_TOKEN` (oauth_token). An explicitly named instance is used
+-- `GITLAB_URL` or `GITLAB_HOST` (url; a bare host is https),
+-- `GITLAB_TOKEN` or `GITLAB_ACCESS_TOKEN` (token), `GITLAB_OAUTH_TOKEN` or
+-- `OAUTH_TOKEN` (oauth_token), read as `gitlab.from_env` reads them
+-- (`gitlab.options.from_environment`) but for the CI job's variables. An explicitly named instance is used
 -- exactly as the file says, so a shell's GITLAB_TOKEN for one host is not
 -- sent to another. When GITLAB_URL moves the default instance to another
 -- host, the file's credential is not sent there.
@@ -586,13 +588,10 @@ function M.load(name, lopts)
   end
 
   if use_env then
-    local url = nonempty(getenv("GITLAB_URL"))
-    local host = nonempty(getenv("GITLAB_HOST"))
-    if not url and host then
-      url = host:find("://", 1, true) and host or ("https://" .. host)
-    end
-    local token = nonempty(getenv("GITLAB_TOKEN"))
-    local otoken = nonempty(getenv("GITLAB_OAUTH_TOKEN"))
+    -- read as gitlab.from_env reads it, without the CI job's variables: a
+    -- file's instance is not moved to CI_SERVER_URL
+    local e = options.from_environment(getenv)
+    local url, token, otoken = e.url, e.token, e.oauth_token
     if url then
       if inst.url and origin(inst.url) ~= origin(url) and not token
          and not otoken then

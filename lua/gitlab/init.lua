@@ -134,31 +134,16 @@ function M.new(opts)
   return self
 end
 
-local function env(name, getenv)
-  local v = (getenv or os.getenv)(name)
-  if v == nil or v == "" then return nil end
-  return v
-end
-
 --- Creates a client from the environment: token from `GITLAB_TOKEN`, then
--- `GITLAB_ACCESS_TOKEN`, then `OAUTH_TOKEN` (sent as Bearer); inside a CI
--- job (`GITLAB_CI=true`) with none of them, `CI_JOB_TOKEN`. Host from
--- `GITLAB_URL`, then `GITLAB_HOST`, then `CI_SERVER_URL`, else gitlab.com.
+-- `GITLAB_ACCESS_TOKEN`, then `GITLAB_OAUTH_TOKEN` or `OAUTH_TOKEN` (sent as
+-- Bearer); inside a CI job (`GITLAB_CI=true`) with none of them,
+-- `CI_JOB_TOKEN`. Host from `GITLAB_URL`, then `GITLAB_HOST`, then
+-- `CI_SERVER_URL` (a bare host is https), else gitlab.com. The variables
+-- are read as `gitlab.config` reads them (`gitlab.options.from_environment`).
 -- @tparam[opt] table overrides options given to `gitlab.new` on top
 function M.from_env(overrides)
-  local getenv = overrides and overrides.getenv
-  local opts = {}
-  local url = env("GITLAB_URL", getenv) or env("GITLAB_HOST", getenv) or env("CI_SERVER_URL", getenv)
-  if url and not url:find("^%a[%w+.-]*://") then url = "https://" .. url end
-  opts.url = url or "https://gitlab.com"
-  local t = env("GITLAB_TOKEN", getenv) or env("GITLAB_ACCESS_TOKEN", getenv)
-  if t then
-    opts.token = t
-  elseif env("OAUTH_TOKEN", getenv) then
-    opts.oauth_token = env("OAUTH_TOKEN", getenv)
-  elseif env("GITLAB_CI", getenv) == "true" and env("CI_JOB_TOKEN", getenv) then
-    opts.job_token = env("CI_JOB_TOKEN", getenv)
-  end
+  local opts = options.from_environment(overrides and overrides.getenv, true)
+  opts.url = opts.url or options.by_name.url.default
   if overrides then
     local has_cred = overrides.token or overrides.oauth_token or overrides.job_token or overrides.oauth
     for k, v in pairs(overrides) do

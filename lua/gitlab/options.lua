@@ -87,4 +87,46 @@ function M.type_words(o)
   return "a " .. o.type
 end
 
+--- A URL as given in the environment: a bare host (`gitlab.example.com`,
+-- `host:8443`) means https.
+-- @tparam string s
+-- @treturn string
+function M.env_url(s)
+  if s:find("^%a[%w+.-]*://") then return s end
+  return "https://" .. s
+end
+
+--- The options the environment gives, read the one way `gitlab.from_env`
+-- and `gitlab.config.load` both use. URL: `GITLAB_URL`, then `GITLAB_HOST`
+-- (a bare host is https), then, with `ci`, `CI_SERVER_URL`. Credential:
+-- `GITLAB_TOKEN`, then `GITLAB_ACCESS_TOKEN` (token), then
+-- `GITLAB_OAUTH_TOKEN`, then `OAUTH_TOKEN` (oauth_token), then, with `ci`
+-- inside a CI job (`GITLAB_CI=true`), `CI_JOB_TOKEN` (job_token). Empty
+-- variables count as unset.
+-- @tparam[opt] function getenv (os.getenv)
+-- @tparam[opt] boolean ci also read the CI job's variables
+-- @treturn table `{ url = ..., token | oauth_token | job_token = ... }`,
+--   fields absent when the environment does not say
+function M.from_environment(getenv, ci)
+  getenv = getenv or os.getenv
+  local function var(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  local r = {}
+  local url = var("GITLAB_URL") or var("GITLAB_HOST") or (ci and var("CI_SERVER_URL"))
+  if url then r.url = M.env_url(url) end
+  local t = var("GITLAB_TOKEN") or var("GITLAB_ACCESS_TOKEN")
+  local o = var("GITLAB_OAUTH_TOKEN") or var("OAUTH_TOKEN")
+  if t then
+    r.token = t
+  elseif o then
+    r.oauth_token = o
+  elseif ci and var("GITLAB_CI") == "true" and var("CI_JOB_TOKEN") then
+    r.job_token = var("CI_JOB_TOKEN")
+  end
+  return r
+end
+
 return M
