@@ -30,6 +30,9 @@ local concat = table.concat
 -- Encoding
 ------------------------------------------------------------------------
 
+-- gitlab.core is optional here, and only here: tools/gendocs.lua and
+-- tools/coverage.lua read the catalog without a build. A client always has
+-- it (gitlab/init.lua requires it plainly).
 local core
 do
   local ok, c = pcall(require, "gitlab.core")
