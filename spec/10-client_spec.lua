@@ -140,6 +140,33 @@ describe("gitlab.from_env", function()
       kind(gitlab.from_env(env{ GITLAB_CI = "true", CI_JOB_TOKEN = "j", GITLAB_TOKEN = "t" })))
   end)
 
+  -- from_env and from_config (without an instance name) read the same
+  -- variables through one function: README "OAuth and configuration files",
+  -- DESIGN.md: GITLAB_TOKEN, GITLAB_URL/GITLAB_HOST (a bare host is https)
+  it("reads the environment as from_config does", function()
+    local cases = {
+      { { GITLAB_URL = "gitlab.example.com", GITLAB_TOKEN = "t" },
+        "https://gitlab.example.com/api/v4", "PRIVATE-TOKEN" },
+      { { GITLAB_HOST = "gitlab.example.com:8443", OAUTH_TOKEN = "o" },
+        "https://gitlab.example.com:8443/api/v4", "Authorization" },
+      { { GITLAB_HOST = "gitlab.example.com", GITLAB_OAUTH_TOKEN = "o" },
+        "https://gitlab.example.com/api/v4", "Authorization" },
+      { { GITLAB_URL = "https://a.example", GITLAB_ACCESS_TOKEN = "b" },
+        "https://a.example/api/v4", "PRIVATE-TOKEN" },
+      { { GITLAB_URL = "https://a.example", GITLAB_TOKEN = "a", GITLAB_OAUTH_TOKEN = "o" },
+        "https://a.example/api/v4", "PRIVATE-TOKEN" },
+    }
+    for _, case in ipairs(cases) do
+      local vars = case[1]
+      vars.GITLAB_CONFIG = "/nonexistent/lua-gitlab/config.lua"
+      local e = env(vars)
+      for _, gl in ipairs{ gitlab.from_env(e), assert(gitlab.from_config(nil, e)) } do
+        assert.equal(case[2], gl.url)
+        assert.equal(case[3], kind(gl))
+      end
+    end
+  end)
+
   it("talks to the server it names", function()
     local srv = helpers.server()
     local gl = gitlab.from_env(env{ GITLAB_URL = srv.http, GITLAB_TOKEN = TOKEN })

@@ -657,3 +657,34 @@ describe("resources", function()
     end)
   end)
 end)
+
+describe("a broken resource catalog", function()
+  -- gitlab.resources is a hard dependency (loaded on first use of a
+  -- manager): an error in it reaches the caller instead of leaving the
+  -- client without gl.projects. A child process sees a gitlab.resources
+  -- that raises, ahead of the real one on its package.path.
+  local q = helpers.shell_quote
+  local function lua_interpreter()
+    local i = -1
+    while arg and arg[i - 1] do i = i - 1 end
+    return arg and arg[i] or "lua5.4"
+  end
+
+  it("raises its error on gl.projects rather than giving nil", function()
+    local dir = helpers.tmpdir()
+    os.execute("mkdir -p " .. q(dir .. "/gitlab/resources"))
+    helpers.write_file(dir .. "/gitlab/resources/init.lua", 'error("catalog broken here")\n')
+    local script = dir .. "/main.lua"
+    helpers.write_file(script, table.concat({
+      "package.path = " .. ("%q"):format(dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path),
+      "package.cpath = " .. ("%q"):format(package.cpath),
+      "local gl = require('gitlab').new{ url = 'http://127.0.0.1:9' }",
+      "local ok, err = pcall(function() return gl.projects end)",
+      "print(ok, err ~= nil, ok or tostring(err))",
+    }, "\n"))
+    local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
+      q(lua_interpreter()) .. " " .. q(script) .. " 2>&1")
+    os.execute("rm -rf " .. q(dir))
+    assert.matches("^false\ttrue\t.*catalog broken here", out)
+  end)
+end)

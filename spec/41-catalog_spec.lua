@@ -86,12 +86,26 @@ io.write(r.encode("group/sub/proj"), " ", r.encode("lib/a.rb"), " ", r.encode(7.
     assert.equal("a%20b~c_d-e", resources.encode("a b~c_d-e"))
   end)
 
+  -- a made-up kind, compiled as the catalog's kinds are: an action named
+  -- like a built-in object method (or a collection action named like a
+  -- manager method) would make that method unreachable, so it is refused
   it("refuses an action that would hide a built-in method", function()
-    assert.is_nil(resources.kinds.merge_request.actions.save)
-    for _, kind in pairs(resources.kinds) do
-      for _, builtin in ipairs{ "save", "delete", "refresh", "changed", "call", "manager", "rest_path" } do
-        assert.is_nil(kind.actions[builtin])
-      end
+    local function kind(actions, collection)
+      return { path = "widgets", ops = "LGCUD", actions = actions, collection = collection }
+    end
+    local ok = resources._compile_kind("widget", kind({ spin = "POST spin" }, { spin_all = "POST spin" }))
+    assert.equal("POST", ok.actions.spin.method)
+    assert.is_nil(resources.kinds.widget)                 -- not added to the catalog
+    for _, builtin in ipairs{ "save", "delete", "refresh", "changed", "call", "manager",
+                              "rest_path", "client", "totable" } do
+      assert.has_error(function()
+        resources._compile_kind("widget", kind({ [builtin] = "POST " .. builtin }))
+      end, ("catalog: action widget.%s hides a built-in method"):format(builtin))
+    end
+    for _, builtin in ipairs{ "list", "get", "create", "update", "delete", "lazy", "call" } do
+      assert.has_error(function()
+        resources._compile_kind("widget", kind(nil, { [builtin] = "POST " .. builtin }))
+      end, ("catalog: collection action %s hides a manager method"):format(builtin))
     end
   end)
 

@@ -615,6 +615,65 @@ describe("gitlab.oauth", function()
     end)
   end)
 
+  describe("errors", function()
+    -- One error class (gitlab.errors) for the client and the OAuth flows:
+    -- a caller tests errors.is_error(err) and prints tostring(err) whatever
+    -- failed. Each case is one failure path of lua/gitlab/oauth.lua.
+    local errors = require("gitlab.errors")
+    local function pkce(open, timeout)
+      return oauth.pkce_login{ url = srv.http, client_id = PUBLIC, port = 0,
+        timeout = timeout or 10, open = open }
+    end
+    local cases = {
+      { "a refusal from the token endpoint", "access_denied", function()
+        admin("POST", "oauth", { device_script = { "denied" } })
+        return oauth.device_login{ url = srv.http, client_id = PUBLIC,
+          on_code = function() end, sleep = no_sleep }
+      end },
+      { "a device code past its lifetime", "expired_token", function()
+        admin("POST", "oauth", { device_script = { "authorization_pending" },
+                                 device_expires_in = 10, device_interval = 5 })
+        local clock = 1000
+        return oauth.device_login{ url = srv.http, client_id = PUBLIC,
+          on_code = function() end, sleep = function(s) clock = clock + s end,
+          now = function() return clock end }
+      end },
+      { "a redirect with a forged state", "invalid_state", function()
+        return pkce(function(url) admin("POST", "oauth/browse", { url = url, state = "forged" }) end)
+      end, browser = true },
+      { "the user's refusal in the browser", "access_denied", function()
+        admin("POST", "oauth", { deny = true })
+        return pkce(function(url) admin("POST", "oauth/browse", { url = url }) end)
+      end, browser = true },
+      { "a browser that never comes back", "timeout", function()
+        return pkce(function() end, 1)
+      end },
+      { "an expired token without a refresh token", "no_refresh_token", function()
+        -- the access token expires on the server; GitLab answers 401
+        -- invalid_token, and the refresh that would follow cannot happen:
+        -- its error rides on the 401
+        local t = sign_in()
+        local gl = gitlab.new{ url = srv.http, oauth = { access_token = t.access_token } }
+        admin("POST", "oauth/expire", { token = t.access_token })
+        local _, err = gl:user()
+        assert.equal(401, err.status)
+        return nil, err.refresh_error
+      end },
+    }
+    for _, case in ipairs(cases) do
+      it("gives a gitlab.errors object for " .. case[1], function()
+        local ok, err = case[3]()
+        assert.is_nil(ok)
+        assert.equal(case[2], err.code)
+        assert.is_true(errors.is_error(err))
+        local s = tostring(err)
+        assert.is_string(s)
+        assert.matches(case[2], s, 1, true)
+        if case.browser then browser_result() end
+      end)
+    end
+  end)
+
   describe("token info, revoke, register", function()
     it("reads token info with the token in a header, never the URL", function()
       local t = sign_in()

@@ -387,6 +387,26 @@ describe("gitlab.from_config", function()
     assert.equal("alice", assert(alice:user()).username)
   end)
 
+  it("takes every transport setting gitlab.new takes, http2 and allow_insecure too", function()
+    local certs = helpers.certs()
+    assert(config.save({
+      tls = { url = srv.https, token = "glpat-root", ca_file = certs.ca, http2 = false,
+              max_body = 1000000, concurrency = 2, per_page = 7, retry_base = 0.1 },
+      plain = { url = "http://gitlab.example.invalid", token = "glpat-root",
+                allow_insecure = true },
+    }, lopts))
+    local gl = assert(gitlab.from_config("tls", lopts))
+    local me, resp = gl:get("/user")
+    assert.equal("root", me.username)
+    assert.equal(1, resp.http_version)           -- http2 = false held
+    assert.equal(7, gl.per_page)
+    assert.equal(2, gl.concurrency)
+    -- plain http with a credential to another host: refused unless allowed
+    local insecure = assert(gitlab.from_config("plain", lopts))
+    assert.equal("http://gitlab.example.invalid/api/v4", insecure.url)
+    assert.same({}, warnings)
+  end)
+
   it("takes the token from token_command", function()
     assert(config.save({ fake = { url = srv.http, token_command = "echo glpat-alice" } }, lopts))
     local gl = assert(gitlab.from_config("fake", lopts))
@@ -444,5 +464,43 @@ describe("gitlab.from_config", function()
     -- sign-in, a's refresh, b's refused refresh
     assert.equal(3, #helpers.requests{ path = "/oauth/token", method = "POST" })
     assert.not_equal(t.access_token, saved.access_token)
+  end)
+end)
+
+describe("gitlab.options", function()
+  -- one list of the client's options; the core checks what it reads, so
+  -- each option the list says reaches the core must be one the core takes
+  local options = require("gitlab.options")
+  local SAMPLE = { string = "x", number = 1, boolean = true }
+
+  it("names only options the core takes as core options", function()
+    for _, name in ipairs(options.CORE) do
+      local o = options.by_name[name]
+      local c = core.client{ base = "http://127.0.0.1:9/api/v4", [name] = SAMPLE[o.type] }
+      c:close()
+    end
+    assert.has_error(function() core.client{ base = "http://127.0.0.1:9/api/v4", per_page = 1 } end,
+      "client: unknown option 'per_page'")
+  end)
+
+  it("lets a config file set every option it marks so, without a warning", function()
+    local dir = tmpdir()
+    local warned = {}
+    local lopts = { getenv = env({ XDG_CONFIG_HOME = dir }),
+                    warn = function(m) warned[#warned + 1] = m end }
+    local inst = {}
+    for _, o in ipairs(options.list) do
+      if o.config and not o.credential and SAMPLE[o.type] ~= nil and o.name ~= "token_kind" then
+        inst[o.name] = SAMPLE[o.type]
+      end
+    end
+    inst.url = "http://127.0.0.1:9"
+    assert(config.save({ x = inst }, lopts))
+    local opts = assert(config.load("x", lopts))
+    rm_rf(dir)
+    assert.same({}, warned)
+    for k, v in pairs(inst) do
+      if options.by_name[k].new ~= false then assert.equal(v, opts[k]) end
+    end
   end)
 end)

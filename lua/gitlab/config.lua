@@ -37,8 +37,10 @@
 --
 -- Environment (only when no instance name is passed to `load`):
 -- `GITLAB_CONFIG` (file path), `GITLAB_INSTANCE` (instance name),
--- `GITLAB_URL` or `GITLAB_HOST` (url), `GITLAB_TOKEN` (token),
--- `GITLAB_OAUTH_TOKEN` (oauth_token). An explicitly named instance is used
+-- `GITLAB_URL` or `GITLAB_HOST` (url; a bare host is https),
+-- `GITLAB_TOKEN` or `GITLAB_ACCESS_TOKEN` (token), `GITLAB_OAUTH_TOKEN` or
+-- `OAUTH_TOKEN` (oauth_token), read as `gitlab.from_env` reads them
+-- (`gitlab.options.from_environment`) but for the CI job's variables. An explicitly named instance is used
 -- exactly as the file says, so a shell's GITLAB_TOKEN for one host is not
 -- sent to another. When GITLAB_URL moves the default instance to another
 -- host, the file's credential is not sent there.
@@ -57,18 +59,19 @@ M.MAX_MEMORY = 32 * 1024 * 1024
 --- VM instructions a config file may run (about 60 ms).
 M.MAX_INSTRUCTIONS = 10000000
 
--- Instance keys passed to gitlab.new as they are.
-local SETTINGS = {
-  url = "string", sudo = "string", timeout = "number",
-  connect_timeout = "number", retries = "number", retry_base = "number",
-  max_wait = "number", deadline = "number", per_page = "number",
-  concurrency = "number", verify = "boolean", ca_file = "string",
-  proxy = "string", user_agent = "string", headers = "table", max_body = "number",
-}
-local CREDENTIALS = {
-  token = "string", oauth_token = "string", job_token = "string",
-  oauth = "table", token_command = "string",
-}
+-- Instance keys, from the one list of options (gitlab.options): SETTINGS
+-- go to gitlab.new as they are, CREDENTIALS are exclusive (token_command
+-- included). token_kind and token_command_timeout are checked in
+-- to_options.
+local options = require("gitlab.options")
+local SETTINGS, CREDENTIALS = {}, {}
+for _, o in ipairs(options.list) do
+  if o.config and o.credential then
+    CREDENTIALS[o.name] = o.type
+  elseif o.config and o.new ~= false then
+    SETTINGS[o.name] = o.type
+  end
+end
 local OAUTH_KEYS = {
   client_id = "string", client_secret = "string", access_token = "string",
   refresh_token = "string", expires_at = "number", redirect_uri = "string",
@@ -285,7 +288,7 @@ end
 
 --- Seconds a token_command may run before it is killed (per instance:
 -- `token_command_timeout`).
-M.TOKEN_COMMAND_TIMEOUT = 30
+M.TOKEN_COMMAND_TIMEOUT = options.by_name.token_command_timeout.default
 
 -- Runs cmd with /bin/sh (gitlab.core's run_command: a process group of its
 -- own, killed at the deadline; only the shell is waited for, so a
@@ -585,13 +588,10 @@ function M.load(name, lopts)
   end
 
   if use_env then
-    local url = nonempty(getenv("GITLAB_URL"))
-    local host = nonempty(getenv("GITLAB_HOST"))
-    if not url and host then
-      url = host:find("://", 1, true) and host or ("https://" .. host)
-    end
-    local token = nonempty(getenv("GITLAB_TOKEN"))
-    local otoken = nonempty(getenv("GITLAB_OAUTH_TOKEN"))
+    -- read as gitlab.from_env reads it, without the CI job's variables: a
+    -- file's instance is not moved to CI_SERVER_URL
+    local e = options.from_environment(getenv)
+    local url, token, otoken = e.url, e.token, e.oauth_token
     if url then
       if inst.url and origin(inst.url) ~= origin(url) and not token
          and not otoken then

@@ -5,8 +5,9 @@
 -- `"dns"`, `"redirect"`, `"decode"` (invalid JSON, or a 2xx answer of
 -- the wrong shape: an HTML page where an object belongs), `"pagination"`
 -- (a next page that does not advance), `"callback"`, `"canceled"`, `"io"`,
--- `"too_large"`, `"graphql"`), `message` (GitLab's message flattened to one
--- line), `body`, `headers`, `method`, `url` and `path` (credentials
+-- `"too_large"`, `"graphql"`, `"oauth"` (an OAuth flow's own failure;
+-- `code` is GitLab's error code or ours, e.g. `"invalid_state"`)),
+-- `message` (GitLab's message flattened to one line), `body`, `headers`, `method`, `url` and `path` (credentials
 -- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
 -- Kind `"callback"`: a sink, progress or log function raised; `cause` is
 -- the raised value, with the stack where it was raised (a string ends in
@@ -35,8 +36,16 @@ local REASONS = {
 M.REASONS = REASONS
 
 function Error.__tostring(e)
-  local where = (e.method or "?") .. " " .. (e.path or e.url or "?")
   local msg = e.message or e.kind or "error"
+  -- an error of no request (an OAuth flow's own): "oauth: message (code)"
+  if e.method == nil and e.path == nil and e.url == nil then
+    local code = e.code
+    if type(code) == "string" and tostring(msg):find(code, 1, true) == nil then
+      msg = tostring(msg) .. " (" .. code .. ")"
+    end
+    return tostring(e.kind or "error") .. ": " .. tostring(msg)
+  end
+  local where = (e.method or "?") .. " " .. (e.path or e.url or "?")
   -- a 2xx status is no news: "GET /user: expected a JSON object, got ..."
   local st = e.status
   if type(st) == "number" and (st < 200 or st >= 300) and not msg:find("^" .. st) then

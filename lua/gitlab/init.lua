@@ -18,14 +18,11 @@ local M = {
   null = core.null,   -- lightuserdata NULL: the value cjson.null is too
 }
 
-local OPTIONS = {
-  url = "string", token = "string", oauth_token = "string", job_token = "string",
-  oauth = "table", sudo = "string", timeout = "number", connect_timeout = "number",
-  retries = "number", retry_base = "number", max_wait = "number", deadline = "number",
-  per_page = "number", concurrency = "number", verify = "boolean", ca_file = "string",
-  proxy = "string", user_agent = "string", headers = "table", log = true,
-  allow_insecure = "boolean", http2 = "boolean", max_body = "number",
-}
+-- The options, each listed once (gitlab.options): name, type, default,
+-- whether the core takes it as it is.
+local options = require("gitlab.options")
+local OPTIONS = {}
+for _, name in ipairs(options.NEW) do OPTIONS[name] = options.by_name[name] end
 
 -- Options that end up in a request header line.
 local HEADER_VALUES = { "token", "oauth_token", "job_token", "sudo", "user_agent" }
@@ -70,14 +67,15 @@ function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("gitlab.new: options must be a table", 2) end
   for k, v in pairs(opts) do
-    local want = OPTIONS[k]
-    if want == nil then error("gitlab.new: unknown option '" .. tostring(k) .. "'", 2) end
-    if want ~= true and type(v) ~= want then
-      error(("gitlab.new: option '%s' must be a %s, got %s"):format(k, want, type(v)), 2)
+    local o = OPTIONS[k]
+    if o == nil then error("gitlab.new: unknown option '" .. tostring(k) .. "'", 2) end
+    if not options.type_ok(o, v) then
+      if o.type == "log" then error("gitlab.new: log must be a function or true", 2) end
+      error(("gitlab.new: option '%s' must be %s, got %s"):format(k, options.type_words(o), type(v)), 2)
     end
   end
   local creds = 0
-  for _, k in ipairs{ "token", "oauth_token", "job_token", "oauth" } do
+  for _, k in ipairs(options.CREDENTIALS) do
     if opts[k] ~= nil then creds = creds + 1 end
   end
   if creds > 1 then
@@ -89,7 +87,7 @@ function M.new(opts)
       error(("gitlab.new: option '%s' must not hold line breaks or NUL bytes"):format(k), 2)
     end
   end
-  local url = (opts.url or "https://gitlab.com"):gsub("/+$", "")
+  local url = (opts.url or options.by_name.url.default):gsub("/+$", "")
   -- one policy (core.transport_refusal) for the core, this and the OAuth
   -- flows: http(s) only, no userinfo, plain http with a credential only to
   -- loopback and not through a proxy, unless allow_insecure
@@ -119,23 +117,18 @@ function M.new(opts)
   local log = opts.log
   if log == true then
     log = function(line) io.stderr:write("gitlab: ", line, "\n") end
-  elseif log ~= nil and type(log) ~= "function" then
-    error("gitlab.new: log must be a function or true", 2)
   end
   local redact, set_secret = make_redactor()
   set_secret(secret)
-  local c = core.client{
-    base = base, auth = auth, token = secret, sudo = opts.sudo,
-    timeout = opts.timeout, connect_timeout = opts.connect_timeout,
-    retries = opts.retries, retry_base = opts.retry_base, max_wait = opts.max_wait,
-    deadline = opts.deadline, verify = opts.verify, ca_file = opts.ca_file,
-    proxy = opts.proxy, user_agent = opts.user_agent, headers = headers, log = log,
-    http2 = opts.http2, max_body = opts.max_body,
-    allow_insecure = opts.allow_insecure or (opts.oauth ~= nil and opts.allow_insecure) or nil,
-  }
+  -- the core options as they are, then those shaped here
+  local copts = {}
+  for _, k in ipairs(options.CORE) do copts[k] = opts[k] end
+  copts.base, copts.auth, copts.token, copts.headers, copts.log = base, auth, secret, headers, log
+  local c = core.client(copts)
   local self = setmetatable({
     url = base, root = root,
-    per_page = opts.per_page or 100, concurrency = opts.concurrency or 4,
+    per_page = opts.per_page or options.by_name.per_page.default,
+    concurrency = opts.concurrency or options.by_name.concurrency.default,
     _core = c,
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
     _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
@@ -151,31 +144,16 @@ function M.new(opts)
   return self
 end
 
-local function env(name, getenv)
-  local v = (getenv or os.getenv)(name)
-  if v == nil or v == "" then return nil end
-  return v
-end
-
 --- Creates a client from the environment: token from `GITLAB_TOKEN`, then
--- `GITLAB_ACCESS_TOKEN`, then `OAUTH_TOKEN` (sent as Bearer); inside a CI
--- job (`GITLAB_CI=true`) with none of them, `CI_JOB_TOKEN`. Host from
--- `GITLAB_URL`, then `GITLAB_HOST`, then `CI_SERVER_URL`, else gitlab.com.
+-- `GITLAB_ACCESS_TOKEN`, then `GITLAB_OAUTH_TOKEN` or `OAUTH_TOKEN` (sent as
+-- Bearer); inside a CI job (`GITLAB_CI=true`) with none of them,
+-- `CI_JOB_TOKEN`. Host from `GITLAB_URL`, then `GITLAB_HOST`, then
+-- `CI_SERVER_URL` (a bare host is https), else gitlab.com. The variables
+-- are read as `gitlab.config` reads them (`gitlab.options.from_environment`).
 -- @tparam[opt] table overrides options given to `gitlab.new` on top
 function M.from_env(overrides)
-  local getenv = overrides and overrides.getenv
-  local opts = {}
-  local url = env("GITLAB_URL", getenv) or env("GITLAB_HOST", getenv) or env("CI_SERVER_URL", getenv)
-  if url and not url:find("^%a[%w+.-]*://") then url = "https://" .. url end
-  opts.url = url or "https://gitlab.com"
-  local t = env("GITLAB_TOKEN", getenv) or env("GITLAB_ACCESS_TOKEN", getenv)
-  if t then
-    opts.token = t
-  elseif env("OAUTH_TOKEN", getenv) then
-    opts.oauth_token = env("OAUTH_TOKEN", getenv)
-  elseif env("GITLAB_CI", getenv) == "true" and env("CI_JOB_TOKEN", getenv) then
-    opts.job_token = env("CI_JOB_TOKEN", getenv)
-  end
+  local opts = options.from_environment(overrides and overrides.getenv, true)
+  opts.url = opts.url or options.by_name.url.default
   if overrides then
     local has_cred = overrides.token or overrides.oauth_token or overrides.job_token or overrides.oauth
     for k, v in pairs(overrides) do

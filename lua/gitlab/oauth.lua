@@ -53,34 +53,25 @@
 local core = require("gitlab.core")
 local async = require("gitlab.async")
 local util = require("gitlab.util")
+local errors = require("gitlab.errors")
 
 local M = {}
 
 local DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 -- Options copied from a flow's options to the HTTP client it makes.
-local TRANSPORT_KEYS = {
-  "timeout", "connect_timeout", "retries", "verify", "ca_file", "proxy",
-  "user_agent", "log", "headers", "allow_insecure", "http2",
-}
+local TRANSPORT_KEYS = require("gitlab.options").FLOW
 
 -------------------------------------------------------------------------------
 -- errors
 -------------------------------------------------------------------------------
 
-local OAuthError = {}
-OAuthError.__index = OAuthError
-OAuthError.__tostring = function(e)
-  if e.code and e.code ~= e.message then
-    return ("oauth: %s (%s)"):format(e.message, e.code)
-  end
-  return "oauth: " .. tostring(e.message)
-end
-
+-- OAuth failures are gitlab.errors objects (kind "oauth", `code` GitLab's
+-- or ours): one class, so errors.is_error and tostring hold for every error.
 local function oauth_error(code, message, extra)
   local e = { kind = "oauth", code = code, message = message or code }
   for k, v in pairs(extra or {}) do e[k] = v end
-  return setmetatable(e, OAuthError)
+  return errors.new(e)
 end
 
 local json_decode = core.json_decode   -- nil, msg on a body that is not JSON

@@ -2,7 +2,6 @@
 -- loads the example plugin with the LuaJIT build, runs
 -- :GitlabMergeRequests against the fake server while a Vim timer ticks,
 -- and writes what happened as JSON to $GL_REPORT, then quits.
--- luacheck: globals vim
 local root = assert(os.getenv("GL_ROOT"), "GL_ROOT is not set")
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 package.cpath = root .. "/build/jit/?.so;" .. package.cpath

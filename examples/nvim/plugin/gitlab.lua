@@ -2,7 +2,6 @@
 -- requests in a scratch buffer, without blocking the editor.
 -- Needs lua-gitlab's LuaJIT build on package.path / package.cpath
 -- (see examples/nvim/README.md).
--- luacheck: globals vim
 if vim.g.loaded_gitlab_mr then return end
 vim.g.loaded_gitlab_mr = true
 

@@ -30,6 +30,9 @@ local concat = table.concat
 -- Encoding
 ------------------------------------------------------------------------
 
+-- gitlab.core is optional here, and only here: tools/gendocs.lua and
+-- tools/coverage.lua read the catalog without a build. A client always has
+-- it (gitlab/init.lua requires it plainly).
 local core
 do
   local ok, c = pcall(require, "gitlab.core")
@@ -243,10 +246,13 @@ end
 
 local raw_kinds = catalog.kinds
 
-compile_kind = function(name)
-  local k = kinds[name]
+-- def: a definition outside the catalog (M._compile_kind); it is compiled
+-- with the catalog's checks and not added to `kinds`.
+compile_kind = function(name, def)
+  local k = not def and kinds[name]
   if k then return k end
-  local def = raw_kinds[name]
+  local outside = def ~= nil
+  def = def or raw_kinds[name]
   if not def then error("catalog: unknown kind '" .. tostring(name) .. "'") end
   k = {
     name = name,
@@ -270,9 +276,20 @@ compile_kind = function(name)
       error(("catalog: action %s.%s hides a built-in method"):format(name, aname))
     end
   end
-  kinds[name] = k  -- before subs: kinds may nest each other
+  if not outside then kinds[name] = k end  -- before subs: kinds may nest each other
   for sname, p in pairs(def.subs or {}) do k.subs[sname] = compile_placement(sname, p) end
   return k
+end
+
+--- Compiles a kind definition that is not in the catalog, with the checks
+-- the catalog's kinds pass (an action named like a built-in method raises);
+-- its subs name kinds of the catalog. For specs and catalog tools.
+-- @tparam string name
+-- @tparam table def a kind as in `gitlab.resources.catalog`
+-- @treturn table the compiled kind
+function M._compile_kind(name, def)
+  if type(def) ~= "table" then error("resources._compile_kind: def must be a table", 2) end
+  return compile_kind(name, def)
 end
 
 local root = compile_kind("root")

@@ -17,7 +17,6 @@
 -- In the list: `<CR>` shows the merge request's URL (and copies it to the
 -- `+` register when there is one), `r` reloads, `q` closes.
 -- @module gitlab_mr
--- luacheck: globals vim
 
 local M = {}
 

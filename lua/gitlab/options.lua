@@ -1,0 +1,132 @@
+--- The options of a client, each listed once.
+--
+-- `gitlab.new` checks its options against this list, `gitlab.config`
+-- decides from it what an instance of a config file may set, and the OAuth
+-- flows take from it which transport options their own HTTP client gets.
+-- The C core (src/client.c) checks only the options it reads itself.
+--
+-- Each entry: `name`, `type` (a Lua type name, or `"log"`: a function or
+-- `true`), `default` (what applies when the option is absent; for the
+-- options the core reads the core applies it, so the value here is its
+-- documentation), `core` (passed to `gitlab.core.client` under the same
+-- name and unchanged), `config` (an instance of a config file may set it),
+-- `credential` (at most one of these per client), `flow` (copied to the
+-- HTTP client of an OAuth flow), `new` (false: a config file setting that
+-- `gitlab.new` does not take).
+-- @module gitlab.options
+
+local M = {}
+
+local MiB = 1024 * 1024
+
+--- The list, in the order of the documentation.
+M.list = {
+  { name = "url", type = "string", default = "https://gitlab.com", config = true },
+  { name = "token", type = "string", config = true, credential = true },
+  { name = "oauth_token", type = "string", config = true, credential = true },
+  { name = "job_token", type = "string", config = true, credential = true },
+  { name = "oauth", type = "table", config = true, credential = true },
+  { name = "token_command", type = "string", config = true, credential = true, new = false },
+  { name = "token_command_timeout", type = "number", default = 30, config = true, new = false },
+  { name = "token_kind", type = "string", default = "token", config = true, new = false },
+  { name = "sudo", type = "string", core = true, config = true },
+  { name = "timeout", type = "number", default = 30, core = true, config = true, flow = true },
+  { name = "connect_timeout", type = "number", default = 10, core = true, config = true, flow = true },
+  { name = "retries", type = "number", default = 5, core = true, config = true, flow = true },
+  { name = "retry_base", type = "number", default = 0.5, core = true, config = true },
+  { name = "max_wait", type = "number", default = 120, core = true, config = true },
+  { name = "deadline", type = "number", default = 600, core = true, config = true },
+  { name = "per_page", type = "number", default = 100, config = true },
+  { name = "concurrency", type = "number", default = 4, config = true },
+  { name = "verify", type = "boolean", default = true, core = true, config = true, flow = true },
+  { name = "ca_file", type = "string", core = true, config = true, flow = true },
+  { name = "proxy", type = "string", core = true, config = true, flow = true },
+  { name = "user_agent", type = "string", core = true, config = true, flow = true },
+  { name = "headers", type = "table", config = true, flow = true },
+  { name = "log", type = "log", flow = true },
+  { name = "allow_insecure", type = "boolean", default = false, core = true, config = true,
+    flow = true },
+  { name = "http2", type = "boolean", default = true, core = true, config = true, flow = true },
+  { name = "max_body", type = "number", default = 64 * MiB, core = true, config = true },
+}
+
+--- The entries by name.
+M.by_name = {}
+for _, o in ipairs(M.list) do M.by_name[o.name] = o end
+
+local function names(pred)
+  local r = {}
+  for _, o in ipairs(M.list) do
+    if pred(o) then r[#r + 1] = o.name end
+  end
+  return r
+end
+
+--- Names of the options `gitlab.new` takes.
+M.NEW = names(function(o) return o.new ~= false end)
+--- Names of the options passed to the core unchanged.
+M.CORE = names(function(o) return o.core end)
+--- Names of the credentials `gitlab.new` takes (at most one).
+M.CREDENTIALS = names(function(o) return o.credential and o.new ~= false end)
+--- Names of the options an OAuth flow's HTTP client gets.
+M.FLOW = names(function(o) return o.flow end)
+
+--- Does `v` have the type entry `o` wants?
+-- @tparam table o an entry of `list`
+-- @return boolean
+function M.type_ok(o, v)
+  if o.type == "log" then return v == true or type(v) == "function" end
+  return type(v) == o.type
+end
+
+--- What `type_ok` wants, in words ("a string", "a function or true").
+-- @tparam table o
+-- @treturn string
+function M.type_words(o)
+  if o.type == "log" then return "a function or true" end
+  return "a " .. o.type
+end
+
+--- A URL as given in the environment: a bare host (`gitlab.example.com`,
+-- `host:8443`) means https.
+-- @tparam string s
+-- @treturn string
+function M.env_url(s)
+  if s:find("^%a[%w+.-]*://") then return s end
+  return "https://" .. s
+end
+
+--- The options the environment gives, read the one way `gitlab.from_env`
+-- and `gitlab.config.load` both use. URL: `GITLAB_URL`, then `GITLAB_HOST`
+-- (a bare host is https), then, with `ci`, `CI_SERVER_URL`. Credential:
+-- `GITLAB_TOKEN`, then `GITLAB_ACCESS_TOKEN` (token), then
+-- `GITLAB_OAUTH_TOKEN`, then `OAUTH_TOKEN` (oauth_token), then, with `ci`
+-- inside a CI job (`GITLAB_CI=true`), `CI_JOB_TOKEN` (job_token). Empty
+-- variables count as unset.
+-- @tparam[opt] function getenv (os.getenv)
+-- @tparam[opt] boolean ci also read the CI job's variables
+-- @treturn table `{ url = ..., token | oauth_token | job_token = ... }`,
+--   fields absent when the environment does not say
+function M.from_environment(getenv, ci)
+  getenv = getenv or os.getenv
+  local function var(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  local r = {}
+  local url = var("GITLAB_URL") or var("GITLAB_HOST") or (ci and var("CI_SERVER_URL"))
+  if url then r.url = M.env_url(url) end
+  local t = var("GITLAB_TOKEN") or var("GITLAB_ACCESS_TOKEN")
+  local o = var("GITLAB_OAUTH_TOKEN") or var("OAUTH_TOKEN")
+  if t then
+    r.token = t
+  elseif o then
+    r.oauth_token = o
+  elseif ci and var("GITLAB_CI") == "true" and var("CI_JOB_TOKEN") then
+    r.job_token = var("CI_JOB_TOKEN")
+  end
+  return r
+end
+
+return M
