@@ -24,11 +24,7 @@ local function read(path)
   return s
 end
 
-local function lua_interpreter()
-  local i = -1
-  while arg and arg[i - 1] do i = i - 1 end
-  return arg and arg[i] or "lua5.4"
-end
+local lua_interpreter = helpers.lua_interpreter
 
 -- A Lua child with an environment of its own (libcurl reads proxy
 -- variables itself, and this process cannot change its own environment).

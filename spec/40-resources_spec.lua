@@ -664,11 +664,7 @@ describe("a broken resource catalog", function()
   -- client without gl.projects. A child process sees a gitlab.resources
   -- that raises, ahead of the real one on its package.path.
   local q = helpers.shell_quote
-  local function lua_interpreter()
-    local i = -1
-    while arg and arg[i - 1] do i = i - 1 end
-    return arg and arg[i] or "lua5.4"
-  end
+  local lua_interpreter = helpers.lua_interpreter
 
   it("raises its error on gl.projects rather than giving nil", function()
     local dir = helpers.tmpdir()

@@ -19,11 +19,7 @@ local function run(cmd)
   return out, code == "0"
 end
 
-local function lua_interpreter()
-  local i = -1
-  while arg and arg[i - 1] do i = i - 1 end
-  return arg and arg[i] or "lua5.4"
-end
+local lua_interpreter = helpers.lua_interpreter
 
 describe("resource catalog", function()
   local routes

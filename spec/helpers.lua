@@ -73,6 +73,14 @@ function helpers.exec(cmd)
   return text, tonumber(code)
 end
 
+--- The interpreter running this process (arg[-n] of busted's command
+-- line, e.g. "lua5.4" or "luajit"), for child Lua processes.
+function helpers.lua_interpreter()
+  local i = -1
+  while arg and arg[i - 1] do i = i - 1 end
+  return arg and arg[i] or "lua5.4"
+end
+
 --- Environment prefix for a child Lua process: under the sanitizer build
 -- (which a child cannot load without LD_PRELOAD) it points LUA_CPATH at the
 -- plain build of the same interpreter; otherwise "".
