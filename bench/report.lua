@@ -101,6 +101,8 @@ local LABEL = {
   ["go-gitlab"] = "go-gitlab",
   ["cjson-5.4"] = "cjson decode alone (lua5.4)",
   ["cjson-jit"] = "cjson decode alone (luajit)",
+  ["base-5.4"] = "lua-gitlab, base tree (lua5.4; BENCH_BASE)",
+  ["base-jit"] = "lua-gitlab, base tree (luajit; BENCH_BASE)",
 }
 local PEERS = { "python-gitlab", "gitbeaker", "go-gitlab" }
 local WNAME = {

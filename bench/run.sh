@@ -22,6 +22,11 @@
 #                                 runs flip between the two placements and a
 #                                 loopback round trip costs 26 or 100 us by
 #                                 luck, so medians are not comparable.
+#   BENCH_BASE=DIR                another source tree of this library (built,
+#                                 e.g. a git worktree of an older commit):
+#                                 adds clients base-5.4 and base-jit that run
+#                                 DIR/bench/ours.lua in the same rounds, so a
+#                                 change is measured against its base in one run
 #   BENCH_SERVE=1                 only start the servers, print their URLs as
 #                                 one JSON line and serve until stdin closes
 #                                 (or Ctrl-C): for trying a client by hand
@@ -36,6 +41,11 @@ LUAJIT=${LUAJIT:-luajit}
 RUNS=${BENCH_RUNS:-7}
 WORKLOADS=${BENCH_WORKLOADS:-"w1 w2 w3"}
 CLIENTS=${BENCH_CLIENTS:-"floor ours-5.4 ours-jit python-gitlab gitbeaker go-gitlab"}
+BASE=${BENCH_BASE:-}
+if [ -n "$BASE" ]; then
+  BASE=$(cd "$BASE" && pwd) || exit 1
+  case " $CLIENTS " in *" base-"*) ;; *) CLIENTS="$CLIENTS base-5.4 base-jit" ;; esac
+fi
 TIMEOUT=${BENCH_TIMEOUT:-300}
 DELAY=0.05   # W3: seconds of server delay per request
 PIN=${BENCH_PIN:-split}
@@ -320,6 +330,8 @@ client_cmd() {   # client workload url -> command words on stdout, or nothing
     floor)         [ -x "$OUT/floor" ] && echo "$OUT/floor $w $u" ;;
     ours-5.4)      echo "$LUA54 bench/ours.lua $w $u" ;;
     ours-jit)      echo "$LUAJIT bench/ours.lua $w $u" ;;
+    base-5.4)      [ -n "$BASE" ] && echo "$LUA54 $BASE/bench/ours.lua $w $u" ;;
+    base-jit)      [ -n "$BASE" ] && echo "$LUAJIT $BASE/bench/ours.lua $w $u" ;;
     python-gitlab) /usr/bin/python3 -c 'import gitlab' 2>/dev/null &&
                      echo "/usr/bin/python3 bench/peers/pygitlab.py $w $u" ;;
     gitbeaker)     [ -f bench/node_modules/@gitbeaker/rest/package.json ] &&
@@ -359,7 +371,7 @@ run_one() {   # workload client run
   s1=$(server_ns)
   read -r psecs rss <"$tf" 2>/dev/null || true
   read -r secs n sum <"$of" 2>/dev/null || true
-  if [ "$status" = 3 ] && [ "${c#ours}" != "$c" ]; then
+  if [ "$status" = 3 ] && { [ "${c#ours}" != "$c" ] || [ "${c#base}" != "$c" ]; }; then
     status=n/a                       # library not built/loadable yet
   elif [ "$status" != 0 ]; then
     status=error
