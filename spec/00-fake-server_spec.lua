@@ -333,6 +333,27 @@ describe("fake server", function()
       assert.equal("Retry later\n", r.body)
       assert.is_true(tonumber(r.headers["retry-after"]) >= 1)
     end)
+
+    -- lib/gitlab/rack_attack.rb (throttled_response_headers): RateLimit-Limit
+    -- is the quota per 60 s, rounded up; Remaining = limit - Observed, at
+    -- least 0; Observed counts the refused requests too.
+    it("scales RateLimit-Limit to a minute and keeps Remaining = limit - Observed", function()
+      helpers.config{ ratelimit = { limit = 10, remaining = 1, reset = 30, window = 120 } }
+      local r = api("/version")
+      assert.equal(200, r.status)
+      assert.equal("5", r.headers["ratelimit-limit"])
+      assert.equal("10", r.headers["ratelimit-observed"])
+      assert.equal("0", r.headers["ratelimit-remaining"])
+      r = api("/version")
+      assert.equal(429, r.status)
+      assert.equal("11", r.headers["ratelimit-observed"])
+      assert.equal("0", r.headers["ratelimit-remaining"])
+      helpers.config{ ratelimit = { limit = 7, reset = 30, window = 45 } }
+      r = api("/version")
+      assert.equal("10", r.headers["ratelimit-limit"])   -- ceil(7 * 60 / 45)
+      assert.equal("1", r.headers["ratelimit-observed"])
+      assert.equal("6", r.headers["ratelimit-remaining"])
+    end)
   end)
 
   describe("faults", function()

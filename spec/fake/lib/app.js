@@ -259,11 +259,13 @@ class App {
     if (rl) {
       const now = nowSeconds();
       if (now >= rl.reset) {
-        rl.remaining = rl.limit;
+        rl.observed = 0;
         rl.reset = now + rl.window;
       }
-      if (rl.remaining > 0) rl.remaining--;
-      else if (rl.enforce) limited = true;
+      // Rack::Attack counts every request of the window, the refused ones
+      // too (lib/gitlab/rack_attack.rb: observed = match_data[:count]).
+      rl.observed++;
+      if (rl.observed > rl.limit && rl.enforce) limited = true;
     }
 
     const fault = faults.take(st, ctx);
@@ -314,11 +316,15 @@ class App {
       r.headers['content-encoding'] = 'gzip';
     }
     if (rl && !ctx.faultReply) {
+      // As GitLab's Gitlab::RackAttack.throttled_response_headers
+      // (lib/gitlab/rack_attack.rb): RateLimit-Limit is the quota scaled
+      // to a 60-second window and rounded up; Remaining is the configured
+      // limit minus Observed, never below 0.
       Object.assign(ctx.reply.headers, {
         'ratelimit-name': rl.name,
-        'ratelimit-limit': String(rl.limit),
-        'ratelimit-observed': String(rl.limit - rl.remaining + (limited ? 1 : 0)),
-        'ratelimit-remaining': String(rl.remaining),
+        'ratelimit-limit': String(Math.ceil((rl.limit * 60) / rl.window)),
+        'ratelimit-observed': String(rl.observed),
+        'ratelimit-remaining': String(Math.max(0, rl.limit - rl.observed)),
         'ratelimit-reset': String(rl.reset),
       });
     }

@@ -18,7 +18,7 @@ const SEED_TOKENS = [
 
 const DEFAULT_CONFIG = {
   external_url: null, // base for Link headers; default: the origin asked
-  ratelimit: null, // { limit, remaining, reset, name, enforce }
+  ratelimit: null, // { limit, observed, reset, window, name, enforce }
   keyset_empty_last_page: false, // Link on every full keyset page
   max_url: 8192, // longer request targets get nginx's 414
   log_limit: 100000, // oldest log entries are dropped beyond this
@@ -116,7 +116,8 @@ class State {
     if (reset < 1e9) reset = nowSeconds() + reset; // seconds from now
     this.ratelimit = {
       limit,
-      remaining: rl.remaining === undefined ? limit : Number(rl.remaining),
+      // `remaining` configures how much of the window is used already
+      observed: rl.remaining === undefined ? 0 : Math.max(0, limit - Number(rl.remaining)),
       reset,
       window: Number(rl.window || 60),
       name: rl.name || 'throttle_authenticated_api',

@@ -453,6 +453,9 @@ module.exports = function oauth(api) {
       return oauthError(ctx, 400, 'invalid_client_metadata', 'invalid JSON body');
     }
     const name = body.client_name;
+    // app/controllers/oauth/dynamic_registrations_controller.rb
+    // (validate_dynamic_fields): `client_name.present? && client_name.length
+    // < 200`, so a name of exactly 200 characters is refused too.
     if (typeof name !== 'string' || name === '' || name.length >= 200) {
       return oauthError(ctx, 400, 'invalid_client_metadata', 'client_name is too long');
     }
