@@ -12,7 +12,9 @@
 -- name and unchanged), `config` (an instance of a config file may set it),
 -- `credential` (at most one of these per client), `flow` (copied to the
 -- HTTP client of an OAuth flow), `new` (false: a config file setting that
--- `gitlab.new` does not take).
+-- `gitlab.new` does not take), `line` (the value goes into a request
+-- header line, so it must hold no line break or NUL byte), `auth` (for a
+-- token credential: the header the core sends it in).
 -- @module gitlab.options
 
 local M = {}
@@ -22,14 +24,17 @@ local MiB = 1024 * 1024
 --- The list, in the order of the documentation.
 M.list = {
   { name = "url", type = "string", default = "https://gitlab.com", config = true },
-  { name = "token", type = "string", config = true, credential = true },
-  { name = "oauth_token", type = "string", config = true, credential = true },
-  { name = "job_token", type = "string", config = true, credential = true },
+  { name = "token", type = "string", config = true, credential = true, line = true,
+    auth = "PRIVATE-TOKEN" },
+  { name = "oauth_token", type = "string", config = true, credential = true, line = true,
+    auth = "Authorization" },
+  { name = "job_token", type = "string", config = true, credential = true, line = true,
+    auth = "JOB-TOKEN" },
   { name = "oauth", type = "table", config = true, credential = true },
   { name = "token_command", type = "string", config = true, credential = true, new = false },
   { name = "token_command_timeout", type = "number", default = 30, config = true, new = false },
   { name = "token_kind", type = "string", default = "token", config = true, new = false },
-  { name = "sudo", type = "string", core = true, config = true },
+  { name = "sudo", type = "string", core = true, config = true, line = true },
   { name = "timeout", type = "number", default = 30, core = true, config = true, flow = true },
   { name = "connect_timeout", type = "number", default = 10, core = true, config = true, flow = true },
   { name = "retries", type = "number", default = 5, core = true, config = true, flow = true },
@@ -41,7 +46,7 @@ M.list = {
   { name = "verify", type = "boolean", default = true, core = true, config = true, flow = true },
   { name = "ca_file", type = "string", core = true, config = true, flow = true },
   { name = "proxy", type = "string", core = true, config = true, flow = true },
-  { name = "user_agent", type = "string", core = true, config = true, flow = true },
+  { name = "user_agent", type = "string", core = true, config = true, flow = true, line = true },
   { name = "headers", type = "table", config = true, flow = true },
   { name = "log", type = "log", flow = true },
   { name = "allow_insecure", type = "boolean", default = false, core = true, config = true,
@@ -70,6 +75,11 @@ M.CORE = names(function(o) return o.core end)
 M.CREDENTIALS = names(function(o) return o.credential and o.new ~= false end)
 --- Names of the options an OAuth flow's HTTP client gets.
 M.FLOW = names(function(o) return o.flow end)
+--- Names of the options whose value goes into a header line.
+M.LINES = names(function(o) return o.line end)
+--- Names of the token credentials (each sent in its `auth` header); a
+-- config file's `token_kind` names one of them.
+M.TOKENS = names(function(o) return o.auth ~= nil end)
 
 --- Does `v` have the type entry `o` wants?
 -- @tparam table o an entry of `list`
