@@ -81,11 +81,47 @@ M.LINES = names(function(o) return o.line end)
 -- config file's `token_kind` names one of them.
 M.TOKENS = names(function(o) return o.auth ~= nil end)
 
+--- The options of one request (`gl:request(method, path, opts)` and the
+-- verbs), each listed once: `name`, `type` (a Lua type name, or `"any"`:
+-- the request checks the value's shape itself, a body is a table or a
+-- string), `core` (put into the core's request table under the same name
+-- and unchanged; the core checks what it reads), `values` (the words it
+-- may be).
+M.request = {
+  { name = "query", type = "table" },
+  { name = "body", type = "any" },
+  { name = "form", type = "table" },
+  { name = "multipart", type = "table" },
+  { name = "headers", type = "table" },
+  { name = "raw", type = "boolean" },
+  { name = "root", type = "boolean" },
+  { name = "expect", type = "string", values = { "object", "array" } },
+  { name = "file", type = "string", core = true },
+  { name = "output", type = "string", core = true },
+  { name = "sink", type = "function", core = true },
+  { name = "progress", type = "function", core = true },
+  { name = "follow", type = "boolean", core = true },
+  { name = "retries", type = "number", core = true },
+  { name = "resume_from", type = "number", core = true },
+  { name = "timeout", type = "number", core = true },
+  { name = "auth", type = "boolean", core = true },
+  { name = "max_body", type = "number", core = true },
+}
+--- The request options by name.
+M.request_by_name = {}
+for _, o in ipairs(M.request) do M.request_by_name[o.name] = o end
+--- Names of the request options passed to the core unchanged.
+M.REQUEST_CORE = {}
+for _, o in ipairs(M.request) do
+  if o.core then M.REQUEST_CORE[#M.REQUEST_CORE + 1] = o.name end
+end
+
 --- Does `v` have the type entry `o` wants?
 -- @tparam table o an entry of `list`
 -- @return boolean
 function M.type_ok(o, v)
   if o.type == "log" then return v == true or type(v) == "function" end
+  if o.type == "any" then return true end
   return type(v) == o.type
 end
 
