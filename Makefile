@@ -25,7 +25,7 @@ DEB_PKGS := lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-busted \
             luarocks libcurl4-openssl-dev libssl-dev pkg-config nodejs curl \
             openssl lua-check neovim lua-luv valgrind
 
-.PHONY: all build deps test demo clean check luacheck rock rock-install
+.PHONY: all build deps test demo clean check luacheck rockspec
 all: build
 
 build: $(BUILD54)/gitlab/core.so $(BUILDJIT)/gitlab/core.so
@@ -67,23 +67,19 @@ check:
 demo: deps build
 	bash examples/run-demo.sh
 
-# luarocks (type "make"): builds rock/gitlab/core.so against LUA_INCDIR
-rock:
-	@mkdir -p rock/gitlab
-	$(CC) $(CFLAGS) -std=c99 -fPIC $(if $(LIBFLAG),$(LIBFLAG),-shared) -I$(LUA_INCDIR) \
-	  $(if $(CURL_INCDIR),-I$(CURL_INCDIR)) $(if $(CRYPTO_INCDIR),-I$(CRYPTO_INCDIR)) \
-	  -o rock/gitlab/core.so $(SRC) $(if $(CURL_LIBDIR),-L$(CURL_LIBDIR)) \
-	  $(if $(CRYPTO_LIBDIR),-L$(CRYPTO_LIBDIR)) -lcurl -lcrypto
-
-rock-install:
-	install -d $(INST_LIBDIR)/gitlab $(INST_LUADIR)
-	install -m 644 rock/gitlab/core.so $(INST_LIBDIR)/gitlab/core.so
-	cd lua && find gitlab -type f -name '*.lua' -exec install -D -m 644 {} $(INST_LUADIR)/{} \;
+# The rockspec (build.type "builtin", so luarocks compiles gitlab.core
+# itself) lists every lua/**/*.lua and src/*.c: run this after adding,
+# moving or removing one (spec/91 fails until then).
+rockspec:
+	$(LUA54) tools/rockspec.lua . > lua-gitlab-scm-1.rockspec.tmp
+	mv lua-gitlab-scm-1.rockspec.tmp lua-gitlab-scm-1.rockspec
 
 luacheck:
 	luacheck lua spec examples bench tools
 
+# what `luarocks make` leaves in the tree: objects and gitlab/core.so
 clean:
-	rm -rf build rock
+	rm -rf build rock src/*.o gitlab/core.so
+	@rmdir gitlab 2>/dev/null || true
 
 -include mk/*.mk

@@ -1,3 +1,4 @@
+-- Written by tools/rockspec.lua (make rockspec): edit that, not this.
 rockspec_format = "3.0"
 package = "lua-gitlab"
 version = "scm-1"
@@ -6,12 +7,12 @@ source = {
 }
 description = {
   summary = "GitLab REST API v4 client: a C core on libcurl under a thin Lua layer",
-  detailed = [[
+  detailed = [=[
     Raw API, resource objects for the whole REST API, pagination with
     parallel prefetch, retries and rate limits, streaming downloads and
     uploads, OAuth2 sign-in and refresh, and a non-blocking API for
     event loops (Neovim, luv). Lua 5.4 and LuaJIT.
-  ]],
+  ]=],
   license = "MIT",
   labels = { "gitlab", "http", "curl", "neovim" },
 }
@@ -25,20 +26,44 @@ external_dependencies = {
   CRYPTO = { library = "crypto" },
 }
 build = {
-  type = "make",
-  build_target = "rock",
-  install_target = "rock-install",
-  build_variables = {
-    CFLAGS = "$(CFLAGS)",
-    LIBFLAG = "$(LIBFLAG)",
-    LUA_INCDIR = "$(LUA_INCDIR)",
-    CURL_INCDIR = "$(CURL_INCDIR)",
-    CURL_LIBDIR = "$(CURL_LIBDIR)",
-    CRYPTO_INCDIR = "$(CRYPTO_INCDIR)",
-    CRYPTO_LIBDIR = "$(CRYPTO_LIBDIR)",
-  },
-  install_variables = {
-    INST_LIBDIR = "$(LIBDIR)",
-    INST_LUADIR = "$(LUADIR)",
+  type = "builtin",
+  modules = {
+    ["gitlab.core"] = {
+      sources = {
+        "src/client.c",
+        "src/core.c",
+        "src/crypto.c",
+        "src/encode.c",
+        "src/engine.c",
+        "src/http.c",
+        "src/json.c",
+        "src/listen.c",
+        "src/sandbox.c",
+        "src/spawn.c",
+        "src/transfer.c",
+      },
+      libraries = { "curl", "crypto" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
+    },
+    ["gitlab.async"] = "lua/gitlab/async.lua",
+    ["gitlab.client"] = "lua/gitlab/client.lua",
+    ["gitlab.config"] = "lua/gitlab/config.lua",
+    ["gitlab.errors"] = "lua/gitlab/errors.lua",
+    ["gitlab.files"] = "lua/gitlab/files.lua",
+    ["gitlab"] = "lua/gitlab/init.lua",
+    ["gitlab.oauth"] = "lua/gitlab/oauth.lua",
+    ["gitlab.options"] = "lua/gitlab/options.lua",
+    ["gitlab.resources.catalog"] = "lua/gitlab/resources/catalog.lua",
+    ["gitlab.resources"] = "lua/gitlab/resources/init.lua",
+    ["gitlab.resources.kinds.ci"] = "lua/gitlab/resources/kinds/ci.lua",
+    ["gitlab.resources.kinds.groups"] = "lua/gitlab/resources/kinds/groups.lua",
+    ["gitlab.resources.kinds.instance"] = "lua/gitlab/resources/kinds/instance.lua",
+    ["gitlab.resources.kinds.packages"] = "lua/gitlab/resources/kinds/packages.lua",
+    ["gitlab.resources.kinds.projects"] = "lua/gitlab/resources/kinds/projects.lua",
+    ["gitlab.resources.kinds.repository"] = "lua/gitlab/resources/kinds/repository.lua",
+    ["gitlab.resources.kinds.shared"] = "lua/gitlab/resources/kinds/shared.lua",
+    ["gitlab.resources.kinds.users"] = "lua/gitlab/resources/kinds/users.lua",
+    ["gitlab.util"] = "lua/gitlab/util.lua",
   },
 }

@@ -167,6 +167,20 @@ describe("gitlab.config", function()
       assert.matches("another host", warnings[1])
     end)
 
+    it("compares hosts as the client does (core.origin)", function()
+      -- RFC 3986 section 3.2.3: an empty port is the scheme's default, so
+      -- "host:" is the file's host; the client's redirect check (the core's
+      -- origin) says so too, and config.load must not say otherwise
+      for _, url in ipairs{ "https://gitlab.work.example:/", "HTTPS://Gitlab.Work.Example:443" } do
+        warnings = {}
+        lopts.getenv = env({ XDG_CONFIG_HOME = dir, GITLAB_URL = url })
+        local opts = config.load(nil, lopts)
+        assert.equal("glpat-work", opts.token, url)      -- same host: kept
+        assert.same({}, warnings)
+        assert.equal(core.origin("https://gitlab.work.example"), core.origin(url))
+      end
+    end)
+
     it("GITLAB_HOST may be a bare host name", function()
       lopts.getenv = env({ XDG_CONFIG_HOME = dir,
                            GITLAB_HOST = "gitlab.work.example" })
@@ -481,6 +495,53 @@ describe("gitlab.options", function()
     end
     assert.has_error(function() core.client{ base = "http://127.0.0.1:9/api/v4", per_page = 1 } end,
       "client: unknown option 'per_page'")
+  end)
+
+  it("drives gitlab.new's header-line check and token headers", function()
+    local gitlab = require("gitlab")
+    for _, name in ipairs(options.LINES) do
+      assert.has_error(function() gitlab.new{ url = "https://g.example", [name] = "a\r\nX: y" } end,
+        ("gitlab.new: option '%s' must not hold line breaks or NUL bytes"):format(name))
+    end
+    for _, name in ipairs(options.TOKENS) do
+      local gl = gitlab.new{ url = "https://g.example", [name] = "tok" }
+      assert.equal(options.by_name[name].auth, gl._core:info().auth)
+      gl:close()
+    end
+    -- a config file's token_kind names one of the same credentials
+    local dir = tmpdir()
+    local lopts = { getenv = env({ XDG_CONFIG_HOME = dir }), run = function() return "t" end }
+    assert(config.save({ x = { url = "https://g.example", token_command = "true",
+                               token_kind = "bogus" } }, lopts))
+    local ok, err = config.load("x", lopts)
+    rm_rf(dir)
+    assert.is_nil(ok)
+    assert.equal("instance 'x': token_kind must be token, oauth_token or job_token", err)
+  end)
+
+  it("replaces the environment's credential with an override's, whatever its kind", function()
+    local gitlab = require("gitlab")
+    local function getenv(k) return ({ GITLAB_TOKEN = "env-token" })[k] end
+    for _, name in ipairs(options.TOKENS) do
+      local gl = gitlab.from_env{ getenv = getenv, url = "https://g.example", [name] = "o" }
+      assert.equal(options.by_name[name].auth, gl._core:info().auth)
+      gl:close()
+    end
+  end)
+
+  it("has one API root rule: trailing slashes, then /api/v4 once", function()
+    local gitlab = require("gitlab")
+    for _, url in ipairs{ "https://g.example", "https://g.example/", "https://g.example/api/v4",
+                          "https://g.example/api/v4//" } do
+      local gl = gitlab.new{ url = url }
+      assert.equal("https://g.example/api/v4", gl.url, url)
+      assert.equal("https://g.example", gl.root, url)
+      gl:close()
+    end
+    local gl = gitlab.new{ url = "https://g.example/gitlab/" }
+    assert.equal("https://g.example/gitlab/api/v4", gl.url)
+    assert.equal("https://g.example/gitlab", gl.root)
+    gl:close()
   end)
 
   it("lets a config file set every option it marks so, without a warning", function()

@@ -72,6 +72,11 @@ for _, o in ipairs(options.list) do
     SETTINGS[o.name] = o.type
   end
 end
+-- token_kind names the credential a token_command prints
+local TOKEN_KINDS = {}
+for _, k in ipairs(options.TOKENS) do TOKEN_KINDS[k] = true end
+local TOKEN_KIND_WORDS = table.concat(options.TOKENS, ", ", 1, #options.TOKENS - 1)
+  .. " or " .. options.TOKENS[#options.TOKENS]
 local OAUTH_KEYS = {
   client_id = "string", client_secret = "string", access_token = "string",
   refresh_token = "string", expires_at = "number", redirect_uri = "string",
@@ -103,25 +108,13 @@ local function check_lopts(fname, lopts)
   return lopts
 end
 
-local function copy(t)
-  local r = {}
-  for k, v in pairs(t) do
-    r[k] = type(v) == "table" and copy(v) or v
-  end
-  return r
-end
+local copy = require("gitlab.util").deepcopy
 
--- scheme://host:port of a URL, lower case, default ports filled in.
+-- scheme://host:port of a URL, lower case, default ports filled in: the
+-- core's (core.origin), the one the client compares redirects with.
 local function origin(url)
   if type(url) ~= "string" then return nil end
-  local scheme, rest = url:match("^(%a[%w+.-]*)://([^/?#]*)")
-  if not scheme then return nil end
-  scheme = scheme:lower()
-  rest = rest:gsub("^.*@", ""):lower()
-  if not rest:find(":%d+$") then
-    rest = rest .. (scheme == "https" and ":443" or ":80")
-  end
-  return scheme .. "://" .. rest
+  return core.origin(url)
 end
 
 -------------------------------------------------------------------------------
@@ -477,9 +470,8 @@ local function to_options(name, inst, lopts, warn)
   for k, v in pairs(inst) do
     local want = SETTINGS[k] or CREDENTIALS[k]
     if k == "token_kind" then
-      if v ~= "token" and v ~= "oauth_token" and v ~= "job_token" then
-        return nil, ("instance '%s': token_kind must be token, oauth_token "
-          .. "or job_token"):format(name)
+      if not TOKEN_KINDS[v] then
+        return nil, ("instance '%s': token_kind must be %s"):format(name, TOKEN_KIND_WORDS)
       end
     elseif k == "token_command_timeout" then
       if type(v) ~= "number" or not (v > 0 and v < 1e9) then

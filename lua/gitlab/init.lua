@@ -24,8 +24,6 @@ local options = require("gitlab.options")
 local OPTIONS = {}
 for _, name in ipairs(options.NEW) do OPTIONS[name] = options.by_name[name] end
 
--- Options that end up in a request header line.
-local HEADER_VALUES = { "token", "oauth_token", "job_token", "sudo", "user_agent" }
 
 --- Encodes a project/group path, branch or file name as one URL segment.
 -- @tparam string|number s e.g. "group/proj"
@@ -54,14 +52,16 @@ local function make_redactor()
 end
 
 --- Creates a client.
--- @tparam table opts `url` ("https://gitlab.com"; "/api/v4" is appended
---   unless present), one credential (`token`, `oauth_token`, `job_token`
---   or `oauth = {...}` for automatic refresh), `sudo`, `timeout` (30),
---   `connect_timeout` (10), `retries` (5), `per_page` (100), `concurrency`
---   (4), `verify` (true), `ca_file`, `proxy`, `user_agent`, `headers`,
---   `log` (function(line) or true for stderr), `allow_insecure`,
---   `max_body` (bytes of a buffered answer, after decompression; 64 MiB,
---   `math.huge` for no bound; larger answers fail with kind `too_large`)
+-- @tparam table opts the options of `gitlab.options.list` (name, type and
+--   default each listed there once): `url` ("https://gitlab.com"; "/api/v4"
+--   is appended unless present), one credential (`token`, `oauth_token`,
+--   `job_token` or `oauth = {...}` for automatic refresh), `sudo`,
+--   `timeout`, `connect_timeout`, `retries`, `retry_base`, `max_wait`,
+--   `deadline`, `per_page`, `concurrency`, `verify`, `ca_file`, `proxy`,
+--   `user_agent`, `headers`, `log` (function(line) or true for stderr),
+--   `allow_insecure`, `http2`, `max_body` (bytes of a buffered answer,
+--   after decompression; `math.huge` for no bound; larger answers fail
+--   with kind `too_large`)
 -- @return client
 function M.new(opts)
   opts = opts or {}
@@ -81,30 +81,23 @@ function M.new(opts)
   if creds > 1 then
     error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
   end
-  for _, k in ipairs(HEADER_VALUES) do
+  for _, k in ipairs(options.LINES) do
     local v = opts[k]
     if v ~= nil and v:find("[%z\r\n]") then
       error(("gitlab.new: option '%s' must not hold line breaks or NUL bytes"):format(k), 2)
     end
   end
-  local url = (opts.url or options.by_name.url.default):gsub("/+$", "")
+  local url = opts.url or options.by_name.url.default
   -- one policy (core.transport_refusal) for the core, this and the OAuth
   -- flows: http(s) only, no userinfo, plain http with a credential only to
   -- loopback and not through a proxy, unless allow_insecure
-  local why = core.transport_refusal(url, {
-    credential = opts.token ~= nil or opts.oauth_token ~= nil or opts.job_token ~= nil or opts.oauth ~= nil,
+  local why = core.transport_refusal(url, { credential = creds > 0,
     proxy = opts.proxy, allow_insecure = opts.allow_insecure })
   if why then error("gitlab.new: " .. why, 2) end
-  local base, root
-  if url:find("/api/v4$") then
-    base, root = url, url:sub(1, -8)
-  else
-    base, root = url .. "/api/v4", url
-  end
+  local base, root = util.api_urls(url)
   local auth, secret
-  if opts.token then auth, secret = "PRIVATE-TOKEN", opts.token
-  elseif opts.oauth_token then auth, secret = "Authorization", opts.oauth_token
-  elseif opts.job_token then auth, secret = "JOB-TOKEN", opts.job_token
+  for _, k in ipairs(options.TOKENS) do
+    if opts[k] ~= nil then auth, secret = options.by_name[k].auth, opts[k] end
   end
   local headers
   if opts.headers then
@@ -155,12 +148,16 @@ function M.from_env(overrides)
   local opts = options.from_environment(overrides and overrides.getenv, true)
   opts.url = opts.url or options.by_name.url.default
   if overrides then
-    local has_cred = overrides.token or overrides.oauth_token or overrides.job_token or overrides.oauth
+    local has_cred = false
+    for _, k in ipairs(options.CREDENTIALS) do
+      if overrides[k] ~= nil then has_cred = true end
+    end
     for k, v in pairs(overrides) do
       if k ~= "getenv" then opts[k] = v end
     end
     if has_cred then
-      for _, k in ipairs{ "token", "oauth_token", "job_token", "oauth" } do
+      -- an override's credential replaces the environment's
+      for _, k in ipairs(options.CREDENTIALS) do
         if overrides[k] == nil then opts[k] = nil end
       end
     end

@@ -12,7 +12,9 @@
 -- name and unchanged), `config` (an instance of a config file may set it),
 -- `credential` (at most one of these per client), `flow` (copied to the
 -- HTTP client of an OAuth flow), `new` (false: a config file setting that
--- `gitlab.new` does not take).
+-- `gitlab.new` does not take), `line` (the value goes into a request
+-- header line, so it must hold no line break or NUL byte), `auth` (for a
+-- token credential: the header the core sends it in).
 -- @module gitlab.options
 
 local M = {}
@@ -22,14 +24,17 @@ local MiB = 1024 * 1024
 --- The list, in the order of the documentation.
 M.list = {
   { name = "url", type = "string", default = "https://gitlab.com", config = true },
-  { name = "token", type = "string", config = true, credential = true },
-  { name = "oauth_token", type = "string", config = true, credential = true },
-  { name = "job_token", type = "string", config = true, credential = true },
+  { name = "token", type = "string", config = true, credential = true, line = true,
+    auth = "PRIVATE-TOKEN" },
+  { name = "oauth_token", type = "string", config = true, credential = true, line = true,
+    auth = "Authorization" },
+  { name = "job_token", type = "string", config = true, credential = true, line = true,
+    auth = "JOB-TOKEN" },
   { name = "oauth", type = "table", config = true, credential = true },
   { name = "token_command", type = "string", config = true, credential = true, new = false },
   { name = "token_command_timeout", type = "number", default = 30, config = true, new = false },
   { name = "token_kind", type = "string", default = "token", config = true, new = false },
-  { name = "sudo", type = "string", core = true, config = true },
+  { name = "sudo", type = "string", core = true, config = true, line = true },
   { name = "timeout", type = "number", default = 30, core = true, config = true, flow = true },
   { name = "connect_timeout", type = "number", default = 10, core = true, config = true, flow = true },
   { name = "retries", type = "number", default = 5, core = true, config = true, flow = true },
@@ -41,7 +46,7 @@ M.list = {
   { name = "verify", type = "boolean", default = true, core = true, config = true, flow = true },
   { name = "ca_file", type = "string", core = true, config = true, flow = true },
   { name = "proxy", type = "string", core = true, config = true, flow = true },
-  { name = "user_agent", type = "string", core = true, config = true, flow = true },
+  { name = "user_agent", type = "string", core = true, config = true, flow = true, line = true },
   { name = "headers", type = "table", config = true, flow = true },
   { name = "log", type = "log", flow = true },
   { name = "allow_insecure", type = "boolean", default = false, core = true, config = true,
@@ -70,12 +75,53 @@ M.CORE = names(function(o) return o.core end)
 M.CREDENTIALS = names(function(o) return o.credential and o.new ~= false end)
 --- Names of the options an OAuth flow's HTTP client gets.
 M.FLOW = names(function(o) return o.flow end)
+--- Names of the options whose value goes into a header line.
+M.LINES = names(function(o) return o.line end)
+--- Names of the token credentials (each sent in its `auth` header); a
+-- config file's `token_kind` names one of them.
+M.TOKENS = names(function(o) return o.auth ~= nil end)
+
+--- The options of one request (`gl:request(method, path, opts)` and the
+-- verbs), each listed once: `name`, `type` (a Lua type name, or `"any"`:
+-- the request checks the value's shape itself, a body is a table or a
+-- string), `core` (put into the core's request table under the same name
+-- and unchanged; the core checks what it reads), `values` (the words it
+-- may be).
+M.request = {
+  { name = "query", type = "table" },
+  { name = "body", type = "any" },
+  { name = "form", type = "table" },
+  { name = "multipart", type = "table" },
+  { name = "headers", type = "table" },
+  { name = "raw", type = "boolean" },
+  { name = "root", type = "boolean" },
+  { name = "expect", type = "string", values = { "object", "array" } },
+  { name = "file", type = "string", core = true },
+  { name = "output", type = "string", core = true },
+  { name = "sink", type = "function", core = true },
+  { name = "progress", type = "function", core = true },
+  { name = "follow", type = "boolean", core = true },
+  { name = "retries", type = "number", core = true },
+  { name = "resume_from", type = "number", core = true },
+  { name = "timeout", type = "number", core = true },
+  { name = "auth", type = "boolean", core = true },
+  { name = "max_body", type = "number", core = true },
+}
+--- The request options by name.
+M.request_by_name = {}
+for _, o in ipairs(M.request) do M.request_by_name[o.name] = o end
+--- Names of the request options passed to the core unchanged.
+M.REQUEST_CORE = {}
+for _, o in ipairs(M.request) do
+  if o.core then M.REQUEST_CORE[#M.REQUEST_CORE + 1] = o.name end
+end
 
 --- Does `v` have the type entry `o` wants?
 -- @tparam table o an entry of `list`
 -- @return boolean
 function M.type_ok(o, v)
   if o.type == "log" then return v == true or type(v) == "function" end
+  if o.type == "any" then return true end
   return type(v) == o.type
 end
 

@@ -38,4 +38,41 @@ function M.redact_secret(s, secret)
   return table.concat(out)
 end
 
+--- A shallow copy of `t` (a new empty table for nil).
+-- @tparam[opt] table t
+-- @treturn table
+function M.copy(t)
+  local c = {}
+  if t then for k, v in pairs(t) do c[k] = v end end
+  return c
+end
+
+--- A deep copy of `v`: tables are copied all the way down (keys as they
+-- are, metatables not), a table reached twice is copied once, so cycles
+-- hold; other values are returned as they are.
+-- @param v
+-- @tparam[opt] table seen copies made so far (internal)
+function M.deepcopy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local c = {}
+  seen[v] = c
+  for k, x in pairs(v) do c[k] = M.deepcopy(x, seen) end
+  return c
+end
+
+--- The API base and the instance root of a configured URL: trailing
+-- slashes dropped, then "/api/v4" appended unless it ends the URL
+-- ("https://h/" and "https://h/api/v4/" both give "https://h/api/v4",
+-- "https://h"). The one rule for `gitlab.new` and the OAuth endpoints.
+-- @tparam string url
+-- @treturn string base (ends in "/api/v4")
+-- @treturn string root (the instance, where /oauth/... lives)
+function M.api_urls(url)
+  url = url:gsub("/+$", "")
+  if url:sub(-7) == "/api/v4" then return url, url:sub(1, -8) end
+  return url .. "/api/v4", url
+end
+
 return M
