@@ -143,6 +143,27 @@ describe("the OAuth refresh machine", function()
     assert.equal("GET /user: the client was closed", tostring(got))
   end)
 
+  it("pages fetched ahead in parallel go through the refresh too", function()
+    helpers.seed{ path = "/projects/1/issues", count = 20, template = { title = "issue {n}" }, clear = true }
+    local t = sign_in()
+    local saved = {}
+    local gl = gitlab.new{ url = srv.http, concurrency = 4, oauth = {
+      client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
+      expires_at = os.time() + 3600,
+      on_refresh = function(tokens) saved[#saved + 1] = tokens end,
+    } }
+    -- every page is answered late: those fetched ahead meet the expiry
+    helpers.fault{ path = "/api/v4/projects/1/issues", delay_ms = 400, times = -1 }
+    local next_page = gl:pages("/projects/1/issues", { per_page = 4 })
+    assert.equal(4, #next_page())
+    helpers.admin("POST", "/oauth/expire", { token = t.access_token })
+    local n = 4
+    for items in next_page do n = n + #items end
+    assert.equal(20, n)
+    assert.equal(1, #saved)
+    assert.equal(2, token_requests())
+  end)
+
   it("the blocking path refreshes before expiry and after a 401 as the engine does", function()
     -- the same two cases on both paths: one refresh, one retry, one on_refresh
     for _, mode in ipairs{ "blocking", "async", "coroutine" } do

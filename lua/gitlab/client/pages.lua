@@ -8,6 +8,7 @@ local errors = require("gitlab.errors")
 local async = require("gitlab.async")
 local request = require("gitlab.client.request")
 local finish = require("gitlab.client.response").finish
+local send = require("gitlab.client.send")
 local int_string = require("gitlab.util").int_string
 
 local build, EMPTY, has_dot_segment = request.build, request.EMPTY, request.has_dot_segment
@@ -136,7 +137,8 @@ function Client:pages(path, query, opts)
     while last_scheduled < total_pages and #pending < concurrency do
       last_scheduled = last_scheduled + 1
       local req = build(self, "GET", page_url(last_scheduled), EMPTY, "pages")
-      pending[#pending + 1] = { page = last_scheduled, url = req.url, h = batch:add(req) }
+      pending[#pending + 1] = { page = last_scheduled, url = req.url, h = batch:add(req),
+                                gen = self._hooks and self._hooks.generation }
     end
   end
 
@@ -183,7 +185,14 @@ function Client:pages(path, query, opts)
     if batch then
       local item = table.remove(pending, 1)
       local r, e, decoded = batch:await(item.h)
-      data, resp = check_page(finish(ctx, "GET", path, EXPECT_ARRAY, r, e, decoded))
+      data, resp = finish(ctx, "GET", path, EXPECT_ARRAY, r, e, decoded)
+      if data == nil and resp.status == 401 and self._hooks then
+        -- sent with the pair of its time: the credential refresh decides
+        -- (refresh, unless another page did already) and asks again
+        data, resp = send.request(self, build(self, "GET", item.url, EMPTY, "pages"), "GET", path,
+          EXPECT_ARRAY, { gen = item.gen, data = data, resp = resp })
+      end
+      data, resp = check_page(data, resp)
       if resp.page and resp.page ~= item.page then
         fail(loop_error(resp, path, ("asked for page %d, the server answered for page %s (X-Page)")
           :format(item.page, int_string(resp.page) or tostring(resp.page))))

@@ -133,23 +133,28 @@ end
 -- refresh unless the pair changed since, then send once more.
 -- deliver(data, resp) gets the last answer, with `refresh_error` when a
 -- refresh after a 401 failed.
-local function run(self, st, send, deliver)
-  local function attempt(retried)
-    local gen = self.generation
-    st.h = send(function(data, resp)
-      if st.canceled then return end
-      if data == nil and not retried and resp.status == 401 and self.grant.invalid_token(resp) then
-        if self.generation ~= gen then return attempt(true) end
-        return self:refresh(st, function(ok, rerr)
-          if st.canceled then return end
-          if ok then return attempt(true) end
-          pcall(function() resp.refresh_error = rerr end)
-          return deliver(nil, resp)
-        end)
-      end
-      return deliver(data, resp)
-    end)
+-- sent: the answer of a first attempt made elsewhere ({ gen, data, resp },
+-- gen the pair it went out with), taken as this request's first answer.
+local function run(self, st, send, deliver, sent)
+  local attempt
+  local function answer(gen, retried, data, resp)
+    if st.canceled then return end
+    if data == nil and not retried and resp.status == 401 and self.grant.invalid_token(resp) then
+      if self.generation ~= gen then return attempt(true) end
+      return self:refresh(st, function(ok, rerr)
+        if st.canceled then return end
+        if ok then return attempt(true) end
+        pcall(function() resp.refresh_error = rerr end)
+        return deliver(nil, resp)
+      end)
+    end
+    return deliver(data, resp)
   end
+  attempt = function(retried)
+    local gen = self.generation
+    st.h = send(function(data, resp) return answer(gen, retried, data, resp) end)
+  end
+  if sent then return answer(sent.gen, false, sent.data, sent.resp) end
   if self:due() then
     return self:refresh(st, function()
       if not st.canceled then return attempt(false) end
@@ -161,10 +166,13 @@ end
 --- One blocking request through the refresh.
 -- @tparam function send `send(k)`: sends the request and calls
 --   `k(data, resp)` before returning
+-- @tparam[opt] table sent `{ gen = self.generation when it went out, data,
+--   resp }`: the answer of a first attempt sent outside the refresh (a
+--   page fetched ahead), refreshed and sent again after a 401
 -- @return data, resp; or nil, err
-function Refresher:call(send)
+function Refresher:call(send, sent)
   local data, resp
-  run(self, { sync = true }, send, function(d, r) data, resp = d, r end)
+  run(self, { sync = true }, send, function(d, r) data, resp = d, r end, sent)
   return data, resp
 end
 

@@ -34,8 +34,10 @@ end
 --- Sends a request and waits for its answer: blocking, or inside
 -- `gitlab.async.run` yielding until the engine has it (`gl:close()` then
 -- wakes the coroutine with a "canceled" error, see `close_waiters`).
+-- @tparam[opt] table sent blocking only: see `gitlab.client.refresh`'s
+--   `call`
 -- @return data, resp; or nil, err
-function M.request(self, req, method, shown, opts)
+function M.request(self, req, method, shown, opts, sent)
   if async.current() then
     -- coroutines waiting on this client: close() wakes them with an error
     local waiters = self._waiters
@@ -63,7 +65,7 @@ function M.request(self, req, method, shown, opts)
   end
   return refresher:call(function(k)
     k(finish(self._ctx, method, shown, opts, self._core:request(req)))
-  end)
+  end, sent)
 end
 
 --- Wakes every coroutine waiting on the client with a "canceled" error
