@@ -13,36 +13,18 @@
 -- set to GitLab's OAuth `error` field when there is one), or an error
 -- object `{ kind = "oauth", code = ..., message = ... }` made here.
 --
--- Hook for the client (automatic refresh). `gitlab.new` calls, when its
--- options hold `oauth = { ... }`:
+-- Automatic refresh for a client: `gitlab.new`, when its options hold
+-- `oauth = { ... }`, calls
 --
---     local hooks = require("gitlab.oauth").attach(gl, opts.oauth, opts)
+--     gl._hooks = require("gitlab.oauth").attach(gl, opts.oauth, opts)
 --
--- `attach` installs the access token with `gl:_set_token("oauth_token", t)`
--- and returns a table with two functions the client must call:
---
---     hooks.before_request(gl)    -- before sending any request (sync or
---                                 -- async); refreshes when the access token
---                                 -- expires within `hooks.skew` seconds.
---                                 -- Returns true, or nil, err (send the
---                                 -- request anyway: GitLab will answer 401)
---     hooks.on_401(gl, err)       -- after a request answered 401. Returns
---                                 -- true when it refreshed the pair: the
---                                 -- client retries that request once, and
---                                 -- does not call on_401 for the retry.
---
--- and, for `request_async`, which must never block:
---
---     hooks.needs_refresh()       -- true when before_request would refresh
---     hooks.is_invalid_token(err) -- true when on_401 would refresh
---     hooks.refresh_async(done)   -- starts the refresh on the client's own
---                                 -- engine; done(ok, err) runs once. Returns
---                                 -- a handle with cancel() (forget done).
---
--- The token request goes through the client itself with `auth = false`
--- (no credential, no extra headers): blocking in blocking code, yielding
--- inside `gitlab.async.run`, and one request shared by every caller that
--- needs the refresh while it is in flight.
+-- which installs the access token and returns the client's refresher
+-- (`gitlab.client.refresh`): it decides when to refresh (before expiry,
+-- after a 401 invalid_token), runs one refresh at a time, and sends the
+-- refused request once more, on the blocking path and on the client's
+-- engine alike. This module gives it the token endpoint: the refresh
+-- grant's form, the answer read into a pair, secrets scrubbed from errors,
+-- `reload()` after invalid_grant.
 --
 -- After a refresh `opts.oauth.on_refresh(tokens)` is called with the new
 -- pair so the caller can persist it: GitLab invalidates the old refresh
@@ -51,7 +33,6 @@
 -- @module gitlab.oauth
 
 local core = require("gitlab.core")
-local async = require("gitlab.async")
 local util = require("gitlab.util")
 local errors = require("gitlab.errors")
 
@@ -626,6 +607,8 @@ local function is_invalid_token(err)
 end
 
 --- Attach automatic refresh to a client (called by `gitlab.new`).
+-- When to refresh, one refresh at a time, `on_refresh` and the retry after
+-- a 401 are `gitlab.client.refresh`'s; this gives it the token endpoint.
 -- @param gl the client; must offer `gl:_set_token(kind, token)`
 -- @tparam table oauth `client_id`, `client_secret`, `access_token`,
 --   `refresh_token`, `expires_at`, `redirect_uri`, `on_refresh(tokens)`,
@@ -633,8 +616,8 @@ end
 --   refresh token because another process refreshed first),
 --   `skew` (seconds before expiry to refresh, default 60), `now()`
 -- @tparam table copts the options given to `gitlab.new` (url, transport)
--- @treturn table hooks `{ before_request = fn(gl), on_401 = fn(gl, err),
---   tokens = current pair }`
+-- @return the client's refresher (`gitlab.client.refresh`; `tokens` is the
+--   current pair)
 function M.attach(gl, oauth, copts)
   if type(oauth) ~= "table" then
     error("oauth: the 'oauth' option must be a table", 3)
@@ -647,39 +630,30 @@ function M.attach(gl, oauth, copts)
   end
   copts = copts or {}
   local now = oauth.now or os.time
-  local hooks = {
-    skew = oauth.skew or 60,
-    tokens = {
-      access_token = oauth.access_token,
-      refresh_token = oauth.refresh_token,
-      expires_at = tonumber(oauth.expires_at),
-    },
-  }
-
-  local http_opts = { url = copts.url or oauth.url }
-  for _, k in ipairs(TRANSPORT_KEYS) do http_opts[k] = copts[k] end
-  -- never copy the client's credential headers onto the token endpoint
-  http_opts.headers = nil
-  if type(http_opts.url) ~= "string" then
+  local url = copts.url or oauth.url
+  if type(url) ~= "string" then
     error("oauth: the client's url is required for refresh", 3)
   end
+  -- the token request goes through the client with auth = false: never
+  -- the client's credential or extra headers on the token endpoint
+  local token_url = url:gsub("/+$", ""):gsub("/api/v4$", "") .. "/oauth/token"
 
-  local token_url = http_opts.url:gsub("/+$", ""):gsub("/api/v4$", "") .. "/oauth/token"
+  local grant = { invalid_token = is_invalid_token }
 
-  local function no_refresh()
-    if type(hooks.tokens.refresh_token) ~= "string" or oauth.client_id == nil then
+  function grant.missing(tokens)
+    if type(tokens.refresh_token) ~= "string" or oauth.client_id == nil then
       return oauth_error("no_refresh_token",
         "the access token expired and no refresh token or client_id is set")
     end
   end
 
-  local function token_opts(rt)
-    return { auth = false, form = refresh_form(oauth, rt) }
+  function grant.request(rt)
+    return "POST", token_url, { auth = false, form = refresh_form(oauth, rt) }
   end
 
   -- The token endpoint's answer (data, or nil and the client's error) for
-  -- refresh token rt: installs the new pair. Returns true or nil, err.
-  local function take(data, err, rt)
+  -- refresh token rt: the new pair, or nil, err (secrets scrubbed).
+  function grant.take(data, err, rt)
     local tokens
     if data ~= nil then tokens, err = make_tokens(data, now)
     else err = scrub(annotate(err), refresh_form(oauth, rt)) end
@@ -689,112 +663,23 @@ function M.attach(gl, oauth, copts)
       local ok, cur = pcall(oauth.reload)
       if ok and type(cur) == "table" and type(cur.access_token) == "string"
          and cur.refresh_token ~= rt then
-        hooks.tokens = {
-          access_token = cur.access_token, refresh_token = cur.refresh_token,
-          expires_at = tonumber(cur.expires_at),
-        }
-        gl:_set_token("oauth_token", cur.access_token)
-        return true
+        return { access_token = cur.access_token, refresh_token = cur.refresh_token,
+                 expires_at = tonumber(cur.expires_at) }, nil, true
       end
     end
     if not tokens then return nil, err end
     if tokens.refresh_token == nil then tokens.refresh_token = rt end
-    hooks.tokens = tokens
-    gl:_set_token("oauth_token", tokens.access_token)
-    if oauth.on_refresh then
-      -- the new pair is in use already; a failing hook is raised (with
-      -- its stack, as from every callback) to whoever made the request
-      local ok, herr = xpcall(oauth.on_refresh, core.traceback, tokens)
-      if not ok then error(herr, 0) end
-    end
-    return true
+    return tokens
   end
 
-  -- Non-blocking refresh; callers arriving while one is in flight wait for
-  -- it instead of sending the (then stale) refresh token again.
-  local waiting = nil
-  function hooks.refresh_async(done)
-    local w = { done = done }
-    local handle = { cancel = function() w.canceled = true return true end,
-                     done = function() return w.finished or w.canceled or false end }
-    local nerr = no_refresh()
-    if nerr then
-      w.finished = true
-      done(nil, nerr)
-      return handle
-    end
-    if waiting then
-      waiting[#waiting + 1] = w
-      return handle
-    end
-    waiting = { w }
-    local rt = hooks.tokens.refresh_token
-    gl:request_async("POST", token_url, token_opts(rt), function(err, data)
-      local before = hooks.tokens
-      local fine, ok, rerr = xpcall(take, core.traceback, data, err, rt)
-      local raised
-      if not fine then
-        -- on_refresh raised: the requests still go on (with the new pair
-        -- when it was installed), and the error is raised from the loop
-        raised = ok
-        ok = hooks.tokens ~= before or nil
-        rerr = not ok and oauth_error("callback", "the refresh failed: " .. tostring(raised)) or nil
-      end
-      local list = waiting
-      waiting = nil
-      -- every waiter is called, even when one of them raises
-      for _, x in ipairs(list) do
-        if not x.canceled then
-          x.finished = true
-          local xok, xerr = xpcall(x.done, core.traceback, ok, rerr)
-          if not xok and raised == nil then raised = xerr end
-        end
-      end
-      if raised ~= nil then error(raised, 0) end
-    end)
-    return handle
-  end
-
-  local function do_refresh()
-    if async.current() then     -- yield; the client's loop resumes us
-      return async.await(function(resume) hooks.refresh_async(resume) end)
-    end
-    local nerr = no_refresh()
-    if nerr then return nil, nerr end
-    local rt = hooks.tokens.refresh_token
-    local data, err = gl:request("POST", token_url, token_opts(rt))
-    return take(data, err, rt)
-  end
-  hooks.refresh = do_refresh
-
-  function hooks.needs_refresh()
-    local t = hooks.tokens
-    return t.access_token == nil or (t.expires_at ~= nil and now() >= t.expires_at - hooks.skew)
-  end
-
-  function hooks.before_request()
-    if hooks.needs_refresh() then return do_refresh() end
-    return true
-  end
-
-  hooks.is_invalid_token = is_invalid_token
-
-  function hooks.on_401(_, err)
-    if not is_invalid_token(err) then return false end
-    local ok, rerr = do_refresh()
-    if not ok then
-      if type(err) == "table" then
-        pcall(function() err.refresh_error = rerr end)
-      end
-      return false
-    end
-    return true
-  end
-
-  if type(oauth.access_token) == "string" then
-    gl:_set_token("oauth_token", oauth.access_token)
-  end
-  return hooks
+  return require("gitlab.client.refresh").new(gl, {
+    tokens = {
+      access_token = oauth.access_token,
+      refresh_token = oauth.refresh_token,
+      expires_at = tonumber(oauth.expires_at),
+    },
+    skew = oauth.skew or 60, now = now, on_refresh = oauth.on_refresh, grant = grant,
+  })
 end
 
 M._parse_query = parse_query   -- for specs

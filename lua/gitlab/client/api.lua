@@ -1,0 +1,90 @@
+--- The raw API (methods of `gitlab.client`): `request`, the shortcuts
+-- `get`, `post`, `put`, `patch`, `delete`, `head`, and `user`, `version`,
+-- `graphql`.
+-- @module gitlab.client.api
+
+local errors = require("gitlab.errors")
+local request = require("gitlab.client.request")
+local send = require("gitlab.client.send")
+
+local check_opts, build = request.check_opts, request.build
+
+local Client = {}
+
+--- Sends a request. `path` is relative to `/api/v4` (or to the instance
+-- root with `root = true`), or an absolute URL.
+-- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
+-- @tparam string path e.g. "/projects/42"
+-- @tparam[opt] table opts `query`, `body` (table sent as JSON, or string),
+--   `form` (urlencoded), `multipart` (list of `{name=, value=|file=}`),
+--   `file` (raw body streamed from disk), `headers`, `raw` (return the body
+--   as a string), `output`/`sink`/`progress` (streaming), `follow`, `retries`,
+--   `timeout`, `auth` (false: send neither the credential nor the client's
+--   extra headers, and skip OAuth refresh), `max_body` (bytes; the
+--   client's by default), `expect` ("object" or "array":
+--   a 2xx answer of another shape, an HTML page say, is an error of kind
+--   "decode"; no content is fine except for GET, JSON null for an object)
+-- @return data (decoded JSON, string, or true), resp; or nil, err
+function Client:request(method, path, opts)
+  opts = check_opts("request", opts)
+  local req, shown
+  req, shown, method = build(self, method, path, opts, "request")
+  return send.request(self, req, method, shown, opts)
+end
+
+--- Shortcuts over `request`; each returns `data, resp` or `nil, err`.
+-- `gl:get(path, query, opts)`, `gl:delete(path, query, opts)`,
+-- `gl:head(path, query, opts)` (true, resp: headers only);
+-- `gl:post(path, body, opts)`, `gl:put(path, body, opts)`,
+-- `gl:patch(path, body, opts)` (body: a table sent as JSON, or a string).
+-- The second argument fills `query` or `body` of a copy of `opts`: the
+-- caller's table is never changed.
+-- @function get
+for name, slot in pairs{ get = "query", delete = "query", head = "query",
+                         post = "body", put = "body", patch = "body" } do
+  local method = name:upper()
+  Client[name] = function(self, path, arg, opts)
+    opts = check_opts(name, opts)
+    if arg ~= nil then
+      local o = { [slot] = arg }
+      for k, v in pairs(opts) do
+        if k ~= slot then o[k] = v end
+      end
+      opts = o
+    end
+    return self:request(method, path, opts)
+  end
+end
+
+--- The current user (`GET /user`).
+function Client:user()
+  return self:request("GET", "/user", { expect = "object" })
+end
+
+--- GitLab's version (`GET /version`).
+function Client:version()
+  return self:get("/version")
+end
+
+--- GraphQL (`POST /api/graphql`); GraphQL errors become an error object
+-- of kind "graphql" with `err.errors` holding GitLab's list.
+-- @tparam string query
+-- @tparam[opt] table variables
+function Client:graphql(query, variables)
+  if type(query) ~= "string" then error("graphql: query must be a string", 2) end
+  local data, resp = self:request("POST", "/api/graphql",
+    { root = true, body = { query = query, variables = variables } })
+  if data == nil then return nil, resp end
+  if type(data) == "table" and type(data.errors) == "table" and #data.errors > 0 then
+    local msgs = {}
+    for _, e in ipairs(data.errors) do msgs[#msgs + 1] = errors.flatten(e.message or e) end
+    return nil, errors.new{ kind = "graphql", method = "POST", path = "/api/graphql",
+      message = table.concat(msgs, "; "), errors = data.errors, data = data.data,
+      response = resp, status = resp.status }
+  end
+  return type(data) == "table" and data.data or data, resp
+end
+
+-------------------------------------------------------------------------------
+
+return Client
