@@ -120,12 +120,14 @@ return {
   },
 
   -- epic_issues.md: list, assign (POST .../issues/:issue_id, the issue's
-  -- global id), then reorder (PUT) and remove (DELETE) by :epic_issue_id,
-  -- the association id each listed issue carries
+  -- global id), then reorder (PUT, answered with the epic's issues) and
+  -- remove (DELETE) by :epic_issue_id, the association id listed issues carry
   epic_issue = {
-    path = "issues", id = "epic_issue_id", ops = "LUD",
+    path = "issues", id = "epic_issue_id", ops = "LD",
     doc = "`epic.issues:assign(42)` assigns issue 42 (its global id); listed issues carry "
-      .. "`epic_issue_id`, which `save()` (reorder) and `delete()` (remove) address.",
+      .. "`epic_issue_id`, which `item:move{ move_before_id = }` (answers the reordered "
+      .. "issues) and `item:delete()` address.",
+    actions = { move = "PUT ." },
     collection = { assign = "POST :issue_id" },
   },
 
