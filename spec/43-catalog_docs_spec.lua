@@ -245,6 +245,8 @@ describe("catalog against GitLab's docs", function()
       assert.matches("are deprecated", section("repository.branches `/projects/:id/repository/branches`"))
       assert.matches("does not list",
         section("project.terraform_states `/projects/:id/terraform/state`"))
+      assert.matches("`changes` is deprecated",
+        section("project.merge_requests `/projects/:id/merge_requests`"))
       assert.is_function(p.repository.branches:lazy("main").protect)
     end)
   end)

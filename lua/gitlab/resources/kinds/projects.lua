@@ -206,6 +206,8 @@ return {
 
   merge_request = {
     path = "merge_requests", id = "iid", ops = "LGCUD",
+    doc = "Addressed by `iid`. `changes` is deprecated: merge_requests.md deprecated "
+      .. "GET .../changes in GitLab 15.7 (for removal in API v5); use `diffs`.",
     home = "/projects/{project_id}/merge_requests",
     actions = {
       merge = "PUT merge self",
