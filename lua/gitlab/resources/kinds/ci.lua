@@ -57,7 +57,9 @@ return {
       variables = "pipeline_schedule_variable",
     },
   },
-  pipeline_schedule_variable = { path = "variables", id = "key", ops = "LCUD" },
+  -- pipeline_schedules.md: variables are created, edited and deleted (the
+  -- schedule itself lists them)
+  pipeline_schedule_variable = { path = "variables", id = "key", ops = "CUD" },
 
   trigger = {
     path = "triggers", ops = "LGCUD",

@@ -20,11 +20,9 @@ return {
       export = "POST export",
       export_download = "GET export/download download",
       export_relations = "POST export_relations",
-      export_relations_status = "GET export_relations",
+      export_relations_status = "GET export_relations/status",
       export_relations_download = "GET export_relations/download download",
-      import_status = "GET import",
       avatar = "GET avatar download",
-      set_avatar = "PUT avatar upload",
       purge_dependency_proxy = "DELETE dependency_proxy/cache",
       dora_metrics = "GET dora/metrics",
       create_dependency_list_export = "POST dependency_list_exports kind=dependency_list_export",
@@ -49,6 +47,7 @@ return {
       deploy_tokens = "deploy_token",
       epic_boards = "epic_board",
       epics = "epic",
+      epics_by_id = "epic_by_id",
       hooks = "hook",
       invitations = "invitation",
       issues = { "issue", ops = "L" },
@@ -59,7 +58,7 @@ return {
       members = "group_member",
       members_all = { "member", path = "members/all", ops = "LG" },
       merge_requests = { "merge_request", ops = "L" },
-      milestones = "milestone",
+      milestones = "group_milestone",
       notification_settings = "notification_settings",
       packages = { "package", ops = "L", bare = true },
       pending_members = { "member", path = "pending_members", ops = "L" },
@@ -96,22 +95,40 @@ return {
 
   epic = {
     path = "epics", id = "iid", ops = "LGCUD",
-    actions = { todo = "POST todos" },
+    doc = "Addressed by `iid`. Notes and discussions address the epic by its global `id` "
+      .. "(notes.md, discussions.md): `group.epics_by_id:lazy(epic.id).notes:list()`.",
+    actions = { todo = "POST todo" },
     subs = {
       award_emoji = "award_emoji",
-      discussions = "discussion",
       child_epics = "child_epic",
       issues = "epic_issue",
-      notes = "note",
       related_epics = "related_epic",
       resource_label_events = "resource_label_event",
     },
   },
 
-  -- assign an issue: epic.issues:create{ issue_id = 42 } (POST .../issues/42)
+  -- notes.md: "The epics notes API uses the epic ID instead of epic IID";
+  -- discussions.md takes :epic_id too. group.epics_by_id:lazy(epic.id)
+  epic_by_id = {
+    path = "epics", ops = "",
+    doc = "An epic addressed by its global `id`, as the notes and discussions APIs take it: "
+      .. "`group.epics_by_id:lazy(epic.id).notes:list()` (an `iid` there reaches the wrong epic).",
+    subs = {
+      discussions = "discussion",
+      notes = "note",
+    },
+  },
+
+  -- epic_issues.md: list, assign (POST .../issues/:issue_id, the issue's
+  -- global id), then reorder (PUT, answered with the epic's issues) and
+  -- remove (DELETE) by :epic_issue_id, the association id listed issues carry
   epic_issue = {
-    path = "issues", id = "issue_id", ops = "LCUD", create_in_path = true,
-    doc = "`epic.issues:create{ issue_id = 42 }` assigns issue 42 (its global id).",
+    path = "issues", id = "epic_issue_id", ops = "LD",
+    doc = "`epic.issues:assign(42)` assigns issue 42 (its global id); listed issues carry "
+      .. "`epic_issue_id`, which `item:move{ move_before_id = }` (answers the reordered "
+      .. "issues) and `item:delete()` address.",
+    actions = { move = "PUT ." },
+    collection = { assign = "POST :issue_id" },
   },
 
   -- child epics (GitLab's "epic links"): create makes a new child epic,
@@ -130,6 +147,16 @@ return {
     collection = {
       delete_link = "DELETE .",
       delete_for_provider = "DELETE :provider/:cn",
+    },
+  },
+
+  -- group_milestones.md: like project milestones, without promote
+  group_milestone = {
+    path = "milestones", ops = "LGCUD",
+    actions = {
+      issues = "GET issues list=issue",
+      merge_requests = "GET merge_requests list=merge_request",
+      burndown_events = "GET burndown_events list",
     },
   },
 

@@ -6,7 +6,6 @@ return {
     -- client methods: gl:<name>(params)
     actions = {
       avatar = "GET avatar",
-      ci_lint = "POST ci/lint",
       code_completions = "POST code_suggestions/completions",
       code_suggestions_token = "POST code_suggestions/tokens",
       create_pipeline_dependency_list_export =
@@ -141,7 +140,6 @@ return {
       status = "GET status",
     },
     collection = {
-      statuses = "GET statuses list",
       all_status = "GET status list",
       current_failures = "GET current/failures",
     },
@@ -232,8 +230,9 @@ return {
 
   template = { path = "templates", id = "key", ops = "LG" },
 
+  -- todos.md: list, mark one done, mark all done (no delete)
   todo = {
-    path = "todos", ops = "LD",
+    path = "todos", ops = "L",
     actions = { mark_as_done = "POST mark_as_done self" },
     collection = { mark_all_as_done = "POST mark_as_done" },
   },

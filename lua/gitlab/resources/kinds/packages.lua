@@ -7,7 +7,7 @@ end
 
 local CONAN = {
   search = "GET conans/search",
-  ping = "POST ping",
+  ping = "GET ping",
   authenticate = "GET users/authenticate raw",
   check_credentials = "GET users/check_credentials",
   recipe = "GET conans/:name/:version/:username/:channel",

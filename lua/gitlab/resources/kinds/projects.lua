@@ -56,10 +56,7 @@ return {
       templates = "GET templates/:type list",
       template = "GET templates/:type/:name",
       set_commit_status = "POST statuses/:sha",
-      set_approvers = "PUT approvers",
       trigger_pipeline = "POST trigger/pipeline kind=pipeline",
-      starred_dashboards = "GET metrics/user_starred_dashboards",
-      unstar_dashboards = "DELETE metrics/user_starred_dashboards",
     },
     subs = {
       access_requests = "access_request",
@@ -98,7 +95,6 @@ return {
       jobs = "job",
       labels = "label",
       license_templates = { "template", path = "templates/licenses" },
-      managed_licenses = "managed_license",
       members = "member",
       members_all = { "member", path = "members/all", ops = "LG" },
       merge_request_templates = { "template", path = "templates/merge_requests" },
@@ -126,7 +122,12 @@ return {
                   collection = { reset_registration_token = "POST reset_registration_token" } },
       secure_files = "secure_file",
       service_accounts = "service_account",
-      services = { "integration", path = "services" },
+      -- integrations.md documents only /integrations; GitLab keeps /services
+      -- as an API v4 alias (lib/api/integrations.rb), so it stays, marked
+      services = { "integration", path = "services",
+                   doc = "Deprecated alias: GitLab's docs (integrations.md) name only "
+                     .. "`/projects/:id/integrations` (`project.integrations`); GitLab 18 still "
+                     .. "serves `/services` for API v4 compatibility." },
       snippets = "project_snippet",
       terraform_states = "terraform_state",
       triggers = "trigger",
@@ -205,6 +206,8 @@ return {
 
   merge_request = {
     path = "merge_requests", id = "iid", ops = "LGCUD",
+    doc = "Addressed by `iid`. `changes` is deprecated: merge_requests.md deprecated "
+      .. "GET .../changes in GitLab 15.7 (for removal in API v5); use `diffs`.",
     home = "/projects/{project_id}/merge_requests",
     actions = {
       merge = "PUT merge self",
@@ -213,12 +216,9 @@ return {
       reset_approvals = "PUT reset_approvals",
       approval_state = "GET approval_state",
       approvals = "GET approvals",
-      set_approvals = "POST approvals",
-      set_approvers = "PUT approvers",
       rebase = "PUT rebase",
       cancel_merge_when_pipeline_succeeds = "POST cancel_merge_when_pipeline_succeeds self",
       merge_ref = "GET merge_ref",
-      merge_to_ref = "PUT merge_ref",
       changes = "GET changes",
       diffs = "GET diffs list",
       commits = "GET commits list",
@@ -332,8 +332,6 @@ return {
   },
   job_token_scope_entry = { path = "allowlist", ops = "LCD" },
 
-  managed_license = { path = "managed_licenses", ops = "LGCUD", update_method = "PATCH" },
-
   package = {
     path = "packages", ops = "LGD",
     actions = { pipelines = "GET pipelines list" },
@@ -367,8 +365,10 @@ return {
     path = "registry/protection/repository/rules", ops = "LCUD", update_method = "PATCH",
   },
 
+  -- container_registry.md: a project lists and deletes its repositories;
+  -- one repository is read at GET /registry/repositories/:id (gl.registry_repositories)
   registry_repository = {
-    path = "registry/repositories", ops = "LGD",
+    path = "registry/repositories", ops = "LD",
     subs = { tags = "registry_tag" },
   },
   registry_tag = {
@@ -422,6 +422,8 @@ return {
 
   terraform_state = {
     path = "terraform/state", id = "name", ops = "GCD", create_in_path = true,
+    doc = "The Terraform HTTP backend (user/infrastructure/iac/terraform_state.md): `get` reads "
+      .. "the state file, which doc/api does not list; GitLab 18 serves it for Terraform.",
     actions = { unlock = "DELETE lock" },
     subs = { versions = "terraform_state_version" },
   },

@@ -42,8 +42,12 @@ return {
     },
   },
 
+  -- branches.md sends protection to protected_branches.md; GitLab 18 still
+  -- serves PUT .../protect and .../unprotect (lib/api/branches.rb)
   branch = {
     path = "branches", id = "name", ops = "LGCD",
+    doc = "`protect`/`unprotect` are deprecated: branches.md sends you to "
+      .. "`project.protected_branches` (protected_branches.md); GitLab 18 still serves them.",
     actions = {
       protect = "PUT protect self",
       unprotect = "PUT unprotect self",
@@ -73,8 +77,6 @@ return {
   tag = {
     path = "tags", id = "name", ops = "LGCD",
     actions = {
-      create_release = "POST release",
-      update_release = "PUT release",
       signature = "GET signature",
     },
   },

@@ -12,8 +12,14 @@ return {
     subs = { notes = "discussion_note" },
   },
 
-  -- notes inside a discussion: no list of their own (the discussion has them)
-  discussion_note = { path = "notes", ops = "GCUD" },
+  -- notes inside a discussion: no list of their own (the discussion has them);
+  -- discussions.md documents POST, PUT and DELETE only; GitLab serves GET too
+  discussion_note = {
+    path = "notes", ops = "GCUD",
+    doc = "`get` is deprecated here: discussions.md documents only adding (POST), "
+      .. "editing (PUT) and deleting a thread's notes; GitLab 18 still serves GET. "
+      .. "A thread's notes come with the discussion (`discussions:get(id)`).",
+  },
 
   resource_label_event = { path = "resource_label_events", ops = "LG" },
   resource_milestone_event = { path = "resource_milestone_events", ops = "LG" },
@@ -57,7 +63,7 @@ return {
       override = "POST override",
       remove_override = "DELETE override",
     },
-    collection = { approve_all = "PUT approve_all" },
+    collection = { approve_all = "POST approve_all" },
   },
 
   access_request = {
@@ -70,7 +76,8 @@ return {
     actions = { rotate = "POST rotate" },
   },
 
-  invitation = { path = "invitations", id = "email", ops = "LGCUD" },
+  -- invitations.md: list, add, update and delete (no single get)
+  invitation = { path = "invitations", id = "email", ops = "LCUD" },
 
   deploy_token = { path = "deploy_tokens", ops = "LGCD" },
 

@@ -30,7 +30,9 @@ return {
     },
     subs = {
       custom_attributes = "custom_attribute",
-      emails = "email",
+      -- users.md: an admin lists, adds and deletes a user's emails (the
+      -- single get is GET /user/emails/:email_id, gl.current_user.emails)
+      emails = { "email", ops = "LCD" },
       gpg_keys = "gpg_key",
       impersonation_tokens = "impersonation_token",
       keys = "ssh_key",
