@@ -483,7 +483,7 @@ describe("gitlab.files", function()
     local again = files.ref_artifact(gl, 1, "release/1", "pack", "dist/report.txt")
     assert.equal(body, again)
     local r = helpers.last_request{ path_re = "/raw/" }
-    assert.equal("/api/v4/projects/1/jobs/artifacts/release%2F1/raw/dist/report.txt", r.path)
+    assert.equal("/api/v4/projects/1/jobs/artifacts/release%2F1/raw/dist/report%2Etxt", r.path)
     assert.equal("job=pack", r.query)
     local out = dir .. "/by-ref.zip"
     local ok = files.ref_artifacts(gl, 1, "release/1", "pack", { output = out })
@@ -522,7 +522,7 @@ describe("gitlab.files", function()
     assert.equal(helpers.sha256_file(blob), rec.file_sha256)
     assert.equal(300001, rec.size)
     local put = helpers.last_request{ method = "PUT" }
-    assert.equal("/api/v4/projects/1/packages/generic/tool/1.2.0/bin/tool.tar.gz", put.path)
+    assert.equal("/api/v4/projects/1/packages/generic/tool/1%2E2%2E0/bin/tool%2Etar%2Egz", put.path)
     assert.equal(helpers.sha256_file(blob), put.body_sha256)
     assert.equal("application/octet-stream", put.headers["content-type"])
     helpers.admin("DELETE", "/requests")
