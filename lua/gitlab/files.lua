@@ -262,9 +262,10 @@ end
 
 -- Where each package type serves its files (the REST API has no
 -- type-independent download). Names come from the server's package
--- records: `S` (plain segment) and `P` (slashes kept) raise a
--- `server_value` error for a value that is missing or would climb out of
--- the path, which package_file returns as an error.
+-- records: `S` (a name, not a dot segment) and `P` (no dot segment
+-- between its slashes) raise a `server_value` error for a value that is
+-- missing or would climb out of the path, which package_file returns as an
+-- error; the catalog's route decides which slashes stay.
 local server_value = {}
 local function checked(enc)
   return function(v)
