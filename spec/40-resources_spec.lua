@@ -666,21 +666,24 @@ describe("a broken resource catalog", function()
   local q = helpers.shell_quote
   local lua_interpreter = helpers.lua_interpreter
 
-  it("raises its error on gl.projects rather than giving nil", function()
-    local dir = helpers.tmpdir()
-    os.execute("mkdir -p " .. q(dir .. "/gitlab/resources"))
-    helpers.write_file(dir .. "/gitlab/resources/init.lua", 'error("catalog broken here")\n')
-    local script = dir .. "/main.lua"
-    helpers.write_file(script, table.concat({
-      "package.path = " .. ("%q"):format(dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path),
-      "package.cpath = " .. ("%q"):format(package.cpath),
-      "local gl = require('gitlab').new{ url = 'http://127.0.0.1:9' }",
-      "local ok, err = pcall(function() return gl.projects end)",
-      "print(ok, err ~= nil, ok or tostring(err))",
-    }, "\n"))
-    local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
-      q(lua_interpreter()) .. " " .. q(script) .. " 2>&1")
-    os.execute("rm -rf " .. q(dir))
-    assert.matches("^false\ttrue\t.*catalog broken here", out)
-  end)
+  -- a module of the layer (init.lua, a kinds file) that raises
+  for _, broken in ipairs{ "init.lua", "kinds/ci.lua" } do
+    it("raises its error on gl.projects rather than giving nil (" .. broken .. ")", function()
+      local dir = helpers.tmpdir()
+      os.execute("mkdir -p " .. q(dir .. "/gitlab/resources/kinds"))
+      helpers.write_file(dir .. "/gitlab/resources/" .. broken, 'error("catalog broken here")\n')
+      local script = dir .. "/main.lua"
+      helpers.write_file(script, table.concat({
+        "package.path = " .. ("%q"):format(dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path),
+        "package.cpath = " .. ("%q"):format(package.cpath),
+        "local gl = require('gitlab').new{ url = 'http://127.0.0.1:9' }",
+        "local ok, err = pcall(function() return gl.projects end)",
+        "print(ok, err ~= nil, ok or tostring(err))",
+      }, "\n"))
+      local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
+        q(lua_interpreter()) .. " " .. q(script) .. " 2>&1")
+      os.execute("rm -rf " .. q(dir))
+      assert.matches("^false\ttrue\t.*catalog broken here", out)
+    end)
+  end
 end)

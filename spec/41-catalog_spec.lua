@@ -65,12 +65,16 @@ describe("resource catalog", function()
     assert.equal("42", resources.encode(42.0))
   end)
 
-  it("encodes the same without the C core (Lua fallback)", function()
-    local script = [[package.preload["gitlab.core"] = function() error("no core") end
+  -- the tools (make coverage, make docs) read the catalog without a build:
+  -- gitlab.resources.compile needs no C core; gitlab.resources, which
+  -- talks to a client, requires it plainly (no Lua stand-in)
+  it("compiles the catalog without the C core; the resource layer requires it", function()
+    local script = [[package.preload["gitlab.core"] = function() error("no core here") end
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-local r = require("gitlab.resources")
-io.write(r.encode("group/sub/proj"), " ", r.encode("lib/a.rb"), " ", r.encode(7.0), " ",
-  r.encode("a b~c_d-e"))]]
+local c = require("gitlab.resources.compile")
+local n = #c.routes()
+local ok, err = pcall(require, "gitlab.resources")
+io.write(tostring(n > 1000), " ", tostring(ok), " ", tostring(err):match("no core here") or tostring(err))]]
     local tmp = os.tmpname()
     local f = assert(io.open(tmp, "w"))
     f:write(script)
@@ -78,8 +82,34 @@ io.write(r.encode("group/sub/proj"), " ", r.encode("lib/a.rb"), " ", r.encode(7.
     local out, ok = run(lua_interpreter() .. " " .. helpers.shell_quote(tmp))
     os.remove(tmp)
     assert.is_true(ok, out)
-    assert.equal("group%2Fsub%2Fproj lib%2Fa%2Erb 7 a%20b~c_d-e", out)
+    assert.equal("true false no core here", out)
     assert.equal("a%20b~c_d-e", resources.encode("a b~c_d-e"))
+  end)
+
+  -- A kind's collection actions belong to its own collection (the one at
+  -- its home): a listing of the kind elsewhere has none of them, GitLab
+  -- has no /pipelines/:id/jobs/artifacts/... nor
+  -- /merge_requests/:iid/pipelines/latest (doc/api/job_artifacts.md,
+  -- doc/api/pipelines.md, doc/api/merge_requests.md)
+  it("gives a sub-resource only the collection actions that exist at its path", function()
+    local gl = setmetatable({}, { __index = function(t, k) return resources.manager(t, k) end })
+    local p = gl.projects:lazy(1)
+    assert.is_function(p.pipelines.latest)
+    assert.is_function(p.jobs.artifacts_archive)
+    assert.is_function(p.jobs.artifact_file)
+    local pipeline = p.pipelines:lazy(5)
+    for _, name in ipairs{ "artifacts_archive", "artifact_file" } do
+      assert.is_nil(pipeline.jobs[name], "pipeline.jobs." .. name)
+      assert.is_nil(pipeline.bridges[name], "pipeline.bridges." .. name)
+    end
+    assert.is_nil(p.merge_requests:lazy(3).pipelines.latest)
+    assert.is_nil(p.pipeline_schedules:lazy(2).pipelines.latest)
+    for _, r in ipairs(routes) do
+      assert.is_nil(r.path:match("/pipelines/:[%w_]+/jobs/artifacts/"), r.path)
+      assert.is_nil(r.path:match("/pipelines/:[%w_]+/bridges/artifacts/"), r.path)
+      assert.is_nil(r.path:match("/merge_requests/:[%w_]+/pipelines/latest"), r.path)
+      assert.is_nil(r.path:match("/pipeline_schedules/:[%w_]+/pipelines/latest"), r.path)
+    end
   end)
 
   -- a made-up kind, compiled as the catalog's kinds are: an action named

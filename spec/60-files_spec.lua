@@ -483,7 +483,7 @@ describe("gitlab.files", function()
     local again = files.ref_artifact(gl, 1, "release/1", "pack", "dist/report.txt")
     assert.equal(body, again)
     local r = helpers.last_request{ path_re = "/raw/" }
-    assert.equal("/api/v4/projects/1/jobs/artifacts/release%2F1/raw/dist/report.txt", r.path)
+    assert.equal("/api/v4/projects/1/jobs/artifacts/release%2F1/raw/dist/report%2Etxt", r.path)
     assert.equal("job=pack", r.query)
     local out = dir .. "/by-ref.zip"
     local ok = files.ref_artifacts(gl, 1, "release/1", "pack", { output = out })
@@ -522,7 +522,7 @@ describe("gitlab.files", function()
     assert.equal(helpers.sha256_file(blob), rec.file_sha256)
     assert.equal(300001, rec.size)
     local put = helpers.last_request{ method = "PUT" }
-    assert.equal("/api/v4/projects/1/packages/generic/tool/1.2.0/bin/tool.tar.gz", put.path)
+    assert.equal("/api/v4/projects/1/packages/generic/tool/1%2E2%2E0/bin/tool%2Etar%2Egz", put.path)
     assert.equal(helpers.sha256_file(blob), put.body_sha256)
     assert.equal("application/octet-stream", put.headers["content-type"])
     helpers.admin("DELETE", "/requests")
@@ -594,6 +594,39 @@ describe("gitlab.files", function()
     assert.equal("imported", r.form.path)
     assert.same({ visibility = "private" }, r.form.override_params)
     assert.truthy(gl:get(("/projects/%d"):format(rec.id)))
+  end)
+
+  -- gitlab.files and the catalog reach the same endpoints: the same
+  -- request must go out either way, one encoder for both (a '.' in a ref
+  -- or a file name too, as doc/api/rest/_index.md asks of path parameters).
+  it("sends the request path the catalog's action sends for the same endpoint", function()
+    local function path_of(fn)
+      helpers.admin("DELETE", "/requests")
+      fn()
+      local r = helpers.last_request{ path_re = "^/api/v4/projects/1/" }
+      return r and r.path
+    end
+    local p = gl.projects:lazy(1)
+    local out = dir .. "/same.bin"
+    local pairs_of = {
+      { function() files.ref_artifacts(gl, 1, "v1.0", "build") end,
+        function() p.jobs:artifacts_archive("v1.0", { job = "build" }) end },
+      { function() files.ref_artifact(gl, 1, "v1.0", "build", "dist/a.txt") end,
+        function() p.jobs:artifact_file("v1.0", "dist/a.txt", { job = "build" }) end },
+      { function() files.job_artifact(gl, 1, 7, "dist/a.txt") end,
+        function() p.jobs:lazy(7):artifact_file("dist/a.txt") end },
+      { function() files.generic_download(gl, 1, "tool", "1.2.0", "bin/t.tar.gz", { output = out }) end,
+        function() p.generic_packages:download("tool", "1.2.0", "bin/t.tar.gz", { output = out }) end },
+      { function() files.release_asset(gl, 1, "v1.0", "/bin/t.tar.gz") end,
+        function() p.releases:lazy("v1.0"):download_asset("bin/t.tar.gz") end },
+      { function() files.raw_file(gl, 1, "docs/a.md", "main") end,
+        function() p.repository.files:lazy("docs/a.md"):raw{ ref = "main" } end },
+    }
+    for i, c in ipairs(pairs_of) do
+      local via_files, via_catalog = path_of(c[1]), path_of(c[2])
+      assert.is_string(via_files, "case " .. i)
+      assert.equal(via_catalog, via_files, "case " .. i)
+    end
   end)
 
   it("refuses progress or resume without output and bad arguments", function()

@@ -90,11 +90,14 @@ describe("dot segments", function()
       end)
     end
 
+    -- a "." inside a name is sent encoded (%2E), as every path parameter is
     it("keeps dots inside a segment: the request reaches the endpoint asked for", function()
       files.job_artifact(gl, 1, 42, "dist/.hidden/a..b.txt")
-      assert.equal("/api/v4/projects/1/jobs/42/artifacts/dist/.hidden/a..b.txt", helpers.last_request().path)
+      assert.equal("/api/v4/projects/1/jobs/42/artifacts/dist/%2Ehidden/a%2E%2Eb%2Etxt",
+        helpers.last_request().path)
       files.generic_download(gl, 1, "tool", "1.0.0", "..tool/.x")
-      assert.equal("/api/v4/projects/1/packages/generic/tool/1.0.0/..tool/.x", helpers.last_request().path)
+      assert.equal("/api/v4/projects/1/packages/generic/tool/1%2E0%2E0/%2E%2Etool/%2Ex",
+        helpers.last_request().path)
       files.raw_file(gl, 1, ".gitlab-ci.yml")
       assert.equal("/api/v4/projects/1/repository/files/%2Egitlab-ci%2Eyml/raw", helpers.last_request().path)
     end)
@@ -142,7 +145,7 @@ describe("dot segments", function()
       local pkg = plant{ project = 1, name = "pkg", version = "1.0.0", package_type = "npm",
         files = { { file_name = "pkg-1.0.0.tgz" } } }
       files.package_file(gl, 1, pkg.id, "pkg-1.0.0.tgz")
-      assert.equal("/api/v4/projects/1/packages/npm/pkg/-/pkg-1.0.0.tgz", helpers.last_request().path)
+      assert.equal("/api/v4/projects/1/packages/npm/pkg/-/pkg-1%2E0%2E0%2Etgz", helpers.last_request().path)
     end)
   end)
 

@@ -21,7 +21,7 @@
 
 local ROOT = (arg and arg[0] or ""):match("^(.*)/tools/[^/]*$") or "."
 package.path = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;" .. package.path
-local resources = require("gitlab.resources")
+local resources = require("gitlab.resources.compile")
 
 local TARGET_ACCOUNTED = 0.98  -- reachable or excluded with a reason
 local TARGET_REACHED = 0.93    -- reachable

@@ -2,7 +2,7 @@
 -- Usage: lua5.4 tools/gendocs.lua > docs/reference.md
 
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-local resources = require("gitlab.resources")
+local resources = require("gitlab.resources.compile")
 
 local out = {}
 local function w(s) out[#out + 1] = s or "" end

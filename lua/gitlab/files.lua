@@ -18,8 +18,9 @@
 -- through `gl:upload`.
 -- @module gitlab.files
 
-local core = require("gitlab.core")
 local errors = require("gitlab.errors")
+local compile = require("gitlab.resources.compile")
+local path = require("gitlab.resources.path")
 local int_string = require("gitlab.util").int_string
 
 local M = {}
@@ -28,50 +29,66 @@ local M = {}
 -- paths
 -------------------------------------------------------------------------------
 
+-- Every path comes from the catalog's route for the endpoint, filled and
+-- encoded as the resource layer does it (gitlab.resources.path), so that
+-- files.ref_artifacts and project.jobs:artifacts_archive send one URL.
+-- Looked up at load: a catalog without one of them fails here, loudly.
+local T = compile.template
+local ROUTES = {
+  job_artifacts = T("projects", "jobs", ".artifacts"),
+  job_artifact = T("projects", "jobs", ".artifact_file"),
+  ref_artifacts = T("projects", "jobs", ":artifacts_archive"),
+  ref_artifact = T("projects", "jobs", ":artifact_file"),
+  archive = T("projects", "repository", ".archive"),
+  raw_file = T("projects", "repository", "files", ".raw"),
+  generic = T("projects", "generic_packages", ".download"),
+  package = T("projects", "packages", "."),
+  package_files = T("projects", "packages", "package_files"),
+  maven = T("projects", "maven_packages", ".download"),
+  npm = T("projects", "npm_packages", ".download"),
+  pypi = T("projects", "pypi_packages", ".download"),
+  nuget = T("projects", "nuget_packages", ".download"),
+  rubygems = T("projects", "rubygems_packages", ".download"),
+  release_asset = T("projects", "releases", ".download_asset"),
+  release_links = T("projects", "releases", "links"),
+  project = T("projects", "."),
+  project_upload = T("projects", ".upload"),
+  avatar = T("projects", ".avatar"),
+  import = T("projects", ":import"),
+  export_download = T("projects", ".export_download"),
+}
+
+local function route(name, ...)
+  return path.fill(ROUTES[name], { ... }, nil, 2)
+end
+
 -- "." and ".." are refused as segments, literal or encoded: libcurl and
 -- servers remove dot segments (RFC 3986 section 5.2.4), some after
 -- percent-decoding, so "jobs/9/artifacts/../../../../admin" would reach
 -- another endpoint with the credential. No GitLab name is one (git refs,
 -- repository paths and package names cannot be "." or "..").
-local function dot(s)
-  return s == "." or s == ".."
-end
+local dot = path.dot
 
--- One path segment: all but [A-Za-z0-9._~-] percent-encoded, so
--- "group/proj" and "release/1.0" stay one segment; a float 42.0 must not
--- become "42.0".
+-- The checks of an argument before it goes into a path (the encoding is
+-- path.fill's): `seg` a name, or an integral number (a float 42.0 must
+-- not become "42.0"), that is not a dot segment itself; `parts` a string
+-- with no dot segment between its slashes (artifact paths, file names).
 local function seg(v)
   local n = int_string(v)
   if n then return n end
   if type(v) ~= "string" or v == "" then return nil end
   if dot(v) then return nil, "dot" end
-  return core.escape(v)
+  return v
 end
 
--- A repository file path: one segment with "." encoded too, as GitLab's
--- docs ask (doc/api/repository_files.md: "lib%2Fclass%2Erb"; a trailing
--- ".md" would otherwise read as a format).
-local function seg_file(v)
+local function parts(v)
   if type(v) ~= "string" or v == "" then return nil end
-  for part in (v .. "/"):gmatch("(.-)/") do
-    if dot(part) then return nil, "dot" end
-  end
-  return core.encode(v)
+  if path.has_dot(v) then return nil, "dot" end
+  return v
 end
 
--- A path whose slashes stay (artifact paths, generic file names).
-local function seg_path(v)
-  if type(v) ~= "string" or v == "" then return nil end
-  local out = {}
-  for part in (v .. "/"):gmatch("(.-)/") do
-    if dot(part) then return nil, "dot" end
-    out[#out + 1] = core.escape(part)
-  end
-  return table.concat(out, "/")
-end
-
-local function arg(fname, what, v, enc)
-  local s, why = (enc or seg)(v)
+local function arg(fname, what, v, check)
+  local s, why = (check or seg)(v)
   if s == nil then
     if why == "dot" then
       error(("files.%s: %s must not be or contain a '.' or '..' path segment: %q")
@@ -83,9 +100,9 @@ local function arg(fname, what, v, enc)
   return s
 end
 
-local function project_path(fname, project)
+local function project_arg(fname, project)
   if type(project) == "table" then project = project.id end
-  return "/projects/" .. arg(fname, "project", project)
+  return arg(fname, "project", project)
 end
 
 local function check_client(fname, gl)
@@ -105,19 +122,19 @@ end
 -------------------------------------------------------------------------------
 
 -- Streams when asked to (output or sink), else returns the body string.
-local function fetch(gl, path, opts, query)
+local function fetch(gl, p, opts, query)
   opts = copy(opts)
   if query then
     local q = copy(opts.query)
     for k, v in pairs(query) do if q[k] == nil then q[k] = v end end
     opts.query = q
   end
-  if opts.output ~= nil or opts.sink ~= nil then return gl:download(path, opts) end
+  if opts.output ~= nil or opts.sink ~= nil then return gl:download(p, opts) end
   if opts.resume ~= nil then error("files: resume needs output", 3) end
   if opts.progress ~= nil then
     error("files: progress needs output or sink (the body is kept in memory otherwise)", 3)
   end
-  return gl:request("GET", path, { query = opts.query, headers = opts.headers,
+  return gl:request("GET", p, { query = opts.query, headers = opts.headers,
     retries = opts.retries, raw = true })
 end
 
@@ -130,9 +147,8 @@ end
 -- @return true, resp (streamed) or body, resp; or nil, err
 function M.job_artifacts(gl, project, job_id, opts)
   check_client("job_artifacts", gl)
-  local path = project_path("job_artifacts", project) .. "/jobs/" .. arg("job_artifacts", "job_id", job_id)
-    .. "/artifacts"
-  return fetch(gl, path, opts)
+  return fetch(gl, route("job_artifacts", project_arg("job_artifacts", project),
+    arg("job_artifacts", "job_id", job_id)), opts)
 end
 
 --- One file out of a job's artifacts
@@ -140,9 +156,9 @@ end
 -- @tparam string artifact_path e.g. "dist/report.html"
 function M.job_artifact(gl, project, job_id, artifact_path, opts)
   check_client("job_artifact", gl)
-  local path = project_path("job_artifact", project) .. "/jobs/" .. arg("job_artifact", "job_id", job_id)
-    .. "/artifacts/" .. arg("job_artifact", "artifact_path", artifact_path, seg_path)
-  return fetch(gl, path, opts)
+  return fetch(gl, route("job_artifact", project_arg("job_artifact", project),
+    arg("job_artifact", "job_id", job_id),
+    arg("job_artifact", "artifact_path", artifact_path, parts)), opts)
 end
 
 --- The artifacts archive of the latest successful pipeline's job named
@@ -153,9 +169,9 @@ end
 function M.ref_artifacts(gl, project, ref, job_name, opts)
   check_client("ref_artifacts", gl)
   arg("ref_artifacts", "job_name", job_name)
-  local path = project_path("ref_artifacts", project) .. "/jobs/artifacts/"
-    .. arg("ref_artifacts", "ref", ref) .. "/download"
-  return fetch(gl, path, opts, { job = job_name })
+  local p = route("ref_artifacts", project_arg("ref_artifacts", project),
+    arg("ref_artifacts", "ref", ref))
+  return fetch(gl, p, opts, { job = job_name })
 end
 
 --- One file out of the artifacts of the latest successful job named
@@ -164,10 +180,9 @@ end
 function M.ref_artifact(gl, project, ref, job_name, artifact_path, opts)
   check_client("ref_artifact", gl)
   arg("ref_artifact", "job_name", job_name)
-  local path = project_path("ref_artifact", project) .. "/jobs/artifacts/"
-    .. arg("ref_artifact", "ref", ref) .. "/raw/"
-    .. arg("ref_artifact", "artifact_path", artifact_path, seg_path)
-  return fetch(gl, path, opts, { job = job_name })
+  local p = route("ref_artifact", project_arg("ref_artifact", project),
+    arg("ref_artifact", "ref", ref), arg("ref_artifact", "artifact_path", artifact_path, parts))
+  return fetch(gl, p, opts, { job = job_name })
 end
 
 --- A repository archive
@@ -180,14 +195,16 @@ function M.archive(gl, project, opts)
   opts = copy(opts)
   local format, sha, sub = opts.format, opts.sha, opts.path
   opts.format, opts.sha, opts.path = nil, nil, nil
-  local path = project_path("archive", project) .. "/repository/archive"
+  local p = route("archive", project_arg("archive", project))
   if format ~= nil then
     if type(format) ~= "string" or not format:match("^[%w.]+$") then
       error("files.archive: format must be a word such as \"zip\" or \"tar.gz\"", 2)
     end
-    path = path .. "." .. format
+    -- the route's documented format suffix (doc/api/repository.md:
+    -- GET /projects/:id/repository/archive[.format])
+    p = p .. "." .. format
   end
-  return fetch(gl, path, opts, { sha = sha, path = sub })
+  return fetch(gl, p, opts, { sha = sha, path = sub })
 end
 
 --- A raw file from the repository
@@ -197,9 +214,9 @@ end
 function M.raw_file(gl, project, file_path, ref, opts)
   check_client("raw_file", gl)
   if ref ~= nil and type(ref) ~= "string" then error("files.raw_file: ref must be a string", 2) end
-  local path = project_path("raw_file", project) .. "/repository/files/"
-    .. arg("raw_file", "file_path", file_path, seg_file) .. "/raw"
-  return fetch(gl, path, opts, { ref = ref })
+  local p = route("raw_file", project_arg("raw_file", project),
+    arg("raw_file", "file_path", file_path, parts))
+  return fetch(gl, p, opts, { ref = ref })
 end
 
 -------------------------------------------------------------------------------
@@ -207,9 +224,8 @@ end
 -------------------------------------------------------------------------------
 
 local function generic_path(fname, project, name, version, file_name)
-  return project_path(fname, project) .. "/packages/generic/" .. arg(fname, "package_name", name)
-    .. "/" .. arg(fname, "package_version", version)
-    .. "/" .. arg(fname, "file_name", file_name, seg_path)
+  return route("generic", project_arg(fname, project), arg(fname, "package_name", name),
+    arg(fname, "package_version", version), arg(fname, "file_name", file_name, parts))
 end
 
 --- Publishes a file to the generic package registry: `PUT` of the raw file
@@ -225,7 +241,7 @@ end
 --   or nil, err
 function M.generic_upload(gl, project, name, version, file_name, opts)
   check_client("generic_upload", gl)
-  local path = generic_path("generic_upload", project, name, version, file_name)
+  local p = generic_path("generic_upload", project, name, version, file_name)
   if type(opts) ~= "table" or type(opts.file) ~= "string" then
     error("files.generic_upload: opts.file (a file name) is required", 2)
   end
@@ -234,7 +250,7 @@ function M.generic_upload(gl, project, name, version, file_name, opts)
   query.status, query.select = o.status, o.select
   o.status, o.select = nil, nil
   o.query, o.raw, o.method = query, true, "PUT"
-  return gl:upload(path, o)
+  return gl:upload(p, o)
 end
 
 --- Downloads a file of a generic package
@@ -246,9 +262,10 @@ end
 
 -- Where each package type serves its files (the REST API has no
 -- type-independent download). Names come from the server's package
--- records: `S` (plain segment) and `P` (slashes kept) raise a
--- `server_value` error for a value that is missing or would climb out of
--- the path, which package_file returns as an error.
+-- records: `S` (a name, not a dot segment) and `P` (no dot segment
+-- between its slashes) raise a `server_value` error for a value that is
+-- missing or would climb out of the path, which package_file returns as an
+-- error; the catalog's route decides which slashes stay.
 local server_value = {}
 local function checked(enc)
   return function(v)
@@ -257,30 +274,28 @@ local function checked(enc)
     return s
   end
 end
-local S, P = checked(seg), checked(seg_path)
+local S, P = checked(seg), checked(parts)
 
 local PACKAGE_PATHS = {
   generic = function(p, pkg, f)
-    return p .. "/packages/generic/" .. S(pkg.name) .. "/" .. S(pkg.version) .. "/"
-      .. P(f.file_name)
+    return route("generic", p, S(pkg.name), S(pkg.version), P(f.file_name))
   end,
   maven = function(p, pkg, f)
-    return p .. "/packages/maven/" .. P(pkg.name) .. "/" .. S(pkg.version) .. "/"
-      .. S(f.file_name)
+    -- *path: the package name (slashes kept), then the version
+    return route("maven", p, P(pkg.name) .. "/" .. S(pkg.version), S(f.file_name))
   end,
   npm = function(p, pkg, f)
-    return p .. "/packages/npm/" .. P(pkg.name) .. "/-/" .. P(f.file_name)
+    return route("npm", p, P(pkg.name), P(f.file_name))
   end,
   pypi = function(p, _, f)
-    return p .. "/packages/pypi/files/" .. S(f.file_sha256) .. "/" .. S(f.file_name)
+    return route("pypi", p, S(f.file_sha256), P(f.file_name))
   end,
   nuget = function(p, pkg, f)
     local function lower(v) return type(v) == "string" and v:lower() or v end
-    return p .. "/packages/nuget/download/" .. S(lower(pkg.name)) .. "/"
-      .. S(lower(pkg.version)) .. "/" .. S(f.file_name)
+    return route("nuget", p, S(lower(pkg.name)), S(lower(pkg.version)), S(f.file_name))
   end,
   rubygems = function(p, _, f)
-    return p .. "/packages/rubygems/gems/" .. S(f.file_name)
+    return route("rubygems", p, S(f.file_name))
   end,
 }
 
@@ -297,15 +312,17 @@ local PACKAGE_PATHS = {
 --   or ".." segment (nothing is downloaded)
 function M.package_file(gl, project, package_id, file, opts)
   check_client("package_file", gl)
-  local p = project_path("package_file", project)
-  local base = p .. "/packages/" .. arg("package_file", "package_id", package_id)
+  local p = project_arg("package_file", project)
+  local pid = arg("package_file", "package_id", package_id)
+  local base = route("package", p, pid)
   if type(file) ~= "number" and (type(file) ~= "string" or file == "") then
     error("files.package_file: file must be a package file id or a file name", 2)
   end
   local pkg, err = gl:get(base)
   if not pkg then return nil, err end
   local list
-  list, err = gl:all(base .. "/package_files")
+  local files_path = route("package_files", p, pid)
+  list, err = gl:all(files_path)
   if not list then return nil, err end
   local found
   for _, f in ipairs(list) do
@@ -314,7 +331,7 @@ function M.package_file(gl, project, package_id, file, opts)
     end
   end
   if not found then
-    return nil, errors.new{ kind = "not_found", method = "GET", path = base .. "/package_files",
+    return nil, errors.new{ kind = "not_found", method = "GET", path = files_path,
       message = ("package %s has no file %s"):format(tostring(pkg.id), tostring(file)) }
   end
   local build = PACKAGE_PATHS[pkg.package_type]
@@ -323,15 +340,15 @@ function M.package_file(gl, project, package_id, file, opts)
       message = ("cannot download files of %s packages through the REST API")
         :format(tostring(pkg.package_type)) }
   end
-  local ok, path = pcall(build, p, pkg, found)
+  local ok, fp = pcall(build, p, pkg, found)
   if not ok then
-    if type(path) ~= "table" or not path[server_value] then error(path, 0) end
-    return nil, errors.new{ kind = "unsafe_path", method = "GET", path = base .. "/package_files",
+    if type(fp) ~= "table" or not fp[server_value] then error(fp, 0) end
+    return nil, errors.new{ kind = "unsafe_path", method = "GET", path = files_path,
       message = ("package %s: the server's name %q cannot be a path segment"
         .. " (missing, or a '.' or '..' segment)"):format(tostring(pkg.id),
-          tostring(path.value):sub(1, 200)) }
+          tostring(fp.value):sub(1, 200)) }
   end
-  return fetch(gl, path, opts)
+  return fetch(gl, fp, opts)
 end
 
 -------------------------------------------------------------------------------
@@ -346,9 +363,8 @@ end
 function M.release_asset(gl, project, tag, asset_path, opts)
   check_client("release_asset", gl)
   if type(asset_path) == "string" then asset_path = asset_path:gsub("^/+", "") end
-  local path = project_path("release_asset", project) .. "/releases/" .. arg("release_asset", "tag", tag)
-    .. "/downloads/" .. arg("release_asset", "asset_path", asset_path, seg_path)
-  return fetch(gl, path, opts)
+  return fetch(gl, route("release_asset", project_arg("release_asset", project),
+    arg("release_asset", "tag", tag), arg("release_asset", "asset_path", asset_path, parts)), opts)
 end
 
 --- Adds a link to a release
@@ -361,9 +377,8 @@ function M.release_link(gl, project, tag, link)
   if type(link) ~= "table" or type(link.name) ~= "string" or type(link.url) ~= "string" then
     error("files.release_link: link needs name and url strings", 2)
   end
-  local path = project_path("release_link", project) .. "/releases/" .. arg("release_link", "tag", tag)
-    .. "/assets/links"
-  return gl:post(path, link)
+  return gl:post(route("release_links", project_arg("release_link", project),
+    arg("release_link", "tag", tag)), link)
 end
 
 --- Publishes a file as a release asset: uploads it to the generic package
@@ -411,22 +426,22 @@ end
 -- @return `{id, alt, url, full_path, markdown}`, resp; or nil, err
 function M.project_upload(gl, project, file, opts)
   check_client("project_upload", gl)
-  local path = project_path("project_upload", project) .. "/uploads"
-  return gl:upload(path, upload_opts("project_upload", file, opts, { field = "file" }))
+  local p = route("project_upload", project_arg("project_upload", project))
+  return gl:upload(p, upload_opts("project_upload", file, opts, { field = "file" }))
 end
 
 --- Sets a project's avatar (`PUT /projects/:id` with `avatar`).
 -- @return project, resp; or nil, err
 function M.set_avatar(gl, project, file, opts)
   check_client("set_avatar", gl)
-  local path = project_path("set_avatar", project)
-  return gl:upload(path, upload_opts("set_avatar", file, opts, { field = "avatar", method = "PUT" }))
+  local p = route("project", project_arg("set_avatar", project))
+  return gl:upload(p, upload_opts("set_avatar", file, opts, { field = "avatar", method = "PUT" }))
 end
 
 --- Downloads a project's avatar (`GET /projects/:id/avatar`).
 function M.avatar(gl, project, opts)
   check_client("avatar", gl)
-  return fetch(gl, project_path("avatar", project) .. "/avatar", opts)
+  return fetch(gl, route("avatar", project_arg("avatar", project)), opts)
 end
 
 --- Imports a project from an export archive (`POST /projects/import`).
@@ -442,13 +457,13 @@ function M.import_project(gl, file, params, opts)
   end
   local o = upload_opts("import_project", file, opts, { field = "file" })
   o.fields = copy(params)
-  return gl:upload("/projects/import", o)
+  return gl:upload(route("import"), o)
 end
 
 --- Downloads a finished project export (`GET /projects/:id/export/download`).
 function M.export_download(gl, project, opts)
   check_client("export_download", gl)
-  return fetch(gl, project_path("export_download", project) .. "/export/download", opts)
+  return fetch(gl, route("export_download", project_arg("export_download", project)), opts)
 end
 
 return M

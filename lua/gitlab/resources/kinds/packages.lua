@@ -58,8 +58,10 @@ return {
     download = "GET pool/:distribution/:letter/:package_name/:package_version/:file_name download",
   })),
   generic_packages = ns("packages/generic", {
-    download = "GET :package_name/*package_version/:file_name download",
-    upload = "PUT :package_name/*package_version/:file_name upload=raw",
+    -- the file name keeps its slashes, the version is one segment
+    -- (doc/user/packages/generic_packages/_index.md, "Maintain directory structure")
+    download = "GET :package_name/:package_version/*file_name download",
+    upload = "PUT :package_name/:package_version/*file_name upload=raw",
   }),
   go_proxy = ns("packages/go", {
     versions = "GET *module_name/@v/list raw",

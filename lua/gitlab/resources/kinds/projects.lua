@@ -35,6 +35,8 @@ return {
       starrers = "GET starrers list",
       search = "GET search list",
       upload = "POST uploads upload",
+      -- doc/api/projects.md "Download a project avatar"
+      avatar = "GET avatar download",
       export = "POST export",
       export_status = "GET export",
       export_download = "GET export/download download",
