@@ -63,6 +63,7 @@ build = {
     ["gitlab.oauth"] = "lua/gitlab/oauth.lua",
     ["gitlab.options"] = "lua/gitlab/options.lua",
     ["gitlab.resources.catalog"] = "lua/gitlab/resources/catalog.lua",
+    ["gitlab.resources.compile"] = "lua/gitlab/resources/compile.lua",
     ["gitlab.resources"] = "lua/gitlab/resources/init.lua",
     ["gitlab.resources.kinds.ci"] = "lua/gitlab/resources/kinds/ci.lua",
     ["gitlab.resources.kinds.groups"] = "lua/gitlab/resources/kinds/groups.lua",
@@ -72,6 +73,10 @@ build = {
     ["gitlab.resources.kinds.repository"] = "lua/gitlab/resources/kinds/repository.lua",
     ["gitlab.resources.kinds.shared"] = "lua/gitlab/resources/kinds/shared.lua",
     ["gitlab.resources.kinds.users"] = "lua/gitlab/resources/kinds/users.lua",
+    ["gitlab.resources.list"] = "lua/gitlab/resources/list.lua",
+    ["gitlab.resources.manager"] = "lua/gitlab/resources/manager.lua",
+    ["gitlab.resources.object"] = "lua/gitlab/resources/object.lua",
+    ["gitlab.resources.path"] = "lua/gitlab/resources/path.lua",
     ["gitlab.util"] = "lua/gitlab/util.lua",
   },
 }
