@@ -25,17 +25,24 @@
  * small gzip answer may inflate a thousandfold); option max_body. */
 #define GL_MAX_BODY       ((curl_off_t)64 * 1024 * 1024)
 
-/* ---------- growable byte buffer (malloc'd, owned by its holder) -------- */
+/* ---------- util.c: the bottom layer ------------------------------------ */
+/* growable byte buffer (malloc'd, owned by its holder) */
 typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
 int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
 int  gl_buf_adds(gl_buf *b, const char *s);
 void gl_buf_free(gl_buf *b);
-char *gl_strdup(const char *s);                        /* core.c */
-curl_off_t gl_byte_limit(double v);   /* core.c: bytes, or -1 for math.huge */
-/* lua_pcall of a user function, whose error gains the stack (core.c) */
+char *gl_strdup(const char *s);
+curl_off_t gl_byte_limit(double v);   /* bytes, or -1 for math.huge */
+/* lua_pcall of a user function, whose error gains the stack */
 int  gl_pcall(lua_State *L, int nargs, int nresults);
 void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
                  lua_CFunction close, int gc_only, lua_CFunction tostring);
+double gl_now(void);                  /* monotonic seconds */
+void gl_sleep(double seconds);
+void gl_unref(lua_State *L, int *ref);
+struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line);
+void gl_slist_wipe(struct curl_slist *l);   /* may hold a credential */
+void gl_util_open(lua_State *L);      /* now, sleep, traceback */
 
 /* The credential header list (with the client's extra headers). curl
  * reads it when it sends, which for an async transfer may be long after
@@ -174,8 +181,6 @@ int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
  * bad) or nil, err, nil */
 int  gl_transfer_push_result(lua_State *L, gl_transfer *t);
 void gl_transfer_free(lua_State *L, gl_transfer *t);
-double gl_now(void);
-void gl_sleep(double seconds);
 void gl_transfer_open(lua_State *L);
 
 /* client.c */
@@ -220,6 +225,10 @@ void gl_http_open(lua_State *L);
 void gl_encode_open(lua_State *L);
 /* crypto.c, listen.c */
 void gl_crypto_open(lua_State *L);
+/* fs.c: private files; the output file of a download, never through a
+ * symbolic link (NULL with why[] filled on failure) */
+void gl_fs_open(lua_State *L);
+FILE *gl_open_output(const char *path, int append, char *why, size_t whyn);
 void gl_listen_open(lua_State *L);
 void gl_json_open(lua_State *L);   /* json.c */
 void gl_sandbox_open(lua_State *L);   /* sandbox.c: config files */

@@ -12,36 +12,10 @@
 #include <sys/stat.h>
 #include "gl.h"
 
-double gl_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void gl_sleep(double seconds) {
-  struct timespec ts;
-  if (seconds <= 0) return;
-  ts.tv_sec = (time_t)seconds;
-  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
-}
-
-static void unref(lua_State *L, int *ref) {
-  if (*ref != LUA_NOREF && *ref != LUA_REFNIL) luaL_unref(L, LUA_REGISTRYINDEX, *ref);
-  *ref = LUA_NOREF;
-}
-
-/* Wipes and frees a header list that may hold a credential. */
-static void free_secret_slist(struct curl_slist *l) {
-  struct curl_slist *i;
-  for (i = l; i; i = i->next) memset(i->data, 0, strlen(i->data));
-  curl_slist_free_all(l);
-}
-
 /* Lets go of a shared credential list (gl_auth in gl.h). */
 static void auth_release(gl_auth **a) {
   if (*a && --(*a)->refs == 0) {
-    free_secret_slist((*a)->list);
+    gl_slist_wipe((*a)->list);
     free(*a);
   }
   *a = NULL;
@@ -335,10 +309,10 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri) {
 void gl_transfer_free(lua_State *L, gl_transfer *t) {
   if (!t) return;
   if (t->box) t->box->t = NULL;
-  unref(L, &t->body_ref); unref(L, &t->sink_ref); unref(L, &t->progress_ref);
-  unref(L, &t->cb_ref); unref(L, &t->result_ref); unref(L, &t->lua_err_ref);
+  gl_unref(L, &t->body_ref); gl_unref(L, &t->sink_ref); gl_unref(L, &t->progress_ref);
+  gl_unref(L, &t->cb_ref); gl_unref(L, &t->result_ref); gl_unref(L, &t->lua_err_ref);
   if (t->easy && (!t->client || t->easy != t->client->easy)) curl_easy_cleanup(t->easy);
-  if (t->hop_headers) free_secret_slist(t->hop_headers);
+  if (t->hop_headers) gl_slist_wipe(t->hop_headers);
   auth_release(&t->auth);
   curl_slist_free_all(t->user_headers);
   if (t->mime) curl_mime_free(t->mime);
@@ -348,38 +322,6 @@ void gl_transfer_free(lua_State *L, gl_transfer *t) {
   free(t->method); free(t->url); free(t->err_msg);
   gl_buf_free(&t->body); gl_buf_free(&t->headers);
   free(t);
-}
-
-/* The output file, opened without following a symbolic link at its name
- * (O_NOFOLLOW: a link planted at NAME.part would make us write into its
- * target) and only if it is a regular file (a FIFO would block, a device
- * is no download). O_NONBLOCK keeps open() itself from waiting on a FIFO
- * (it fails with ENXIO when no one reads it). NULL with why[] filled on
- * failure. */
-static FILE *open_output(const char *path, int append, char *why, size_t whyn) {
-  struct stat st;
-  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | (append ? O_APPEND : 0), 0666);
-  FILE *fp;
-  if (fd < 0) {
-    int e = errno;
-    snprintf(why, whyn, "cannot open the output file: %s", e == ELOOP
-             ? "it is a symbolic link (refusing to follow it)"
-             : e == ENXIO ? "it is not a regular file" : strerror(e));
-    return NULL;
-  }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    snprintf(why, whyn, "cannot open the output file: it is not a regular file");
-    return NULL;
-  }
-  /* truncate only now that it is known to be a file of ours to write */
-  if (fcntl(fd, F_SETFL, append ? O_APPEND : 0) != 0 || (!append && ftruncate(fd, 0) != 0) ||
-      !(fp = fdopen(fd, append ? "ab" : "wb"))) {
-    snprintf(why, whyn, "cannot open the output file: %s", strerror(errno));
-    close(fd);
-    return NULL;
-  }
-  return fp;
 }
 
 /* ====================================================================== */
@@ -547,11 +489,6 @@ static int same_origin(gl_transfer *t) {
   return same;
 }
 
-static struct curl_slist *add_header(struct curl_slist *l, const char *line) {
-  struct curl_slist *nl = curl_slist_append(l, line);
-  return nl ? nl : l;
-}
-
 /* A GET that buffers its answer: the common case, kept cheap (see below). */
 static int is_plain(gl_transfer *t) {
   return t->method[0] == 'G' && strcmp(t->method, "GET") == 0 && !t->output &&
@@ -565,26 +502,26 @@ static int is_plain(gl_transfer *t) {
 static gl_auth *auth_headers(gl_client *c) {
   struct curl_slist *i, *l = NULL;
   if (c->auth) return c->auth;
-  for (i = c->extra_headers; i; i = i->next) l = add_header(l, i->data);
+  for (i = c->extra_headers; i; i = i->next) l = gl_slist_add(l, i->data);
   if (c->token && c->auth_name) {
     gl_buf h = {0, 0, 0};
     gl_buf_adds(&h, c->auth_name);
     gl_buf_adds(&h, ": ");
     if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
     gl_buf_adds(&h, c->token);
-    if (h.p) l = add_header(l, h.p);
+    if (h.p) l = gl_slist_add(l, h.p);
     if (h.p) memset(h.p, 0, h.n);
     gl_buf_free(&h);
     if (c->sudo) {
       gl_buf s = {0, 0, 0};
       gl_buf_adds(&s, "Sudo: ");
       gl_buf_adds(&s, c->sudo);
-      if (s.p) l = add_header(l, s.p);
+      if (s.p) l = gl_slist_add(l, s.p);
       gl_buf_free(&s);
     }
   }
   c->auth = (gl_auth *)malloc(sizeof *c->auth);
-  if (!c->auth) { free_secret_slist(l); return NULL; }
+  if (!c->auth) { gl_slist_wipe(l); return NULL; }
   c->auth->list = l;
   c->auth->refs = 1;          /* the client's own */
   return c->auth;
@@ -620,7 +557,7 @@ int gl_transfer_setup(gl_transfer *t) {
   /* credentials and the client's extra headers (which may carry one of
    * their own) go only to the origin they were configured for; a
    * request's own headers only to the origin it was sent to */
-  if (t->hop_headers) { free_secret_slist(t->hop_headers); t->hop_headers = NULL; }
+  if (t->hop_headers) { gl_slist_wipe(t->hop_headers); t->hop_headers = NULL; }
   same = same_origin(t);
   user = t->left_origin ? NULL : t->user_headers;
   /* auth = false: neither the credential nor the client's extra headers,
@@ -629,9 +566,9 @@ int gl_transfer_setup(gl_transfer *t) {
   if (!t->noauth && same && (t->auth = auth_headers(c)) != NULL) t->auth->refs++;
   hdrs = t->auth ? t->auth->list : NULL;
   if (user || t->upload_path || t->mime) {
-    for (i = hdrs; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
-    for (i = user; i; i = i->next) t->hop_headers = add_header(t->hop_headers, i->data);
-    if (t->upload_path || t->mime) t->hop_headers = add_header(t->hop_headers, "Expect:");
+    for (i = hdrs; i; i = i->next) t->hop_headers = gl_slist_add(t->hop_headers, i->data);
+    for (i = user; i; i = i->next) t->hop_headers = gl_slist_add(t->hop_headers, i->data);
+    if (t->upload_path || t->mime) t->hop_headers = gl_slist_add(t->hop_headers, "Expect:");
     hdrs = t->hop_headers;
   }
 
@@ -688,7 +625,7 @@ int gl_transfer_setup(gl_transfer *t) {
   if (t->output) {
     if (!t->out_fp) {
       char why[160];
-      t->out_fp = open_output(t->output, t->resume_from > 0, why, sizeof why);
+      t->out_fp = gl_open_output(t->output, t->resume_from > 0, why, sizeof why);
       if (!t->out_fp) return fail(t, "io", why, CURLE_WRITE_ERROR);
     } else if (t->delivered > 0) {
       t->resume_from += t->delivered;
@@ -1032,7 +969,7 @@ static int l_cancel(lua_State *L) {
     return 1;
   }
   t->canceled = 1;
-  unref(L, &t->cb_ref);       /* callbacks never run after cancel */
+  gl_unref(L, &t->cb_ref);       /* callbacks never run after cancel */
   /* Finished but not yet called back: the engine frees it without a call.
    * Inside curl or the engine's collect (a sink, progress or log function)
    * the handle cannot be removed nor the transfer freed: its callbacks
@@ -1072,17 +1009,10 @@ static int l_ttostring(lua_State *L) {
   return 1;
 }
 
-static int l_now(lua_State *L) {
-  lua_pushnumber(L, gl_now());
-  return 1;
-}
-
 void gl_transfer_open(lua_State *L) {
   static const luaL_Reg m[] = {
     { "cancel", l_cancel }, { "done", l_tdone }, { NULL, NULL }
   };
   gl_newclass(L, GL_TRANSFER_MT, m, l_tgc, 1, l_ttostring);
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_now);        /* monotonic seconds, for timing */
-  lua_setfield(L, -2, "now");
 }
