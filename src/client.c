@@ -29,6 +29,56 @@ int gl_client_log(gl_client *c, lua_State *L, const char *line) {
 }
 
 /* ====================================================================== */
+/* the credential header list                                             */
+/* ====================================================================== */
+/* Lets go of a shared credential list (gl_auth in gl.h). */
+void gl_auth_release(gl_auth **a) {
+  if (*a && --(*a)->refs == 0) {
+    gl_slist_wipe((*a)->list);
+    free(*a);
+  }
+  *a = NULL;
+}
+
+
+/* Credential (and Sudo) header lines with the client's extra headers,
+ * built once per credential: the list holds the secret, so it is wiped when
+ * replaced (forget_auth). Returns it held for the caller (release with
+ * gl_auth_release), or NULL when out of memory. */
+gl_auth *gl_client_auth(gl_client *c) {
+  struct curl_slist *i, *l = NULL;
+  if (c->auth) { c->auth->refs++; return c->auth; }
+  for (i = c->extra_headers; i; i = i->next) l = gl_slist_add(l, i->data);
+  if (c->token && c->auth_name) {
+    gl_buf h = {0, 0, 0};
+    gl_buf_adds(&h, c->auth_name);
+    gl_buf_adds(&h, ": ");
+    if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
+    gl_buf_adds(&h, c->token);
+    if (h.p) l = gl_slist_add(l, h.p);
+    if (h.p) memset(h.p, 0, h.n);
+    gl_buf_free(&h);
+    if (c->sudo) {
+      gl_buf s = {0, 0, 0};
+      gl_buf_adds(&s, "Sudo: ");
+      gl_buf_adds(&s, c->sudo);
+      if (s.p) l = gl_slist_add(l, s.p);
+      gl_buf_free(&s);
+    }
+  }
+  c->auth = (gl_auth *)malloc(sizeof *c->auth);
+  if (!c->auth) { gl_slist_wipe(l); return NULL; }
+  c->auth->list = l;
+  c->auth->refs = 2;          /* the client's own and the caller's */
+  return c->auth;
+}
+
+static void forget_auth(gl_client *c) {
+  gl_auth_release(&c->auth);
+}
+
+
+/* ====================================================================== */
 /* options                                                                */
 /* ====================================================================== */
 static const char *get_str(lua_State *L, int t, const char *k) {
@@ -181,7 +231,7 @@ static int l_new(lua_State *L) {
 /* Blocking request: attempts, redirects and waits all happen here. */
 static int l_request(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
-  gl_transfer *t = gl_transfer_new(L, c, 2);
+  gl_transfer *t = gl_transfer_new(L, c, 2, NULL);
   int nret, took = 0;
   gl_client_enter(c);
   c->L = L;
@@ -235,7 +285,7 @@ static int l_set_token(lua_State *L) {
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
   if (token && (strlen(token) != gl_rawlen(L, 3) || strpbrk(token, "\r\n")))
     return luaL_argerror(L, 3, "line breaks and NUL bytes are not allowed in a token");
-  gl_client_forget_auth(c);
+  forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);
   c->auth_name = gl_strdup(kind);
@@ -252,7 +302,7 @@ static void close_now(lua_State *L, gl_client *c) {
   /* a page-prefetch batch still open shares the cache: the last batch to
    * close frees it (l_bclose) */
   if (c->share && curl_share_cleanup(c->share) == CURLSHE_OK) c->share = NULL;
-  gl_client_forget_auth(c);
+  forget_auth(c);
   gl_buf_free(&c->spare_body); gl_buf_free(&c->spare_headers);
   curl_slist_free_all(c->extra_headers);
   c->extra_headers = NULL;

@@ -34,7 +34,7 @@ int luaopen_gitlab_core(lua_State *L) {
   gl_util_open(L);
   gl_encode_open(L);
   gl_http_open(L);
-  gl_transfer_open(L);
+  gl_handle_open(L);
   gl_engine_open(L);
   gl_client_open(L);
   gl_crypto_open(L);

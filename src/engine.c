@@ -228,13 +228,8 @@ static void after_curl(lua_State *L, gl_engine *e) {
 static void dispatch(lua_State *L, gl_engine *e) {
   gl_transfer *t;
   while (!e->closed && !e->client->closed && (t = e->done_head) != NULL) {
-    int n;
     unlink_done(e, t);
-    if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); continue; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
-    n = gl_transfer_push_result(L, t);
-    gl_transfer_free(L, t);
-    if (gl_pcall(L, n, 0) != 0) {
+    if (gl_handle_call(L, t) != 0) {
       /* Stop here: the error is raised now and the callbacks still queued
        * run at the next poll/wait/socket_action, so none is lost. */
       if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return; }
@@ -310,17 +305,25 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
   }
 }
 
-/* After a handle was removed outside the engine's own entry points
- * (cancel): tells libuv at once, before its loop runs again. */
-void gl_engine_flush(lua_State *L, gl_engine *e) {
+/* Stops a transfer canceled from Lua (handle.c; not yet done). Inside
+ * curl or the engine's collect (a sink, progress or log function) the
+ * handle cannot be removed nor the transfer freed: its callbacks abort it,
+ * and reap frees it once curl has returned. Otherwise it goes now, and
+ * libuv is told at once, before its loop runs again. */
+void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t) {
+  if (t->state == GL_T_ACTIVE && e->in_curl) { e->reap = 1; return; }
+  if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(e->multi, t->easy);
+  t->state = GL_T_DONE;
+  unlink_active(e, t);
+  gl_transfer_free(L, t);
   if (!e->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
 }
 
 int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
-  t->engine = e;
   t->L = L;
   t->easy = curl_easy_init();
   if (!t->easy) return 0;
+  t->engine = e;              /* the engine's from now on */
   t->next = e->active;
   t->prev = NULL;
   if (e->active) e->active->prev = t;
@@ -406,17 +409,10 @@ int gl_client_start(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
   gl_engine *e = &c->engine;
   gl_transfer *t;
-  gl_tbox *box;
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  t = gl_transfer_new(L, c, 2);
-  box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
-  box->t = NULL;
-  luaL_getmetatable(L, GL_TRANSFER_MT);
-  lua_setmetatable(L, -2);
+  t = gl_handle_new(L, c, 2);
   lua_pushvalue(L, 3);
   t->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  box->t = t;
-  t->box = box;
   if (!gl_engine_add(L, e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
   /* inside curl the entry point that runs it tells libuv afterwards; a
    * stored error is raised by the outermost entry point */
@@ -561,13 +557,7 @@ int gl_client_batch(lua_State *L) {
 
 static int l_badd(lua_State *L) {
   gl_batch *b = check_batch(L);
-  gl_transfer *t = gl_transfer_new(L, b->e.client, 2);
-  gl_tbox *box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
-  box->t = NULL;
-  luaL_getmetatable(L, GL_TRANSFER_MT);
-  lua_setmetatable(L, -2);
-  box->t = t;
-  t->box = box;
+  gl_transfer *t = gl_handle_new(L, b->e.client, 2);
   if (!gl_engine_add(L, &b->e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
   return 1;
 }

@@ -137,7 +137,7 @@ struct gl_transfer {
   char *upload_path; FILE *upload_fp; curl_off_t upload_size;
   curl_mime *mime;
   char *output; FILE *out_fp; curl_off_t resume_from;
-  int sink_ref, progress_ref, cb_ref, result_ref;
+  int sink_ref, progress_ref, cb_ref;
   int follow;               /* -1 default, 0 no, 1 yes */
   int max_retries, idempotent;
   long timeout_ms;          /* per-request override, 0: the client's */
@@ -169,22 +169,30 @@ struct gl_transfer {
 
 typedef struct gl_tbox { gl_transfer *t; } gl_tbox;
 
+/* request.c: a transfer from a request table (raises on a bad one); held
+ * by box, when given, from its allocation on */
+gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx, gl_tbox *box);
+void gl_transfer_free(lua_State *L, gl_transfer *t);
+int  gl_transfer_fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code);
+
 /* transfer.c */
-void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what);
-struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
-gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx);
 int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
 /* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
 int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
-/* pushes 3 values: resp, value, flag (value: body string, decoded data, or
- * nil when streamed; flag: true when decoded, a message when the JSON was
- * bad) or nil, err, nil */
+
+/* result.c: pushes 3 values: resp, value, flag (value: body string, decoded
+ * data, or nil when streamed; flag: true when decoded, a message when the
+ * JSON was bad) or nil, err, nil */
 int  gl_transfer_push_result(lua_State *L, gl_transfer *t);
-void gl_transfer_free(lua_State *L, gl_transfer *t);
-void gl_transfer_open(lua_State *L);
+
+/* handle.c */
+gl_transfer *gl_handle_new(lua_State *L, gl_client *c, int req_idx);
+int  gl_handle_call(lua_State *L, gl_transfer *t);
+void gl_handle_open(lua_State *L);
 
 /* client.c */
-void gl_client_forget_auth(gl_client *c);   /* transfer.c */
+gl_auth *gl_client_auth(gl_client *c);      /* held for the caller */
+void gl_auth_release(gl_auth **a);
 gl_client *gl_check_client(lua_State *L, int i);
 void gl_client_open(lua_State *L);
 /* 0, or 1 with the log function's error on the stack */
@@ -196,7 +204,7 @@ void gl_client_leave(lua_State *L, gl_client *c);   /* may close the client */
 void gl_engine_init(gl_engine *e, gl_client *c, int is_batch);
 void gl_engine_close(lua_State *L, gl_engine *e);
 int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);
-void gl_engine_flush(lua_State *L, gl_engine *e);   /* socket/timer hooks */
+void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t);
 int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
 void gl_engine_open(lua_State *L);
 int  gl_client_start(lua_State *L);
@@ -208,6 +216,9 @@ int  gl_client_socket_action(lua_State *L);
 int  gl_client_batch(lua_State *L);
 
 /* http.c: parsing helpers, all bounded and total (never crash on input) */
+int  gl_one_line(lua_State *L, int i);   /* no CR, LF, NUL: fits a header */
+void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what);
+struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
