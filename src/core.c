@@ -1,10 +1,15 @@
-/* gitlab.core: the C half of lua-gitlab.
- * luaopen_gitlab_core builds the module table and lets every C file
- * register its functions and metatables into it. */
-#define _POSIX_C_SOURCE 200809L
-#include <stdlib.h>
-#include <string.h>
+/* gitlab.core: the C half of lua-gitlab, and its entry point, the top
+ * layer (gl.h): luaopen_gitlab_core builds the module table, lets every
+ * part register its functions and metatables into it, and assembles the
+ * methods of "gitlab.client" from the arrays the layers above the client
+ * export. */
 #include "gl.h"
+
+/* c:request (sync.c); c:start, poll, wait, running, hooks, socket_action
+ * (async.c); c:batch (batch.c). client.c adds its own. */
+static const luaL_Reg *const client_parts[] = {
+  gl_sync_methods, gl_async_methods, gl_batch_methods, NULL
+};
 
 /* The only C global: curl_global_init is not thread-safe in old libcurl and
  * must run once per process. */
@@ -34,14 +39,15 @@ int luaopen_gitlab_core(lua_State *L) {
   gl_util_open(L);
   gl_encode_open(L);
   gl_http_open(L);
-  gl_handle_open(L);
-  gl_engine_open(L);
-  gl_client_open(L);
+  gl_json_open(L);
   gl_crypto_open(L);
   gl_fs_open(L);
-  gl_listen_open(L);
-  gl_json_open(L);
   gl_sandbox_open(L);
   gl_spawn_open(L);
+  gl_listen_open(L);
+  gl_client_open(L, client_parts);
+  gl_handle_open(L);
+  gl_async_open(L);
+  gl_batch_open(L);
   return 1;
 }

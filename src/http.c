@@ -18,6 +18,7 @@ static int ieq(const char *a, const char *b, size_t n) {
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
+static void rebase(lua_State *L, const char *base, size_t bn, const char *url);
 
 /* ====================================================================== */
 /* response headers                                                       */
@@ -261,7 +262,7 @@ void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *ba
     if (gl_parse_link(L, link, ln) == 1) {
       lua_getfield(L, -1, "next");
       if (lua_type(L, -1) == LUA_TSTRING && base) {
-        gl_rebase(L, base, strlen(base), lua_tostring(L, -1));
+        rebase(L, base, strlen(base), lua_tostring(L, -1));
         /* shown redacted; the link as given stays in _next_url, for the
          * next page, when redaction changed it */
         if (push_redacted(L, -1)) {
@@ -834,7 +835,7 @@ static int l_origin(lua_State *L) {
 /* rebase(base, url): the next-page URL a server advertises may carry the
  * wrong host (external_url behind a proxy). Keep the configured base and
  * take only what follows "/api/v4" (path and query) from the link. */
-void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url) {
+static void rebase(lua_State *L, const char *base, size_t bn, const char *url) {
   const char *p = strstr(url, "://"), *rest, *v4, *hash;
   if (bn && base[bn - 1] == '/') bn--;
   if (p) {
@@ -870,7 +871,7 @@ void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url) {
 static int l_rebase(lua_State *L) {
   size_t bn;
   const char *base = luaL_checklstring(L, 1, &bn);
-  gl_rebase(L, base, bn, luaL_checkstring(L, 2));
+  rebase(L, base, bn, luaL_checkstring(L, 2));
   return 1;
 }
 
