@@ -62,17 +62,26 @@ while read -r a b la lb na nb syms; do
     failed=$((failed + 1))
   fi
 done <"$tmp/edges"
-# name the circles too: a file that reaches itself through the edges
-awk '{ adj[$1] = adj[$1] " " $2 }
-     function walk(n, path, depth,   i, m, k) {
-       if (depth > 40) return 0
-       m = split(adj[n], k, " ")
-       for (i = 1; i <= m; i++) {
-         if (k[i] == start) { print "-- circle: " path " -> " start; return 1 }
-         if (!(k[i] in seen)) { seen[k[i]] = 1; if (walk(k[i], path " -> " k[i], depth + 1)) return 1 }
-       }
-       return 0 }
-     END { for (s in adj) { start = s; delete seen; walk(s, s, 0) } }' "$tmp/edges" | sort -u
+# name the circles too: per edge a -> b, the shortest way from b back to
+# a (breadth first); each circle printed once
+awk '{ adj[$1] = adj[$1] " " $2; ea[NR] = $1; eb[NR] = $2 }
+     END {
+       for (e = 1; e <= NR; e++) {
+         s = eb[e]; t = ea[e]
+         delete from; delete q; h = 1; n = 1; q[1] = s; from[s] = ""; found = (s == t)
+         while (h <= n && !found) {
+           u = q[h++]; m = split(adj[u], k, " ")
+           for (i = 1; i <= m && !found; i++)
+             if (!(k[i] in from)) { from[k[i]] = u; q[++n] = k[i]; if (k[i] == t) found = 1 }
+         }
+         if (!found) continue
+         c = 0; for (v = t; v != ""; v = from[v]) p[++c] = v   # t back to s
+         # the circle: t -> s -> ... -> t, i.e. p[c], ..., p[1] after t
+         cyc[1] = t; for (i = 1; i < c; i++) cyc[i + 1] = p[c - i + 1]
+         lo = 1; for (i = 2; i <= c; i++) if (cyc[i] < cyc[lo]) lo = i
+         line = ""; for (i = 0; i < c; i++) line = line cyc[(lo - 1 + i) % c + 1] " -> "
+         print "-- circle: " line cyc[lo]
+       } }' "$tmp/edges" | sort -u
 echo "== $(wc -l <"$tmp/edges") edges between files checked"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
