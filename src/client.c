@@ -1,6 +1,9 @@
-/* "gitlab.client": per-client settings, credentials and the reused easy
- * handle for blocking requests. The async engine lives inside the same
- * userdata (engine.c). */
+/* "gitlab.client": per-client settings, the credential header list, the
+ * log function, and the lifetime of the handles (the reused easy handle
+ * of blocking requests, the connection cache): enter/leave and close. Its
+ * request methods come from the layers above (sync.c, async.c, batch.c);
+ * the async engine lives inside the same userdata and is closed through
+ * close_engine, set by the layer that made it (async.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,56 @@ int gl_client_log(gl_client *c, lua_State *L, const char *line) {
   lua_pushstring(L, line);
   return gl_pcall(L, 1, 0) != 0;
 }
+
+/* ====================================================================== */
+/* the credential header list                                             */
+/* ====================================================================== */
+/* Lets go of a shared credential list (gl_auth in gl.h). */
+void gl_auth_release(gl_auth **a) {
+  if (*a && --(*a)->refs == 0) {
+    gl_slist_wipe((*a)->list);
+    free(*a);
+  }
+  *a = NULL;
+}
+
+
+/* Credential (and Sudo) header lines with the client's extra headers,
+ * built once per credential: the list holds the secret, so it is wiped when
+ * replaced (forget_auth). Returns it held for the caller (release with
+ * gl_auth_release), or NULL when out of memory. */
+gl_auth *gl_client_auth(gl_client *c) {
+  struct curl_slist *i, *l = NULL;
+  if (c->auth) { c->auth->refs++; return c->auth; }
+  for (i = c->extra_headers; i; i = i->next) l = gl_slist_add(l, i->data);
+  if (c->token && c->auth_name) {
+    gl_buf h = {0, 0, 0};
+    gl_buf_adds(&h, c->auth_name);
+    gl_buf_adds(&h, ": ");
+    if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
+    gl_buf_adds(&h, c->token);
+    if (h.p) l = gl_slist_add(l, h.p);
+    if (h.p) memset(h.p, 0, h.n);
+    gl_buf_free(&h);
+    if (c->sudo) {
+      gl_buf s = {0, 0, 0};
+      gl_buf_adds(&s, "Sudo: ");
+      gl_buf_adds(&s, c->sudo);
+      if (s.p) l = gl_slist_add(l, s.p);
+      gl_buf_free(&s);
+    }
+  }
+  c->auth = (gl_auth *)malloc(sizeof *c->auth);
+  if (!c->auth) { gl_slist_wipe(l); return NULL; }
+  c->auth->list = l;
+  c->auth->refs = 2;          /* the client's own and the caller's */
+  return c->auth;
+}
+
+static void forget_auth(gl_client *c) {
+  gl_auth_release(&c->auth);
+}
+
 
 /* ====================================================================== */
 /* options                                                                */
@@ -105,7 +158,9 @@ static void check_options(lua_State *L, int o) {
   lua_pop(L, 1);
 }
 
-static int l_new(lua_State *L) {
+/* Pushes a new client made from the options table at index 1 (raises on
+ * a bad one); its engine is the caller's to set up (async.c). */
+gl_client *gl_client_new(lua_State *L) {
   gl_client *c;
   gl_buf origin = {0, 0, 0}, why = {0, 0, 0};
   const char *base;
@@ -118,11 +173,11 @@ static int l_new(lua_State *L) {
                            get_str(L, 1, "proxy"), insecure, &why)) {
     lua_pushfstring(L, "client: %s", why.p ? why.p : "out of memory");
     gl_buf_free(&why);
-    return lua_error(L);
+    lua_error(L);
   }
   if (!gl_url_origin(base, &origin)) {
     gl_buf_free(&origin);
-    return luaL_error(L, "client: out of memory");
+    luaL_error(L, "client: out of memory");
   }
   /* userdata first, empty, so that a failure below (a bad option raises)
    * leaves only what __gc (l_close) frees */
@@ -165,66 +220,16 @@ static int l_new(lua_State *L) {
   c->share = curl_share_init();
   c->easy = curl_easy_init();
   if (!c->share || !c->easy || !c->base || !c->origin || !c->user_agent)
-    return luaL_error(L, "client: out of memory");
+    luaL_error(L, "client: out of memory");
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  gl_engine_init(&c->engine, c, 0);
-  c->engine_ready = 1;
-  return 1;
+  return c;
 }
 
 /* ====================================================================== */
 /* methods                                                                */
 /* ====================================================================== */
-
-/* Blocking request: attempts, redirects and waits all happen here. */
-static int l_request(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  gl_transfer *t = gl_transfer_new(L, c, 2);
-  int nret, took = 0;
-  gl_client_enter(c);
-  c->L = L;
-  t->L = L;
-  if (!c->easy_busy) {
-    t->easy = c->easy;
-    c->easy_busy = took = 1;
-    t->body = c->spare_body; t->headers = c->spare_headers;
-    c->spare_body.p = c->spare_headers.p = NULL;
-    c->spare_body.cap = c->spare_headers.cap = 0;
-  }
-  else t->easy = curl_easy_init();   /* re-entered from a callback */
-  if (!t->easy) { gl_transfer_free(L, t); gl_client_leave(L, c); return luaL_error(L, "out of memory"); }
-  for (;;) {
-    CURLcode rc;
-    int next;
-    double wait = c->rl_block_until - gl_now();
-    if (wait > 0) gl_sleep(wait < c->max_wait ? wait : c->max_wait);
-    if (!gl_transfer_setup(t)) break;
-    rc = curl_easy_perform(t->easy);
-    next = gl_transfer_finish(t, rc);
-    if (next == 0) break;
-    if (next == 2) gl_sleep(t->wake_at - gl_now());
-  }
-  nret = gl_transfer_push_result(L, t);
-  if (took) {
-    c->easy_busy = 0;
-    /* nothing may point into the freed transfer between requests */
-    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    if (!c->easy_plain) curl_easy_reset(c->easy);
-    /* keep the buffers for the next request unless they grew large */
-    if (t->body.cap <= GL_SPARE_MAX) { c->spare_body = t->body; t->body.p = NULL; t->body.cap = 0; }
-    if (t->headers.cap <= GL_SPARE_MAX) { c->spare_headers = t->headers; t->headers.p = NULL; t->headers.cap = 0; }
-    c->spare_body.n = c->spare_headers.n = 0;
-  }
-  gl_transfer_free(L, t);
-  gl_client_leave(L, c);
-  return nret;
-}
 
 static int l_set_token(lua_State *L) {
   gl_client *c = gl_check_client(L, 1);
@@ -235,7 +240,7 @@ static int l_set_token(lua_State *L) {
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
   if (token && (strlen(token) != gl_rawlen(L, 3) || strpbrk(token, "\r\n")))
     return luaL_argerror(L, 3, "line breaks and NUL bytes are not allowed in a token");
-  gl_client_forget_auth(c);
+  forget_auth(c);
   free(c->auth_name);
   free_secret(&c->token);
   c->auth_name = gl_strdup(kind);
@@ -246,13 +251,13 @@ static int l_set_token(lua_State *L) {
 /* Frees everything the client holds; nothing of it may be in use. */
 static void close_now(lua_State *L, gl_client *c) {
   c->close_pending = 0;
-  if (c->engine_ready) { gl_engine_close(L, &c->engine); c->engine_ready = 0; }
+  if (c->close_engine) { c->close_engine(L, c); c->close_engine = NULL; }
   if (c->easy) curl_easy_cleanup(c->easy);
   c->easy = NULL;
   /* a page-prefetch batch still open shares the cache: the last batch to
    * close frees it (l_bclose) */
   if (c->share && curl_share_cleanup(c->share) == CURLSHE_OK) c->share = NULL;
-  gl_client_forget_auth(c);
+  forget_auth(c);
   gl_buf_free(&c->spare_body); gl_buf_free(&c->spare_headers);
   curl_slist_free_all(c->extra_headers);
   c->extra_headers = NULL;
@@ -310,19 +315,17 @@ static int l_info(lua_State *L) {
   return 1;
 }
 
-void gl_client_open(lua_State *L) {
+/* "gitlab.client": the methods here and those of the layers above, which
+ * core.c passes in (parts: NULL-terminated); no file here names them. */
+void gl_client_open(lua_State *L, const luaL_Reg *const *parts) {
   static const luaL_Reg m[] = {
-    { "request", l_request }, { "set_token", l_set_token }, { "close", l_close },
-    { "info", l_info },
-    { "start", gl_client_start }, { "poll", gl_client_poll }, { "wait", gl_client_wait },
-    { "running", gl_client_running }, { "hooks", gl_client_hooks },
-    { "socket_action", gl_client_socket_action }, { "batch", gl_client_batch },
-    { NULL, NULL }
+    { "set_token", l_set_token }, { "close", l_close }, { "info", l_info }, { NULL, NULL }
   };
   gl_newclass(L, GL_CLIENT_MT, m, l_close, 0, l_tostring);
+  lua_getfield(L, -1, "__index");
+  for (; *parts; parts++) luaL_setfuncs(L, *parts, 0);
+  lua_pop(L, 1);
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushliteral(L, "gitlab.client"); lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_new);
-  lua_setfield(L, -2, "client");
 }

@@ -10,7 +10,6 @@
 
 #if LUA_VERSION_NUM >= 502
 #define gl_rawlen(L, i)       lua_rawlen(L, (i))
-#define gl_setuservalue       lua_setuservalue
 #else
 #define gl_rawlen(L, i)       lua_objlen(L, (i))
 #endif

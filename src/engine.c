@@ -1,12 +1,12 @@
 /* The multi engine: many transfers on one CURLM. A client has one (async
- * requests, optionally driven by libuv through hooks); a batch has its own
- * private one (blocking, parallel page prefetch), so a blocking batch never
- * drives the multi that libuv owns. */
+ * requests, optionally driven by libuv through hooks: async.c); a batch
+ * has its own private one (blocking, parallel page prefetch: batch.c), so
+ * a blocking batch never drives the multi that libuv owns. The engine
+ * moves transfers along and keeps the finished ones in its done list; the
+ * layers above call their callbacks (handle.c) or hand them out. */
 #include <stdlib.h>
 #include <string.h>
 #include "gl.h"
-
-typedef struct gl_batch { gl_engine e; int client_ref; int open; } gl_batch;
 
 /* ---------------------------------------------------------------------- */
 /* curl callbacks only record; Lua is called after curl has returned      */
@@ -55,17 +55,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sp)
 static int on_timer(CURLM *m, long ms, void *ud) {
   gl_engine *e = (gl_engine *)ud;
   (void)m;
-  e->curl_timeout_ms = ms;
   e->curl_deadline = ms < 0 ? -1 : gl_now() + (double)ms / 1000.0;
   return 0;
 }
 
-void gl_engine_init(gl_engine *e, gl_client *c, int is_batch) {
+void gl_engine_init(gl_engine *e, gl_client *c) {
   memset(e, 0, sizeof *e);
   e->client = c;
-  e->is_batch = is_batch;
   e->on_socket_ref = e->on_timer_ref = e->err_ref = LUA_NOREF;
-  e->curl_timeout_ms = -1;
   e->curl_deadline = -1;
   e->multi = curl_multi_init();
   if (e->multi) {
@@ -98,8 +95,6 @@ static void unlink_done(gl_engine *e, gl_transfer *t) {
   t->next = t->prev = NULL;
 }
 
-static void flush_hooks(lua_State *L, gl_engine *e);
-
 void gl_engine_close(lua_State *L, gl_engine *e) {
   gl_transfer *t;
   if (e->closed) return;
@@ -112,7 +107,7 @@ void gl_engine_close(lua_State *L, gl_engine *e) {
   /* Attached (closed or collected without detaching first): libuv must
    * stop watching the sockets curl just gave up, before the loop runs
    * again and their numbers are reused. */
-  if (e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
+  if (e->on_socket_ref != LUA_NOREF) gl_engine_flush_hooks(L, e);
   while ((t = e->done_head) != NULL) {
     unlink_done(e, t);
     gl_transfer_free(L, t);
@@ -152,10 +147,10 @@ static void launch(gl_engine *e, gl_transfer *t) {
   t->state = GL_T_ACTIVE;
 }
 
+/* Every entry that may run curl first records the current lua_State:
+ * a callback may run on another coroutine than the last one. */
 static void set_states(lua_State *L, gl_engine *e) {
   gl_transfer *t;
-  e->L = L;
-  e->client->L = L;
   for (t = e->active; t; t = t->next) t->L = L;
 }
 
@@ -223,35 +218,6 @@ static void after_curl(lua_State *L, gl_engine *e) {
   reap(L, e);
 }
 
-/* Runs callbacks of finished transfers, one at a time, unlinking each
- * first: a callback may start, cancel or close anything. */
-static void dispatch(lua_State *L, gl_engine *e) {
-  gl_transfer *t;
-  while (!e->closed && !e->client->closed && (t = e->done_head) != NULL) {
-    int n;
-    unlink_done(e, t);
-    if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); continue; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
-    n = gl_transfer_push_result(L, t);
-    gl_transfer_free(L, t);
-    if (gl_pcall(L, n, 0) != 0) {
-      /* Stop here: the error is raised now and the callbacks still queued
-       * run at the next poll/wait/socket_action, so none is lost. */
-      if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return; }
-      lua_pop(L, 1);
-    }
-  }
-}
-
-static void raise_stored(lua_State *L, gl_engine *e) {
-  if (e->err_ref != LUA_NOREF) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, e->err_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
-    e->err_ref = LUA_NOREF;
-    lua_error(L);
-  }
-}
-
 static const char *what_name(int w) {
   switch (w) {
     case CURL_POLL_IN: return "in";
@@ -262,7 +228,7 @@ static const char *what_name(int w) {
 }
 
 /* Tells libuv (through the Lua hooks) what curl asked for. */
-static void flush_hooks(lua_State *L, gl_engine *e) {
+void gl_engine_flush_hooks(lua_State *L, gl_engine *e) {
   size_t i;
   if (e->on_socket_ref == LUA_NOREF) { e->nsockev = 0; return; }
   /* The events were recorded while curl ran, so a socket may already be
@@ -287,9 +253,7 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_socket_ref);
       lua_pushinteger(L, (lua_Integer)fd);
       lua_pushstring(L, what_name(what));
-      if (gl_pcall(L, 2, 0) != 0) {
-        if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
-      }
+      if (gl_pcall(L, 2, 0) != 0) gl_engine_keep_error(L, e);
     }
   }
   e->nsockev = 0;
@@ -303,24 +267,30 @@ static void flush_hooks(lua_State *L, gl_engine *e) {
       e->hook_timeout_ms = ms;
       lua_rawgeti(L, LUA_REGISTRYINDEX, e->on_timer_ref);
       lua_pushinteger(L, ms);
-      if (gl_pcall(L, 1, 0) != 0) {
-        if (e->err_ref == LUA_NOREF) e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); else lua_pop(L, 1);
-      }
+      if (gl_pcall(L, 1, 0) != 0) gl_engine_keep_error(L, e);
     }
   }
 }
 
-/* After a handle was removed outside the engine's own entry points
- * (cancel): tells libuv at once, before its loop runs again. */
-void gl_engine_flush(lua_State *L, gl_engine *e) {
-  if (!e->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
+/* Stops a transfer canceled from Lua (handle.c; not yet done). Inside
+ * curl or the engine's collect (a sink, progress or log function) the
+ * handle cannot be removed nor the transfer freed: its callbacks abort it,
+ * and reap frees it once curl has returned. Otherwise it goes now, and
+ * libuv is told at once, before its loop runs again. */
+void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t) {
+  if (t->state == GL_T_ACTIVE && e->in_curl) { e->reap = 1; return; }
+  if (t->state == GL_T_ACTIVE) curl_multi_remove_handle(e->multi, t->easy);
+  t->state = GL_T_DONE;
+  unlink_active(e, t);
+  gl_transfer_free(L, t);
+  if (!e->closed && e->on_socket_ref != LUA_NOREF) gl_engine_flush_hooks(L, e);
 }
 
 int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
-  t->engine = e;
   t->L = L;
   t->easy = curl_easy_init();
   if (!t->easy) return 0;
+  t->engine = e;              /* the engine's from now on */
   t->next = e->active;
   t->prev = NULL;
   if (e->active) e->active->prev = t;
@@ -368,261 +338,96 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
   return 0;
 }
 
-static int count_active(gl_engine *e) {
+/* The transfers not finished yet (running or waiting). */
+int gl_engine_count(gl_engine *e) {
   int n = 0;
   gl_transfer *t;
   for (t = e->active; t; t = t->next) n++;
   return n;
 }
 
-/* ====================================================================== */
-/* client methods                                                         */
-/* ====================================================================== */
+
+/* ---------------------------------------------------------------------- */
+/* entry points of the layers above                                       */
+/* ---------------------------------------------------------------------- */
+/* Lets curl act on socket fd (CURL_SOCKET_TIMEOUT with mask 0: on what is
+ * due), then finishes what it is done with. */
+void gl_engine_socket_action(lua_State *L, gl_engine *e, curl_socket_t fd, int mask) {
+  int running;
+  set_states(L, e);
+  e->in_curl = 1;
+  curl_multi_socket_action(e->multi, fd, mask, &running);
+  e->in_curl = 0;
+  after_curl(L, e);
+}
+
+/* The one-shot uv timer has fired: whatever curl asks next must be told,
+ * even a delay equal to the last one; parked transfers due now restart. */
+void gl_engine_timeout(lua_State *L, gl_engine *e) {
+  int running;
+  set_states(L, e);
+  if (e->curl_deadline >= 0 && e->curl_deadline <= gl_now() + 0.0005) e->curl_deadline = -1;
+  e->hook_timeout_ms = -2;
+  wake_due(e);
+  e->in_curl = 1;
+  curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  e->in_curl = 0;
+  after_curl(L, e);
+}
+
+void gl_engine_detach(lua_State *L, gl_engine *e) {
+  gl_unref(L, &e->on_socket_ref);
+  gl_unref(L, &e->on_timer_ref);
+}
+
+/* Attaches the Lua hooks at stack indexes on_socket and on_timer (after
+ * gl_engine_detach). Sockets curl already watches (transfers polled
+ * before attaching, or under an earlier attachment) are not announced
+ * again: the new hooks hear of each of them first. 0 when out of memory. */
+int gl_engine_attach(lua_State *L, gl_engine *e, int on_socket, int on_timer) {
+  size_t i;
+  lua_pushvalue(L, on_socket); e->on_socket_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, on_timer); e->on_timer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  e->hook_timeout_ms = -2;
+  e->nsockev = 0;
+  for (i = 0; i < e->nsocks; i++)
+    if (push_sockev(e, e->socks[i].fd, e->socks[i].what) != 0) return 0;
+  return 1;
+}
+
+/* Takes the oldest finished transfer off the done list (NULL: none). */
+gl_transfer *gl_engine_next_done(gl_engine *e) {
+  gl_transfer *t = e->done_head;
+  if (t) unlink_done(e, t);
+  return t;
+}
+
+/* Takes finished transfer t off the done list (a batch's await). */
+void gl_engine_take_done(gl_engine *e, gl_transfer *t) {
+  unlink_done(e, t);
+}
+
+/* Keeps the error on top of the stack (popped) when it is the first one
+ * since the last gl_engine_take_error; 1 if kept, 0 if dropped. */
+int gl_engine_keep_error(lua_State *L, gl_engine *e) {
+  if (e->err_ref == LUA_NOREF) { e->err_ref = luaL_ref(L, LUA_REGISTRYINDEX); return 1; }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Pushes the kept error and forgets it: 1, or 0 when there is none. */
+int gl_engine_take_error(lua_State *L, gl_engine *e) {
+  if (e->err_ref == LUA_NOREF) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->err_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
+  e->err_ref = LUA_NOREF;
+  return 1;
+}
+
 /* Driving the engine from inside one of its sinks, progress or log
  * functions would run curl inside curl (wait() would never return). */
-static void check_not_inside(lua_State *L, gl_engine *e, const char *what) {
+void gl_engine_check_outside(lua_State *L, gl_engine *e, const char *what) {
   if (e->in_curl)
     luaL_error(L, "%s: cannot run inside a sink, progress or log function of this "
                "client's transfers (use request_async: it starts once they return)", what);
-}
-
-/* Ends an entry point (after gl_client_enter): takes the first stored
- * callback error, lets a close() deferred by a callback happen, then
- * raises that error, so closing in a failing callback loses nothing. */
-static void leave_engine(lua_State *L, gl_client *c) {
-  gl_engine *e = &c->engine;
-  int raise = 0;
-  if (e->err_ref != LUA_NOREF) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, e->err_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, e->err_ref);
-    e->err_ref = LUA_NOREF;
-    raise = 1;
-  }
-  gl_client_leave(L, c);
-  if (raise) lua_error(L);
-}
-
-int gl_client_start(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  gl_engine *e = &c->engine;
-  gl_transfer *t;
-  gl_tbox *box;
-  luaL_checktype(L, 3, LUA_TFUNCTION);
-  t = gl_transfer_new(L, c, 2);
-  box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
-  box->t = NULL;
-  luaL_getmetatable(L, GL_TRANSFER_MT);
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, 3);
-  t->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  box->t = t;
-  t->box = box;
-  if (!gl_engine_add(L, e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
-  /* inside curl the entry point that runs it tells libuv afterwards; a
-   * stored error is raised by the outermost entry point */
-  if (e->on_socket_ref != LUA_NOREF && !e->in_curl) {
-    flush_hooks(L, e);
-    if (c->depth == 0) raise_stored(L, e);
-  }
-  return 1;
-}
-
-int gl_client_poll(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  double timeout = luaL_optnumber(L, 2, 0);
-  gl_engine *e = &c->engine;
-  if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "poll: this client is driven by an event loop (attach)");
-  check_not_inside(L, e, "poll");
-  gl_client_enter(c);
-  gl_engine_step(L, e, timeout, NULL);
-  dispatch(L, e);
-  leave_engine(L, c);
-  lua_pushinteger(L, count_active(e));
-  return 1;
-}
-
-int gl_client_wait(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  gl_engine *e = &c->engine;
-  if (e->on_socket_ref != LUA_NOREF) return luaL_error(L, "wait: this client is driven by an event loop (attach)");
-  check_not_inside(L, e, "wait");
-  gl_client_enter(c);
-  while (!c->closed && (e->active || e->done_head) && e->err_ref == LUA_NOREF) {
-    gl_engine_step(L, e, 1.0, NULL);
-    dispatch(L, e);
-  }
-  leave_engine(L, c);
-  return 0;
-}
-
-int gl_client_running(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  lua_pushinteger(L, count_active(&c->engine));
-  return 1;
-}
-
-int gl_client_hooks(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  gl_engine *e = &c->engine;
-  if (e->on_socket_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_socket_ref);
-  if (e->on_timer_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, e->on_timer_ref);
-  e->on_socket_ref = e->on_timer_ref = LUA_NOREF;
-  if (lua_isnoneornil(L, 2)) return 0;
-  check_not_inside(L, e, "attach");
-  luaL_checktype(L, 2, LUA_TFUNCTION);
-  luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_pushvalue(L, 2); e->on_socket_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pushvalue(L, 3); e->on_timer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  e->hook_timeout_ms = -2;
-  /* Sockets curl already watches (transfers polled before attaching, or
-   * under an earlier attachment) are not announced again: tell the new
-   * hooks about each of them first. */
-  e->nsockev = 0;
-  {
-    size_t i;
-    for (i = 0; i < e->nsocks; i++)
-      if (push_sockev(e, e->socks[i].fd, e->socks[i].what) != 0) return luaL_error(L, "out of memory");
-  }
-  /* transfers started before attaching: make curl announce their sockets */
-  gl_client_enter(c);
-  set_states(L, e);
-  {
-    int running;
-    e->in_curl = 1;
-    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    e->in_curl = 0;
-  }
-  after_curl(L, e);
-  if (!c->closed) flush_hooks(L, e);
-  dispatch(L, e);
-  if (!c->closed && e->on_socket_ref != LUA_NOREF) flush_hooks(L, e);
-  leave_engine(L, c);
-  return 0;
-}
-
-int gl_client_socket_action(lua_State *L) {
-  static const char *const names[] = { "in", "out", "inout", "timeout", NULL };
-  gl_client *c = gl_check_client(L, 1);
-  gl_engine *e = &c->engine;
-  int running = 0, w;
-  curl_socket_t fd = (curl_socket_t)luaL_optinteger(L, 2, -1);
-  w = luaL_checkoption(L, 3, NULL, names);
-  check_not_inside(L, e, "socket_action");
-  gl_client_enter(c);
-  set_states(L, e);
-  if (w == 3) {
-    if (e->curl_deadline >= 0 && e->curl_deadline <= gl_now() + 0.0005) e->curl_deadline = -1;
-    /* the one-shot uv timer has fired: whatever curl asks next must be
-     * told, even a delay equal to the last one */
-    e->hook_timeout_ms = -2;
-    wake_due(e);
-    e->in_curl = 1;
-    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    e->in_curl = 0;
-  } else {
-    int mask = w == 0 ? CURL_CSELECT_IN : w == 1 ? CURL_CSELECT_OUT : CURL_CSELECT_IN | CURL_CSELECT_OUT;
-    e->in_curl = 1;
-    curl_multi_socket_action(e->multi, fd, mask, &running);
-    e->in_curl = 0;
-  }
-  after_curl(L, e);
-  if (!c->closed) flush_hooks(L, e);
-  dispatch(L, e);
-  if (!c->closed) flush_hooks(L, e);   /* callbacks may have started more */
-  leave_engine(L, c);
-  lua_pushinteger(L, count_active(e));
-  return 1;
-}
-
-/* ====================================================================== */
-/* batches ("gitlab.batch")                                               */
-/* ====================================================================== */
-static gl_batch *check_batch(lua_State *L) {
-  gl_batch *b = (gl_batch *)luaL_checkudata(L, 1, GL_BATCH_MT);
-  if (!b->open) luaL_error(L, "attempt to use a closed batch");
-  if (b->e.client->closed) luaL_error(L, "attempt to use a batch of a closed client");
-  return b;
-}
-
-int gl_client_batch(lua_State *L) {
-  gl_client *c = gl_check_client(L, 1);
-  gl_batch *b = (gl_batch *)lua_newuserdata(L, sizeof *b);
-  memset(b, 0, sizeof *b);
-  b->client_ref = LUA_NOREF;
-  luaL_getmetatable(L, GL_BATCH_MT);
-  lua_setmetatable(L, -2);
-  gl_engine_init(&b->e, c, 1);
-  if (!b->e.multi) return luaL_error(L, "out of memory");
-  lua_pushvalue(L, 1);
-  b->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* the client outlives us */
-  b->open = 1;
-  return 1;
-}
-
-static int l_badd(lua_State *L) {
-  gl_batch *b = check_batch(L);
-  gl_transfer *t = gl_transfer_new(L, b->e.client, 2);
-  gl_tbox *box = (gl_tbox *)lua_newuserdata(L, sizeof *box);
-  box->t = NULL;
-  luaL_getmetatable(L, GL_TRANSFER_MT);
-  lua_setmetatable(L, -2);
-  box->t = t;
-  t->box = box;
-  if (!gl_engine_add(L, &b->e, t)) { gl_transfer_free(L, t); return luaL_error(L, "out of memory"); }
-  return 1;
-}
-
-static int l_bawait(lua_State *L) {
-  gl_batch *b = check_batch(L);
-  gl_tbox *box = (gl_tbox *)luaL_checkudata(L, 2, GL_TRANSFER_MT);
-  gl_transfer *t = box->t;
-  int n;
-  if (!t || t->engine != &b->e) return luaL_argerror(L, 2, "not a pending transfer of this batch");
-  check_not_inside(L, &b->e, "await");
-  gl_client_enter(b->e.client);
-  while (t->state != GL_T_DONE && !b->e.client->closed) gl_engine_step(L, &b->e, 1.0, t);
-  if (t->state != GL_T_DONE) {
-    /* closed by a log function: the batch frees its transfers on close */
-    gl_client_leave(L, b->e.client);
-    lua_pushnil(L);
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, "canceled"); lua_setfield(L, -2, "kind");
-    lua_pushliteral(L, "the client was closed"); lua_setfield(L, -2, "message");
-    lua_pushnil(L);
-    return 3;
-  }
-  unlink_done(&b->e, t);
-  n = gl_transfer_push_result(L, t);
-  gl_transfer_free(L, t);
-  gl_client_leave(L, b->e.client);
-  return n;
-}
-
-static int l_bpending(lua_State *L) {
-  gl_batch *b = check_batch(L);
-  lua_pushinteger(L, count_active(&b->e));
-  return 1;
-}
-
-static int l_bclose(lua_State *L) {
-  gl_batch *b = (gl_batch *)luaL_checkudata(L, 1, GL_BATCH_MT);
-  if (!b->open) return 0;
-  b->open = 0;
-  gl_engine_close(L, &b->e);
-  /* the client closed first: its connection cache waited for us */
-  if (b->e.client->closed && b->e.client->share &&
-      curl_share_cleanup(b->e.client->share) == CURLSHE_OK)
-    b->e.client->share = NULL;
-  if (b->client_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, b->client_ref);
-  b->client_ref = LUA_NOREF;
-  return 0;
-}
-
-void gl_engine_open(lua_State *L) {
-  static const luaL_Reg m[] = {
-    { "add", l_badd }, { "await", l_bawait }, { "pending", l_bpending },
-    { "close", l_bclose }, { NULL, NULL }
-  };
-  gl_newclass(L, GL_BATCH_MT, m, l_bclose, 0, NULL);
-  lua_pop(L, 1);
 }

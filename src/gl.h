@@ -1,5 +1,23 @@
 /* Private declarations shared by the C files of gitlab.core.
- * Every helper that is not listed here is static to its file. */
+ * Every helper that is not listed here is static to its file.
+ *
+ * Layers, bottom to top. A file calls only files of lower layers, never
+ * one of its own layer or above (tools/layers.sh checks it against the
+ * object files: `make layers`, and a suite of spec/run). Where a lower
+ * layer must reach up (a client's close tears its engine down), it goes
+ * through a function pointer the upper layer set (gl_client.close_engine).
+ *
+ * LAYER util: util
+ * LAYER parsers: encode http json crypto fs sandbox spawn listen
+ * LAYER client: client
+ * LAYER request: request
+ * LAYER transfer: transfer result
+ * LAYER drivers: sync engine
+ * LAYER handle: handle
+ * LAYER async: async batch
+ * LAYER entry: core
+ *
+ * The declarations below follow the same order. */
 #ifndef GL_H
 #define GL_H
 
@@ -25,17 +43,8 @@
  * small gzip answer may inflate a thousandfold); option max_body. */
 #define GL_MAX_BODY       ((curl_off_t)64 * 1024 * 1024)
 
-/* ---------- growable byte buffer (malloc'd, owned by its holder) -------- */
+/* growable byte buffer (malloc'd, owned by its holder) */
 typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
-int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
-int  gl_buf_adds(gl_buf *b, const char *s);
-void gl_buf_free(gl_buf *b);
-char *gl_strdup(const char *s);                        /* core.c */
-curl_off_t gl_byte_limit(double v);   /* core.c: bytes, or -1 for math.huge */
-/* lua_pcall of a user function, whose error gains the stack (core.c) */
-int  gl_pcall(lua_State *L, int nargs, int nresults);
-void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
-                 lua_CFunction close, int gc_only, lua_CFunction tostring);
 
 /* The credential header list (with the client's extra headers). curl
  * reads it when it sends, which for an async transfer may be long after
@@ -52,15 +61,12 @@ typedef struct gl_engine gl_engine;
 struct gl_engine {
   CURLM *multi;
   gl_client *client;        /* settings owner; outlives the engine's use */
-  lua_State *L;             /* set at every entry that may run curl */
   gl_transfer *active;      /* doubly linked: in the multi or waiting */
   gl_transfer *done_head, *done_tail;   /* finished, callback not yet run */
-  int is_batch;             /* batch: results kept for await, no callbacks */
   int closed;
   /* libuv attachment (registry refs, LUA_NOREF when not attached) */
   int on_socket_ref, on_timer_ref;
-  long curl_timeout_ms;     /* last value curl asked for, -1 none */
-  double curl_deadline;     /* monotonic time of that timeout, -1 none */
+  double curl_deadline;     /* monotonic time of curl's timeout, -1 none */
   long hook_timeout_ms;     /* last value told to on_timer */
   struct gl_sockev { curl_socket_t fd; int what; } *sockev;
   size_t nsockev, capsockev;
@@ -82,7 +88,6 @@ struct gl_client {
   CURLSH *share;            /* connections, DNS and TLS sessions shared by
                                the sync handle and the multi handles */
   CURL *easy;               /* reused for every blocking request */
-  lua_State *L;
   char *base;               /* ".../api/v4" */
   char *origin;             /* "scheme://host:port", lower case */
   char *auth_name;          /* "PRIVATE-TOKEN", "Authorization", "JOB-TOKEN" */
@@ -101,7 +106,9 @@ struct gl_client {
   double rl_block_until;    /* monotonic: RateLimit-Remaining hit 0 */
   unsigned long long rng;   /* jitter, per client: no globals */
   gl_engine engine;         /* async engine, lives inside the userdata */
-  int engine_ready;
+  /* closes the engine (set by the layer that made it: async.c), NULL when
+   * there is none to close */
+  void (*close_engine)(lua_State *L, gl_client *c);
   int easy_busy;            /* the sync handle is in use (re-entry) */
   int easy_plain;           /* the sync handle is set up for a plain GET */
   int depth;                /* C calls in progress that use the handles or
@@ -130,7 +137,7 @@ struct gl_transfer {
   char *upload_path; FILE *upload_fp; curl_off_t upload_size;
   curl_mime *mime;
   char *output; FILE *out_fp; curl_off_t resume_from;
-  int sink_ref, progress_ref, cb_ref, result_ref;
+  int sink_ref, progress_ref, cb_ref;
   int follow;               /* -1 default, 0 no, 1 yes */
   int max_retries, idempotent;
   long timeout_ms;          /* per-request override, 0: the client's */
@@ -162,51 +169,31 @@ struct gl_transfer {
 
 typedef struct gl_tbox { gl_transfer *t; } gl_tbox;
 
-/* transfer.c */
+/* ---------- util.c ------------------------------------------------------ */
+int  gl_buf_add(gl_buf *b, const char *s, size_t n);   /* 0 on ENOMEM */
+int  gl_buf_adds(gl_buf *b, const char *s);
+void gl_buf_free(gl_buf *b);
+char *gl_strdup(const char *s);
+curl_off_t gl_byte_limit(double v);   /* bytes, or -1 for math.huge */
+/* lua_pcall of a user function, whose error gains the stack */
+int  gl_pcall(lua_State *L, int nargs, int nresults);
+void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
+                 lua_CFunction close, int gc_only, lua_CFunction tostring);
+double gl_now(void);                  /* monotonic seconds */
+void gl_sleep(double seconds);
+void gl_unref(lua_State *L, int *ref);
+struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line);
+void gl_slist_wipe(struct curl_slist *l);   /* may hold a credential */
+void gl_util_open(lua_State *L);      /* now, sleep, traceback */
+
+/* ---------- parsers and services --------------------------------------- */
+/* http.c: parsing helpers, all bounded and total (never crash on input) */
+int  gl_one_line(lua_State *L, int i);   /* no CR, LF, NUL: fits a header */
 void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what);
 struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
-gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx);
-int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
-/* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
-int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
-/* pushes 3 values: resp, value, flag (value: body string, decoded data, or
- * nil when streamed; flag: true when decoded, a message when the JSON was
- * bad) or nil, err, nil */
-int  gl_transfer_push_result(lua_State *L, gl_transfer *t);
-void gl_transfer_free(lua_State *L, gl_transfer *t);
-double gl_now(void);
-void gl_sleep(double seconds);
-void gl_transfer_open(lua_State *L);
-
-/* client.c */
-void gl_client_forget_auth(gl_client *c);   /* transfer.c */
-gl_client *gl_check_client(lua_State *L, int i);
-void gl_client_open(lua_State *L);
-/* 0, or 1 with the log function's error on the stack */
-int  gl_client_log(gl_client *c, lua_State *L, const char *line);
-void gl_client_enter(gl_client *c);
-void gl_client_leave(lua_State *L, gl_client *c);   /* may close the client */
-
-/* engine.c */
-void gl_engine_init(gl_engine *e, gl_client *c, int is_batch);
-void gl_engine_close(lua_State *L, gl_engine *e);
-int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);
-void gl_engine_flush(lua_State *L, gl_engine *e);   /* socket/timer hooks */
-int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
-void gl_engine_open(lua_State *L);
-int  gl_client_start(lua_State *L);
-int  gl_client_poll(lua_State *L);
-int  gl_client_wait(lua_State *L);
-int  gl_client_running(lua_State *L);
-int  gl_client_hooks(lua_State *L);
-int  gl_client_socket_action(lua_State *L);
-int  gl_client_batch(lua_State *L);
-
-/* http.c: parsing helpers, all bounded and total (never crash on input) */
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
-void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url);
 int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */
 double gl_retry_after(const char *v, size_t n, double now_wall);  /* <0: none */
 int  gl_url_origin(const char *url, gl_buf *out);  /* 0 when not a URL */
@@ -215,15 +202,75 @@ const char *gl_transport_refusal(const char *url, int credential, const char *wh
                                  const char *proxy, int allow_insecure, gl_buf *msg);
 int  gl_url_loopback(const char *url);
 void gl_http_open(lua_State *L);
-
-/* encode.c */
-void gl_encode_open(lua_State *L);
-/* crypto.c, listen.c */
-void gl_crypto_open(lua_State *L);
-void gl_listen_open(lua_State *L);
-void gl_json_open(lua_State *L);   /* json.c */
+void gl_encode_open(lua_State *L);    /* encode.c */
+int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
+void gl_json_open(lua_State *L);      /* json.c */
+void gl_crypto_open(lua_State *L);    /* crypto.c: OAuth primitives */
+/* fs.c: private files; the output file of a download, never through a
+ * symbolic link (NULL with why[] filled on failure) */
+FILE *gl_open_output(const char *path, int append, char *why, size_t whyn);
+void gl_fs_open(lua_State *L);
 void gl_sandbox_open(lua_State *L);   /* sandbox.c: config files */
 void gl_spawn_open(lua_State *L);     /* spawn.c: token_command */
-int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
+void gl_listen_open(lua_State *L);    /* listen.c: OAuth redirect listener */
+
+/* ---------- client.c ---------------------------------------------------- */
+/* pushes a client made from the options at index 1 (raises on bad ones) */
+gl_client *gl_client_new(lua_State *L);
+gl_client *gl_check_client(lua_State *L, int i);
+gl_auth *gl_client_auth(gl_client *c);      /* held for the caller */
+void gl_auth_release(gl_auth **a);
+/* 0, or 1 with the log function's error on the stack */
+int  gl_client_log(gl_client *c, lua_State *L, const char *line);
+void gl_client_enter(gl_client *c);
+void gl_client_leave(lua_State *L, gl_client *c);   /* may close the client */
+/* the class, with the methods of the upper layers (NULL-terminated) */
+void gl_client_open(lua_State *L, const luaL_Reg *const *parts);
+
+/* ---------- request.c --------------------------------------------------- */
+/* a transfer from a request table (raises on a bad one); held by box, when
+ * given, from its allocation on */
+gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int req_idx, gl_tbox *box);
+void gl_transfer_free(lua_State *L, gl_transfer *t);
+int  gl_transfer_fail(gl_transfer *t, const char *kind, const char *msg, CURLcode code);
+
+/* ---------- transfer.c, result.c ---------------------------------------- */
+int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
+/* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
+int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
+/* result.c: pushes 3 values: resp, value, flag (value: body string, decoded
+ * data, or nil when streamed; flag: true when decoded, a message when the
+ * JSON was bad) or nil, err, nil */
+int  gl_transfer_push_result(lua_State *L, gl_transfer *t);
+
+/* ---------- sync.c, engine.c -------------------------------------------- */
+extern const luaL_Reg gl_sync_methods[];   /* request */
+void gl_engine_init(gl_engine *e, gl_client *c);
+void gl_engine_close(lua_State *L, gl_engine *e);
+int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);   /* 0: no memory */
+void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t);
+int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
+void gl_engine_socket_action(lua_State *L, gl_engine *e, curl_socket_t fd, int mask);
+void gl_engine_timeout(lua_State *L, gl_engine *e);
+void gl_engine_flush_hooks(lua_State *L, gl_engine *e);   /* socket/timer hooks */
+void gl_engine_detach(lua_State *L, gl_engine *e);
+int  gl_engine_attach(lua_State *L, gl_engine *e, int on_socket, int on_timer);
+int  gl_engine_count(gl_engine *e);
+gl_transfer *gl_engine_next_done(gl_engine *e);
+void gl_engine_take_done(gl_engine *e, gl_transfer *t);
+int  gl_engine_keep_error(lua_State *L, gl_engine *e);
+int  gl_engine_take_error(lua_State *L, gl_engine *e);
+void gl_engine_check_outside(lua_State *L, gl_engine *e, const char *what);
+
+/* ---------- handle.c ---------------------------------------------------- */
+gl_transfer *gl_handle_new(lua_State *L, gl_client *c, int req_idx);
+int  gl_handle_call(lua_State *L, gl_transfer *t);   /* frees t */
+void gl_handle_open(lua_State *L);
+
+/* ---------- async.c, batch.c -------------------------------------------- */
+extern const luaL_Reg gl_async_methods[];  /* start poll wait running hooks socket_action */
+void gl_async_open(lua_State *L);          /* core.client */
+extern const luaL_Reg gl_batch_methods[];  /* batch */
+void gl_batch_open(lua_State *L);
 
 #endif

@@ -1,6 +1,8 @@
 /* HTTP text parsing: response headers, Link (RFC 8288), Retry-After, URL
- * origins and redaction. Every parser here is bounded by its length and
- * total: malformed input yields an error value, never a crash. */
+ * origins and redaction, the header line lists of Lua tables (request
+ * headers, the client's headers option). Every parser here is bounded by
+ * its length and total: malformed input yields an error value, never a
+ * crash. */
 #define _POSIX_C_SOURCE 200112L
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -16,6 +18,7 @@ static int ieq(const char *a, const char *b, size_t n) {
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
+static void rebase(lua_State *L, const char *base, size_t bn, const char *url);
 
 /* ====================================================================== */
 /* response headers                                                       */
@@ -259,7 +262,7 @@ void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *ba
     if (gl_parse_link(L, link, ln) == 1) {
       lua_getfield(L, -1, "next");
       if (lua_type(L, -1) == LUA_TSTRING && base) {
-        gl_rebase(L, base, strlen(base), lua_tostring(L, -1));
+        rebase(L, base, strlen(base), lua_tostring(L, -1));
         /* shown redacted; the link as given stays in _next_url, for the
          * next page, when redaction changed it */
         if (push_redacted(L, -1)) {
@@ -530,6 +533,52 @@ void gl_redact_url(const char *url, gl_buf *out) {
 }
 
 /* ====================================================================== */
+/* header line lists (request.headers, client option headers)             */
+/* ====================================================================== */
+
+/* Is the string at i free of CR, LF and NUL (it goes into a header)? */
+int gl_one_line(lua_State *L, int i) {
+  size_t n;
+  const char *s = lua_tolstring(L, i, &n);
+  return strlen(s) == n && !strpbrk(s, "\r\n");
+}
+
+/* Raises unless t[field] is nil or an array of one-line strings. */
+void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what) {
+  size_t i, n;
+  lua_getfield(L, t, field);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) luaL_error(L, "%s: expected a table of header lines", what);
+    n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s[%d]: expected a string", what, (int)i);
+      if (!gl_one_line(L, -1)) luaL_error(L, "%s[%d]: line breaks and NUL bytes are not allowed", what, (int)i);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* The checked lines of t[field] as a list owned by the caller (or NULL). */
+struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field) {
+  struct curl_slist *l = NULL;
+  lua_getfield(L, t, field);
+  if (lua_istable(L, -1)) {
+    size_t i, n = gl_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      struct curl_slist *nl;
+      lua_rawgeti(L, -1, (int)i);
+      nl = curl_slist_append(l, lua_tostring(L, -1));
+      if (nl) l = nl;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return l;
+}
+
+/* ====================================================================== */
 /* where a credential may go: loopback and the plain-http policy           */
 /* ====================================================================== */
 
@@ -786,7 +835,7 @@ static int l_origin(lua_State *L) {
 /* rebase(base, url): the next-page URL a server advertises may carry the
  * wrong host (external_url behind a proxy). Keep the configured base and
  * take only what follows "/api/v4" (path and query) from the link. */
-void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url) {
+static void rebase(lua_State *L, const char *base, size_t bn, const char *url) {
   const char *p = strstr(url, "://"), *rest, *v4, *hash;
   if (bn && base[bn - 1] == '/') bn--;
   if (p) {
@@ -822,7 +871,7 @@ void gl_rebase(lua_State *L, const char *base, size_t bn, const char *url) {
 static int l_rebase(lua_State *L) {
   size_t bn;
   const char *base = luaL_checklstring(L, 1, &bn);
-  gl_rebase(L, base, bn, luaL_checkstring(L, 2));
+  rebase(L, base, bn, luaL_checkstring(L, 2));
   return 1;
 }
 

@@ -9,9 +9,6 @@
  *   l:respond(status, content_type, body) -> true or nil, message
  *   l:close()                      -- idempotent; also __gc and __close
  *
- *   core.sleep(seconds)            -- blocking pause (OAuth device polling
- *                                     when the caller gives no sleep)
- *
  * Only loopback addresses may be bound: the redirect carries an
  * authorization code and must not be reachable from the network.
  *
@@ -32,7 +29,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -92,13 +88,6 @@ static void set_nonblock(int fd)
     (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void slot_clear(gl_slot *s)
 {
   if (s->fd >= 0)
@@ -133,7 +122,7 @@ static gl_listener *check_listener(lua_State *L, int idx)
 /* Blocking-with-deadline write of the whole buffer on a nonblocking fd. */
 static int send_all(int fd, const char *p, size_t n, int timeout_ms)
 {
-  double deadline = now_s() + timeout_ms / 1000.0;
+  double deadline = gl_now() + timeout_ms / 1000.0;
   while (n > 0) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w > 0) {
@@ -145,7 +134,7 @@ static int send_all(int fd, const char *p, size_t n, int timeout_ms)
       continue;
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       struct pollfd pfd;
-      int left = (int)((deadline - now_s()) * 1000.0);
+      int left = (int)((deadline - gl_now()) * 1000.0);
       if (left <= 0)
         return -1;
       pfd.fd = fd;
@@ -404,13 +393,13 @@ static int listener_accept(lua_State *L)
     close(l->cur);
     l->cur = -1;
   }
-  deadline = now_s() + (double)timeout;
+  deadline = gl_now() + (double)timeout;
 
   for (;;) {
     struct pollfd pfd[GL_LISTEN_SLOTS + 1];
     int map[GL_LISTEN_SLOTS + 1];
     int n = 0, i, rc, ms;
-    double left = deadline - now_s();
+    double left = deadline - gl_now();
 
     if (left < 0)
       left = 0;
@@ -438,7 +427,7 @@ static int listener_accept(lua_State *L)
       return 2;
     }
     if (rc == 0) {
-      if (now_s() >= deadline) {
+      if (gl_now() >= deadline) {
         lua_pushnil(L);
         lua_pushliteral(L, "timeout");
         return 2;
@@ -657,25 +646,6 @@ static int core_listen(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------- */
-/* sleep                                                                   */
-/* ---------------------------------------------------------------------- */
-
-static int core_sleep(lua_State *L)
-{
-  lua_Number s = luaL_checknumber(L, 1);
-  struct timespec req, rem;
-
-  luaL_argcheck(L, s >= 0 && s <= 86400, 1, "must be between 0 and 86400");
-  req.tv_sec = (time_t)s;
-  req.tv_nsec = (long)((s - (lua_Number)req.tv_sec) * 1e9);
-  if (req.tv_nsec > 999999999L)
-    req.tv_nsec = 999999999L;
-  while (nanosleep(&req, &rem) != 0 && errno == EINTR)
-    req = rem;
-  return 0;
-}
-
-/* ---------------------------------------------------------------------- */
 /* registration                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -694,6 +664,4 @@ void gl_listen_open(lua_State *L)
   lua_pop(L, 1);
   lua_pushcfunction(L, core_listen);
   lua_setfield(L, -2, "listen");
-  lua_pushcfunction(L, core_sleep);
-  lua_setfield(L, -2, "sleep");
 }

@@ -1,0 +1,99 @@
+/* What a finished transfer returns to Lua: resp, value, flag on an HTTP
+ * answer, nil, err, nil without one (the shapes in docs/INTERNALS.md). */
+#include <string.h>
+#include "gl.h"
+
+/* ====================================================================== */
+/* results                                                                */
+/* ====================================================================== */
+/* A body to decode: JSON by its Content-Type, or (without one) by its
+ * first character. */
+static int is_json(gl_transfer *t) {
+  size_t n, i;
+  const char *ct = gl_header_get(t->headers.p, t->headers.n, "content-type", &n);
+  if (ct && n > 0) {
+    for (i = 0; i + 4 <= n; i++)
+      if ((ct[i] | 0x20) == 'j' && (ct[i + 1] | 0x20) == 's' && (ct[i + 2] | 0x20) == 'o' &&
+          (ct[i + 3] | 0x20) == 'n') return 1;
+    return 0;
+  }
+  for (i = 0; i < t->body.n && strchr(" \t\r\n\v\f", t->body.p[i]) && t->body.p[i]; i++) {}
+  return i < t->body.n && (t->body.p[i] == '[' || t->body.p[i] == '{');
+}
+
+static void push_body(lua_State *L, gl_transfer *t) {
+  lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.n);
+}
+
+/* Pushes the redacted URL of the transfer; the common URL has nothing to
+ * redact and is pushed as it is. */
+static void push_shown_url(lua_State *L, gl_transfer *t) {
+  if (!strchr(t->url, '?') && !strchr(t->url, '@')) {
+    lua_pushstring(L, t->url);
+  } else {
+    gl_buf u = {0, 0, 0};
+    gl_redact_url(t->url, &u);
+    lua_pushlstring(L, u.p ? u.p : "", u.n);
+    gl_buf_free(&u);
+  }
+}
+
+int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
+  int r;
+  if (t->err_kind) {
+    lua_pushnil(L);
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, t->err_kind); lua_setfield(L, -2, "kind");
+    lua_pushstring(L, t->err_msg ? t->err_msg : t->err_kind); lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)t->err_code); lua_setfield(L, -2, "code");
+    lua_pushstring(L, t->method); lua_setfield(L, -2, "method");
+    push_shown_url(L, t); lua_setfield(L, -2, "url");
+    lua_pushinteger(L, t->attempts); lua_setfield(L, -2, "attempts");
+    /* a redirect error carries the 3xx it refused; a transfer that broke
+     * after its status line is a transport failure: no status (DESIGN) */
+    if (t->status && strcmp(t->err_kind, "redirect") == 0) {
+      lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, -2, "status");
+      gl_push_headers(L, t->headers.p, t->headers.n); lua_setfield(L, -2, "headers");
+    }
+    if (t->lua_err_ref != LUA_NOREF) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, t->lua_err_ref);
+      lua_setfield(L, -2, "cause");
+    }
+    lua_pushnil(L);
+    return 3;
+  }
+  lua_createtable(L, 0, 8);
+  r = lua_gettop(L);
+  lua_pushinteger(L, (lua_Integer)t->status); lua_setfield(L, r, "status");
+  push_shown_url(L, t); lua_setfield(L, r, "url");
+  lua_pushinteger(L, t->attempts); lua_setfield(L, r, "attempts");
+  lua_pushinteger(L, t->redirects); lua_setfield(L, r, "redirects");
+  {
+    long v = 0;
+    if (t->easy) curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
+    lua_pushinteger(L, v == CURL_HTTP_VERSION_2_0 ? 2 : v == CURL_HTTP_VERSION_3 ? 3 : 1);
+    lua_setfield(L, r, "http_version");
+  }
+  if (t->body_truncated) { lua_pushboolean(L, 1); lua_setfield(L, r, "truncated"); }
+  gl_resp_fill(L, r, t->headers.p ? t->headers.p : "", t->headers.n, t->client->base);
+  if (t->routed == 1 && !t->body.n) {       /* streamed to a sink or file */
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 3;
+  }
+  if (t->decode && t->status >= 200 && t->status < 300 && t->status != 204 &&
+      t->body.n > 0 && strcmp(t->method, "HEAD") != 0 && is_json(t)) {
+    char msg[160];
+    if (gl_json_decode_buf(L, t->body.p, t->body.n, msg)) {
+      lua_pushboolean(L, 1);
+    } else {
+      push_body(L, t);
+      lua_pushstring(L, msg);
+    }
+    return 3;
+  }
+  push_body(L, t);
+  lua_pushnil(L);
+  return 3;
+}
+
