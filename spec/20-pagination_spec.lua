@@ -365,3 +365,158 @@ describe("link parsing", function()
       core.rebase("http://127.0.0.1:9/gitlab/api/v4", "https://wrong.example/api/v4/projects?page=2"))
   end)
 end)
+
+-- Keyset as GitLab documents it: doc/api/rest/_index.md, "Keyset-based
+-- pagination" ("`order_by` and `sort` are both mandatory"; "When the end
+-- of the collection is reached and there are no additional records to
+-- retrieve, the `Link` header is absent and the resulting array is
+-- empty"; "The `X-NEXT-CURSOR` header contains the cursor value for
+-- retrieving the next page's records, while the `X-PREV-CURSOR` header
+-- contains the cursor value for retrieving the previous page's, when
+-- available") and its "Supported resources" table (project jobs and
+-- audit events "`order_by=id`, `sort=desc` only", groups "`order_by=name`,
+-- `sort=asc` only"); doc/api/repositories.md, "List repository tree":
+-- "This endpoint changed to keyset-based pagination in GitLab 15.0.
+-- Iterating pages of results with a number (`?page=2`) is unsupported."
+describe("keyset pagination as GitLab documents it", function()
+  local gl
+  setup(function()
+    helpers.reset()
+    gl = helpers.client{ retries = 0 }
+  end)
+  before_each(function()
+    helpers.admin("DELETE", "/faults")
+    helpers.admin("DELETE", "/requests")
+  end)
+  teardown(function() helpers.reset() end)
+
+  local function queries(path_re)
+    local out = {}
+    for i, r in ipairs(helpers.requests{ path_re = path_re }) do out[i] = r.query end
+    return out
+  end
+
+  it("sends the mandatory order_by and sort: the list's documented defaults", function()
+    helpers.seed{ path = "/projects/1/jobs", count = 5, template = { name = "kj{n}" }, clear = true }
+    local list = assert(gl:all("/projects/1/jobs", { pagination = "keyset", per_page = 2 }))
+    assert.equal(5, #list)
+    for i = 2, #list do assert.truthy(list[i].id < list[i - 1].id, "not descending at " .. i) end
+    local qs = queries("/projects/1/jobs$")
+    assert.matches("order_by=id", qs[1], 1, true)
+    assert.matches("sort=desc", qs[1], 1, true)
+  end)
+
+  it("sends the caller's order_by and sort as given", function()
+    helpers.seed{ path = "/projects", count = 3, template = { name = "ko{n}" } }
+    local list = assert(gl:all("/projects", { pagination = "keyset", order_by = "id", sort = "asc",
+                                              per_page = 2 }))
+    assert_unique_in_order(list)
+    assert.matches("sort=asc", queries("/projects$")[1], 1, true)
+    -- no sort given: projects' documented default, desc
+    list = assert(gl:all("/projects", { pagination = "keyset", order_by = "id", per_page = 2 }))
+    for i = 2, #list do assert.truthy(list[i].id < list[i - 1].id) end
+  end)
+
+  it("refuses sort=asc on a descending-only list before sending anything", function()
+    for _, path in ipairs{ "/projects/1/jobs", "/audit_events", "/groups/1/audit_events",
+                           "/projects/1/audit_events" } do
+      local ok, err = pcall(function()
+        local it = gl:pages(path, { pagination = "keyset", sort = "asc" })
+        return it
+      end)
+      assert.is_false(ok, path)
+      assert.matches("sort=desc` only", err, 1, true)
+      assert.matches("Supported resources", err, 1, true)
+      assert.matches("spec/20%-pagination_spec%.lua:%d+:", err)   -- the caller's line
+    end
+    local ok, err = pcall(gl.all, gl, "/groups", { pagination = "keyset", order_by = "id" })
+    assert.is_false(ok)
+    assert.matches("`order_by=name`, `sort=asc` only", err, 1, true)
+    ok = pcall(gl.pages, gl, "/projects", { pagination = "keyset", order_by = "name" })
+    assert.is_false(ok)
+    assert.equal(0, #helpers.requests())
+  end)
+
+  it("takes pagination = \"keyset\" from the options too (the resource layer's way)", function()
+    helpers.seed{ path = "/projects/1/jobs", count = 3, template = { name = "kp{n}" }, clear = true }
+    assert.equal(3, #assert(gl:all("/projects/1/jobs", nil, { pagination = "keyset", per_page = 2 })))
+    local n = 0
+    for _ in gl.projects:lazy(1).jobs:list(nil, { pagination = "keyset", per_page = 2 }) do n = n + 1 end
+    assert.equal(3, n)
+    for _, q in ipairs(queries("/projects/1/jobs$")) do
+      assert.matches("pagination=keyset", q, 1, true)
+      assert.is_nil(q:find("^page=") or q:find("&page="), q)
+    end
+  end)
+
+  it("pages the repository tree by keyset only, one page after the other", function()
+    local items = {}
+    for i = 1, 7 do items[i] = { file_path = ("t/f%d.txt"):format(i), content = "x" } end
+    helpers.seed{ path = "/projects/1/repository/files", items = items }
+    local want = #assert(gl:all("/projects/1/repository/tree", { recursive = true, per_page = 100 }))
+    helpers.admin("DELETE", "/requests")
+    local list = assert(gl:all("/projects/1/repository/tree", { recursive = true, per_page = 2 },
+                               { concurrency = 4 }))
+    assert.equal(want, #list)
+    assert.truthy(#list >= 8)
+    local qs = queries("/repository/tree$")
+    -- a page for every two entries, then the empty end: nothing ahead
+    assert.equal(math.ceil(#list / 2) + 1, #qs)
+    for i, q in ipairs(qs) do
+      assert.matches("pagination=keyset", q, 1, true)
+      assert.is_nil(q:find("^page=") or q:find("&page="), q)
+      if i > 1 then assert.matches("page_token=", q, 1, true) end
+    end
+    local n = 0
+    for _ in gl.projects:lazy(1).repository:tree{ recursive = true, per_page = 3 } do n = n + 1 end
+    assert.equal(want, n)
+  end)
+
+  it("ends on the empty last page: not yielded, nothing asked after it, nothing lost", function()
+    local path = "/projects/2/issues"
+    helpers.seed{ path = path, count = 10, template = { title = "end {n}" }, clear = true }
+    local sizes, items = {}, 0
+    for page in gl:pages(path, { pagination = "keyset", order_by = "id", sort = "asc", per_page = 5 }) do
+      sizes[#sizes + 1] = #page
+      items = items + #page
+    end
+    assert.same({ 5, 5 }, sizes)
+    assert.equal(10, items)
+    assert.equal(3, #helpers.requests{ path_re = "/projects/2/issues$" })
+    -- an empty list is still one (empty) page with its response
+    helpers.seed{ path = path, clear = true }
+    local n = 0
+    for page, resp in gl:pages(path, { pagination = "keyset", order_by = "id", sort = "asc" }) do
+      n = n + 1
+      assert.same({}, page)
+      assert.equal(200, resp.status)
+    end
+    assert.equal(1, n)
+  end)
+
+  it("shows X-Next-Cursor and X-Prev-Cursor on the page's response, and follows Link", function()
+    helpers.seed{ path = "/groups", count = 5, template = { name = "xc{n}", path = "xc{n}" } }
+    local want = #assert(gl:all("/groups", { per_page = 100 }))
+    local n, got = 0, 0
+    local q = { pagination = "keyset", order_by = "name", sort = "asc", per_page = 2 }
+    for page, resp in gl:pages("/groups", q) do
+      n = n + 1
+      got = got + #page
+      assert.equal(resp.headers["x-next-cursor"], resp.next_cursor)
+      assert.is_string(resp.next_cursor)
+      if n == 1 then assert.is_nil(resp.prev_cursor) else assert.is_string(resp.prev_cursor) end
+    end
+    assert.equal(want, got)
+    -- the Link is what is followed: without the cursor headers, or with
+    -- wrong ones, every group still comes once
+    helpers.fault{ path_re = "/groups$", times = -1,
+      set_headers = { ["x-next-cursor"] = "bogus", ["x-prev-cursor"] = false } }
+    local names = {}
+    for g in gl:paginate("/groups", { pagination = "keyset", per_page = 2 }) do
+      assert.is_nil(names[g.name], "twice: " .. g.name)
+      names[g.name] = true
+      got = got - 1
+    end
+    assert.equal(0, got)
+  end)
+end)

@@ -38,6 +38,74 @@ local function link_page(url)
   return tonumber(url:match("[?&]page=(%d+)"))
 end
 
+------------------------------------------------------------------------
+-- Keyset pagination as GitLab documents it
+------------------------------------------------------------------------
+
+-- doc/api/rest/_index.md, "Keyset-based pagination": "`order_by` and
+-- `sort` are both mandatory"; its "Supported resources" table says which
+-- options each list takes. `order_by`/`sort` here are what is sent when
+-- the caller gives none: the resource's documented default where that
+-- one is keyset-capable (doc/api/users.md, doc/api/issues.md: `id`
+-- resp. `created_at`, `desc`; doc/api/projects.md: `sort` `desc`), else
+-- the only one listed. `sorts`/`orders`: the only ones listed, refused
+-- here before anything is sent. `only`: the list pages by keyset alone
+-- (doc/api/repositories.md, "List repository tree": "This endpoint
+-- changed to keyset-based pagination in GitLab 15.0. Iterating pages of
+-- results with a number (`?page=2`) is unsupported."; its options are
+-- "N/A": no order_by or sort).
+local SEG = "[^/]+"
+local DESC_ONLY = { order_by = "id", sort = "desc", sorts = { desc = true }, orders = { id = true },
+                    what = "`order_by=id`, `sort=desc` only" }
+local KEYSET_RULES = {
+  { "^/projects/" .. SEG .. "/repository/tree$", only = true },
+  { "^/groups$", order_by = "name", sort = "asc", sorts = { asc = true }, orders = { name = true },
+    what = "`order_by=name`, `sort=asc` only" },
+  { "^/projects/" .. SEG .. "/jobs$", DESC_ONLY },
+  { "^/audit_events$", DESC_ONLY },
+  { "^/groups/" .. SEG .. "/audit_events$", DESC_ONLY },
+  { "^/projects/" .. SEG .. "/audit_events$", DESC_ONLY },
+  { "^/projects/" .. SEG .. "/packages/" .. SEG .. "/pipelines$", DESC_ONLY },
+  { "^/projects$", order_by = "id", sort = "desc", orders = { id = true }, what = "`order_by=id` only" },
+  { "^/users$", order_by = "id", sort = "desc" },
+  { "^/projects/" .. SEG .. "/issues$", order_by = "created_at", sort = "desc" },
+  { "^/projects/" .. SEG .. "/registry/repositories/" .. SEG .. "/tags$", order_by = "name", sort = "asc" },
+}
+
+-- The rule for a list path (relative to the API, or a URL).
+local function keyset_rule(path)
+  local p = path:match("^[%a][%w+.-]*://[^/]*(/.*)$")
+  if p then p = p:match("/api/v4(/.*)$") or p else p = path end
+  p = p:gsub("[?#].*$", "")
+  if p:byte(1) ~= 47 then p = "/" .. p end
+  p = p:gsub("/+$", "")
+  for _, r in ipairs(KEYSET_RULES) do
+    if p:find(r[1]) then return r[2] or r, p end
+  end
+end
+
+-- Fills q for keyset (opts.pagination, keyset-only lists, the mandatory
+-- order_by and sort) and refuses what GitLab documents it refuses.
+local function keyset_query(q, path, opts)
+  if q.pagination == nil and opts.pagination ~= nil then q.pagination = opts.pagination end
+  local rule, p = keyset_rule(path)
+  if not rule then return q.pagination == "keyset" end
+  if rule.only then
+    -- a page number asked for by name goes as asked (and GitLab refuses it)
+    if q.pagination == nil and q.page == nil then q.pagination = "keyset" end
+    return q.pagination == "keyset", rule
+  end
+  if q.pagination ~= "keyset" then return false end
+  if q.order_by == nil then q.order_by = rule.order_by end
+  if q.sort == nil then q.sort = rule.sort end
+  local order, sort = tostring(q.order_by), tostring(q.sort):lower()
+  if (rule.orders and not rule.orders[order]) or (rule.sorts and not rule.sorts[sort]) then
+    error(("pages: keyset pagination of %s takes %s (doc/api/rest/_index.md, \"Supported"
+      .. " resources\"), not order_by=%s, sort=%s"):format(p, rule.what, order, sort), 3)
+  end
+  return true, rule
+end
+
 --- Iterates over pages: `for items, resp in gl:pages(path, query) do`.
 -- Offset pagination follows `Link`/`X-Next-Page`; keyset (`pagination =
 -- "keyset"`) follows `Link` only, each with the link's own query. When the
@@ -49,16 +117,29 @@ end
 -- next page that does not advance (kind "pagination": X-Next-Page not
 -- after the page, a Link back to a page or cursor already fetched, a
 -- prefetched page answering for another page number).
+--
+-- Keyset as GitLab documents it (doc/api/rest/_index.md, "Keyset-based
+-- pagination"): `pagination = "keyset"` (in the query or in opts) on a
+-- list of its "Supported resources" sends the mandatory `order_by` and
+-- `sort` (the caller's, else the list's documented default), and an
+-- order the list does not take (`sort=asc` on the `sort=desc`-only jobs
+-- and audit events, groups other than `order_by=name`, `sort=asc`) raises
+-- before anything is sent. The repository tree is keyset only
+-- (doc/api/repositories.md): it is always paged by keyset, never by page
+-- number. Keyset pages are never fetched ahead: each comes from the Link
+-- of the one before. The empty array that ends a keyset list is not
+-- yielded after its first page; `resp.next_cursor`/`resp.prev_cursor` are
+-- the `X-Next-Cursor`/`X-Prev-Cursor` headers where GitLab sends them.
 -- @tparam string path
 -- @tparam[opt] table query
--- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`
+-- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`, `pagination`
 function Client:pages(path, query, opts)
   if type(path) ~= "string" then error("pages: path must be a string", 2) end
   if query ~= nil and type(query) ~= "table" then error("pages: query must be a table", 2) end
   opts = opts or {}
   local q = copy(query)
   if q.per_page == nil then q.per_page = opts.per_page or self.per_page end
-  local keyset = q.pagination == "keyset"
+  local keyset = keyset_query(q, path, opts)
   local concurrency = opts.concurrency or self.concurrency
   local max_pages = opts.max_pages
   local n, done = 0, false
@@ -167,7 +248,7 @@ function Client:pages(path, query, opts)
     return check_page(self:request("GET", path, { query = pq, expect = "array" }))
   end
 
-  return function()
+  local function step()
     if done then return nil end
     if max_pages and n >= max_pages then done = true return nil end
     if broken then fail(broken) end
@@ -228,6 +309,22 @@ function Client:pages(path, query, opts)
     n = n + 1
     advance(resp, asked)
     if not (next_url or next_no or broken) then done = true end
+    return data, resp
+  end
+
+  return function()
+    local data, resp = step()
+    if data == nil then return nil end
+    -- doc/api/rest/_index.md: "The `X-NEXT-CURSOR` header contains the
+    -- cursor value for retrieving the next page's records, while the
+    -- `X-PREV-CURSOR` header contains the cursor value for retrieving the
+    -- previous page's, when available." Shown, never followed: Link is.
+    local h = resp.headers
+    if h then resp.next_cursor, resp.prev_cursor = h["x-next-cursor"], h["x-prev-cursor"] end
+    -- "When the end of the collection is reached [...] the `Link` header
+    -- is absent and the resulting array is empty": that empty end of a
+    -- list of several pages is not a page of it
+    if done and n > 1 and next(data) == nil then return nil end
     return data, resp
   end
 end

@@ -1,6 +1,6 @@
 'use strict';
 // GitLab pagination: offset (page/per_page + X-* headers + Link) and keyset
-// (pagination=keyset, Link rel="next" only).  Works on any array, so route
+// (pagination=keyset, Link rel="next" only; doc/api/rest/_index.md).  Works on any array, so route
 // modules can page their own lists with ctx.paginate(items, opts).
 
 const { buildQuery, className } = require('./util');
@@ -57,82 +57,180 @@ function upperBoundId(items, v) {
   return lo;
 }
 
+const KEYSET_405 = 'Keyset pagination is not yet available for this type of request';
+
+function cursorOf(obj) {
+  return Buffer.from(JSON.stringify(obj)).toString('base64');
+}
+
+// GitLab's keyset pagination, doc/api/rest/_index.md "Keyset-based
+// pagination":
+// - "`order_by` and `sort` are both mandatory": a keyset request without
+//   them is not defaulted here.  The docs name no error of their own for
+//   it; GitLab answers every keyset request it cannot serve with 405
+//   "Keyset pagination is not yet available for this type of request"
+//   (lib/api/helpers/pagination_strategies.rb), so that is the answer.
+// - "Supported resources": each resource takes only its listed options
+//   (groups `order_by=name`, `sort=asc` only; audit events, package
+//   pipelines and project jobs `order_by=id`, `sort=desc` only); others
+//   get the same 405.
+// - "The link to the next page contains an additional filter
+//   `id_after=42`" (order_by=id) or "`cursor=...`" (groups, and any other
+//   order); "The `X-NEXT-CURSOR` header contains the cursor value for
+//   retrieving the next page's records, while the `X-PREV-CURSOR` header
+//   contains the cursor value for retrieving the previous page's, when
+//   available": both are sent on the lists paged by `cursor`.
+// - "When the end of the collection is reached and there are no
+//   additional records to retrieve, the `Link` header is absent and the
+//   resulting array is empty": every page with items has a Link
+//   rel="next"; the end of the list is an empty array without one.
 function keyset(ctx, items, opts) {
   const q = ctx.query;
   const allowed = Array.isArray(opts.keyset) ? opts.keyset : ['id'];
-  const orderBy = q.order_by || allowed[0];
-  const sort = String(q.sort || opts.keysetSort || 'asc').toLowerCase();
-  if (!allowed.includes(orderBy) || (sort !== 'asc' && sort !== 'desc')) {
-    return ctx.json(405, { error: 'Keyset pagination is not yet available for this type of request' });
-  }
+  const sorts = opts.keysetSorts || ['asc', 'desc'];
+  if (q.order_by === undefined || q.sort === undefined) return ctx.json(405, { error: KEYSET_405 });
+  const orderBy = String(q.order_by);
+  const sort = String(q.sort).toLowerCase();
+  if (!allowed.includes(orderBy) || !sorts.includes(sort)) return ctx.json(405, { error: KEYSET_405 });
   const perPage = perPageOf(q);
   const desc = sort === 'desc';
+  // lists paged by cursor even when ordered by id (GitLab's cursor-based
+  // keyset: groups, audit events, jobs)
+  const byCursor = orderBy !== 'id' || opts.keysetCursor;
   let page;
-  let more;
-  if (orderBy === 'id' && opts.sortedById) {
+  let before = 0; // items of the order before this page
+  if (!byCursor && opts.sortedById) {
     // Fast path: items are already in ascending id order.
     if (!desc) {
       const start = q.id_after !== undefined ? upperBoundId(items, Number(q.id_after)) : 0;
       page = items.slice(start, start + perPage);
-      more = start + perPage < items.length;
     } else {
       let end = items.length;
       if (q.id_before !== undefined) end = upperBoundId(items, Number(q.id_before) - 1);
       const start = Math.max(0, end - perPage);
       page = items.slice(start, end).reverse();
-      more = start > 0;
     }
   } else {
-    const sorted = items.slice().sort(sorter(orderBy, desc));
+    const cmpf = sorter(orderBy, desc);
+    const sorted = items.slice().sort(cmpf);
     let start = 0;
-    let after = null;
-    if (orderBy === 'id' && (q.id_after !== undefined || q.id_before !== undefined)) {
-      after = { id: Number(desc ? q.id_before : q.id_after) };
-    } else if (q.cursor) {
+    let key = null;
+    if (!byCursor && (q.id_after !== undefined || q.id_before !== undefined)) {
+      key = { id: Number(desc ? q.id_before : q.id_after), _kd: 'n' };
+    } else if (byCursor && q.cursor) {
       try {
-        after = JSON.parse(Buffer.from(String(q.cursor), 'base64').toString('utf8'));
+        key = JSON.parse(Buffer.from(String(q.cursor), 'base64').toString('utf8'));
       } catch (e) {
-        return ctx.json(400, { error: 'cursor is invalid' });
+        key = null;
+      }
+      if (!key || typeof key !== 'object') return ctx.json(400, { error: 'cursor is invalid' });
+    }
+    if (key) {
+      const probe = { id: key.id !== undefined ? Number(key.id) : undefined };
+      probe[orderBy] = orderBy === 'id' ? probe.id : key[orderBy];
+      while (start < sorted.length && cmpf(sorted[start], probe) <= 0) start++;
+      if (key._kd === 'p') {
+        // X-PREV-CURSOR: the page before the item the cursor names
+        let end = start;
+        if (end > 0 && cmpf(sorted[end - 1], probe) === 0) end--;
+        start = Math.max(0, end - perPage);
+        page = sorted.slice(start, end);
       }
     }
-    if (after) {
-      const cmpf = sorter(orderBy, desc);
-      const probe = { id: after.id !== undefined ? Number(after.id) : undefined };
-      probe[orderBy] = orderBy === 'id' ? probe.id : after[orderBy];
-      while (start < sorted.length && cmpf(sorted[start], probe) <= 0) start++;
-    }
-    page = sorted.slice(start, start + perPage);
-    more = start + perPage < sorted.length;
+    if (!page) page = sorted.slice(start, start + perPage);
+    before = start;
   }
   const headers = {};
-  if (ctx.state.config.keyset_empty_last_page) more = page.length === perPage;
-  if (more && page.length) {
+  if (page.length) {
     const last = page[page.length - 1];
     let set;
-    if (orderBy === 'id') {
+    if (!byCursor) {
       set = desc ? { id_before: last.id } : { id_after: last.id };
     } else {
       const cur = {};
       cur[orderBy] = last[orderBy];
       cur.id = String(last.id);
       cur._kd = 'n';
-      set = { cursor: Buffer.from(JSON.stringify(cur)).toString('base64') };
+      const next = cursorOf(cur);
+      set = { cursor: next };
+      headers['x-next-cursor'] = next;
+      if (before > 0) {
+        const first = page[0];
+        const prev = {};
+        prev[orderBy] = first[orderBy];
+        prev.id = String(first.id);
+        prev._kd = 'p';
+        headers['x-prev-cursor'] = cursorOf(prev);
+      }
     }
     headers.link = '<' + linkUrl(ctx, set, ['id_after', 'id_before', 'cursor']) + '>; rel="next"';
   }
-  return ctx.json(200, page, headers);
+  return ctx.json(200, opts.map ? page.map(opts.map) : page, headers);
+}
+
+// The repository tree, doc/api/repositories.md "List repository tree":
+// "This endpoint changed to keyset-based pagination in GitLab 15.0.
+// Iterating pages of results with a number (`?page=2`) is unsupported.";
+// `pagination`: "If `keyset`, use the keyset-based pagination method";
+// `page_token`: "The tree record ID at which to fetch the next page. Used
+// only with keyset pagination." The Supported resources table of
+// doc/api/rest/_index.md lists its options as "N/A": no order_by/sort.
+// Without pagination=keyset the first page still comes, with offset-like
+// headers (GitLab's lib/gitlab/pagination/gitaly_keyset_pager.rb); a
+// numbered page after it is refused (the docs give no wording: this one
+// is the fake's).
+function gitalyKeyset(ctx, items, opts) {
+  const q = ctx.query;
+  const perPage = perPageOf(q);
+  if (q.pagination === 'none' && q.recursive === 'true') return ctx.json(200, items.map(opts.map || ((x) => x)));
+  if (q.pagination !== 'keyset') {
+    const n = intParam(q.page, 1);
+    if (n > 1) {
+      return ctx.json(400, {
+        error: 'page is unsupported: this list uses keyset pagination (pagination=keyset, page_token)',
+      });
+    }
+    const slice = items.slice(0, perPage);
+    const more = items.length > perPage;
+    const headers = {
+      'x-page': '1',
+      'x-per-page': String(perPage),
+      'x-next-page': more ? '2' : '',
+      'x-prev-page': '',
+      'x-total': String(items.length),
+      'x-total-pages': String(Math.max(1, Math.ceil(items.length / perPage))),
+    };
+    const links = [];
+    if (more) links.push('<' + linkUrl(ctx, { page: 2, per_page: perPage }) + '>; rel="next"');
+    links.push('<' + linkUrl(ctx, { page: 1, per_page: perPage }) + '>; rel="first"');
+    headers.link = links.join(', ');
+    return ctx.json(200, opts.map ? slice.map(opts.map) : slice, headers);
+  }
+  let start = 0;
+  if (q.page_token !== undefined && q.page_token !== '') {
+    const at = items.findIndex((x) => String(x.id) === String(q.page_token));
+    if (at < 0) return ctx.json(400, { error: 'page_token is invalid' });
+    start = at + 1;
+  }
+  const page = items.slice(start, start + perPage);
+  const headers = {};
+  if (page.length) {
+    headers.link = '<' + linkUrl(ctx, { page_token: page[page.length - 1].id }, ['page']) + '>; rel="next"';
+  }
+  return ctx.json(200, opts.map ? page.map(opts.map) : page, headers);
 }
 
 // opts: { keyset: false | true | ['id', ...] (allowed order_by),
-//         keysetSort, sortedById, type (class name for the 405 message),
-//         map: item -> JSON view }
+//         keysetSorts: ['asc', 'desc'] (allowed sort), keysetCursor (paged
+//         by cursor, X-Next-Cursor), gitaly (the repository tree: keyset
+//         by page_token only), sortedById, type (class name for the 405
+//         message), map: item -> JSON view }
 function paginate(ctx, items, opts) {
   opts = opts || {};
   const q = ctx.query;
+  if (opts.gitaly) return gitalyKeyset(ctx, items, opts);
   if (q.pagination === 'keyset') {
-    if (!opts.keyset) {
-      return ctx.json(405, { error: 'Keyset pagination is not yet available for this type of request' });
-    }
+    if (!opts.keyset) return ctx.json(405, { error: KEYSET_405 });
     return keyset(ctx, items, opts);
   }
   const perPage = perPageOf(q);

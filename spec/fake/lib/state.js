@@ -19,7 +19,6 @@ const SEED_TOKENS = [
 const DEFAULT_CONFIG = {
   external_url: null, // base for Link headers; default: the origin asked
   ratelimit: null, // { limit, observed, reset, window, name, enforce }
-  keyset_empty_last_page: false, // Link on every full keyset page
   max_url: 8192, // longer request targets get nginx's 414
   log_limit: 100000, // oldest log entries are dropped beyond this
   job_token_strict: false, // job tokens only where GitLab takes them

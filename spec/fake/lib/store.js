@@ -63,19 +63,25 @@ const KEY_FIELDS = {
 const IID = new Set(['issues', 'merge_requests', 'epics', 'milestones', 'work_items']);
 const BY_IID = new Set(['issues', 'merge_requests', 'epics', 'work_items']);
 
-// Which collections support keyset pagination, and on which order_by.
+// Which collections support keyset pagination, and on which order_by:
+// doc/api/rest/_index.md, "Supported resources" (groups: "`order_by=name`,
+// `sort=asc` only"; audit events, package pipelines, project jobs:
+// "`order_by=id`, `sort=desc` only"; projects: "`order_by=id` only").
 const KEYSET = {
   projects: ['id'],
   users: ['id', 'name', 'username', 'created_at', 'updated_at'],
-  groups: ['name', 'id'],
+  groups: ['name'],
   jobs: ['id'],
   pipelines: ['id'],
   audit_events: ['id'],
   issues: ['id', 'created_at', 'updated_at', 'title', 'weight', 'due_date', 'relative_position'],
   tags: ['name'],
-  'repository/tree': ['id', 'path'],
 };
 const KEYSET_DESC_ONLY = new Set(['jobs', 'audit_events', 'pipelines']);
+const KEYSET_ASC_ONLY = new Set(['groups']);
+// Paged by `cursor=` (with X-Next-Cursor) whatever the order: GitLab's
+// cursor-based keyset (groups, audit events, jobs, package pipelines).
+const KEYSET_CURSOR = new Set(['groups', 'jobs', 'audit_events', 'pipelines']);
 
 // The order_by list when collection c supports keyset pagination, else null.
 function keysetFor(c) {
@@ -93,7 +99,6 @@ function keysetFor(c) {
     case 'tags':
       return parent === 'registry/repositories' ? KEYSET.tags : null;
     case 'audit_events':
-    case 'repository/tree':
       return KEYSET[c.name];
     default:
       return null;
@@ -652,7 +657,8 @@ class Store {
     }
     return paginate(ctx, items, {
       keyset: ks || false,
-      keysetSort: KEYSET_DESC_ONLY.has(c.last) ? 'desc' : 'asc',
+      keysetSorts: KEYSET_DESC_ONLY.has(c.name) ? ['desc'] : KEYSET_ASC_ONLY.has(c.name) ? ['asc'] : ['asc', 'desc'],
+      keysetCursor: KEYSET_CURSOR.has(c.name),
       sortedById,
       type: className(c.name),
     });

@@ -538,7 +538,8 @@ module.exports = function resources(api) {
       }
     }
     const items = Array.from(seen.values()).sort((a, b) => (a.path < b.path ? -1 : 1));
-    return ctx.paginate(items);
+    // keyset only, by page_token (doc/api/repositories.md)
+    return ctx.paginate(items, { gitaly: true });
   });
 
   api.route('POST', '/api/v4/projects/:id/repository/commits', (ctx) => {
