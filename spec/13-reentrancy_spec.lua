@@ -381,7 +381,7 @@ describe("re-entrant calls", function()
   describe("from the OAuth on_refresh hook", function()
     local oauth = require("gitlab.oauth")
     local function sign_in()
-      helpers.admin("POST", "/oauth", { device_script = { "approved" } })
+      helpers.admin("POST", "/oauth", { device_script = { "approved" }, device_refresh_token = true })
       return assert(oauth.device_login{ url = helpers.server().http, client_id = "lua-gitlab-public",
         scopes = { "api" }, on_code = function() end, sleep = function() end })
     end

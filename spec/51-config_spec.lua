@@ -435,7 +435,7 @@ describe("gitlab.from_config", function()
   end)
 
   it("refreshes an expired OAuth pair and saves the new one", function()
-    helpers.admin("POST", "/oauth", { device_script = { "approved" } })
+    helpers.admin("POST", "/oauth", { device_script = { "approved" }, device_refresh_token = true })
     local t = assert(oauth.device_login{ url = srv.http, client_id = "lua-gitlab-public",
       on_code = function() end, sleep = function() end })
     write(config.path(lopts), ([[
@@ -458,7 +458,7 @@ describe("gitlab.from_config", function()
   end)
 
   it("lets two processes share one saved pair", function()
-    helpers.admin("POST", "/oauth", { device_script = { "approved" } })
+    helpers.admin("POST", "/oauth", { device_script = { "approved" }, device_refresh_token = true })
     local t = assert(oauth.device_login{ url = srv.http, client_id = "lua-gitlab-public",
       on_code = function() end, sleep = function() end })
     write(config.path(lopts), ([[

@@ -8,6 +8,16 @@
 -- `{ access_token, refresh_token, expires_at, scope, token_type }` where
 -- `expires_at` is a Unix time computed from the local clock (GitLab's
 -- `created_at` comes from the server's clock, which may be off).
+-- `refresh_token` may be absent: doc/api/oauth2.md's device and password
+-- grant examples have none; such a pair cannot be refreshed. `scope` is
+-- the scope asked for when the answer has none (RFC 6749 section 5.1;
+-- the docs' authorization code and refresh examples have none).
+-- `token_type` is "bearer" in any case (the docs show "bearer" and
+-- "Bearer"); another type is refused. A pair from `pkce_login` also
+-- holds `redirect_uri` and `code_verifier`, which a refresh sends as
+-- doc/api/oauth2.md shows: keep them with the pair (they are secrets as
+-- much as the tokens are; this module never logs them, nor puts them in
+-- URLs or errors).
 -- Invalid arguments raise; network and server failures return `nil, err`.
 -- `err` is the client's error object for HTTP failures (with `err.code`
 -- set to GitLab's OAuth `error` field when there is one), or an error
@@ -185,15 +195,28 @@ local function now_fn(opts)
 end
 
 -- The token endpoint's form for the refresh grant (RFC 6749 section 6).
+-- doc/api/oauth2.md, PKCE flow step 3: the refresh sends the redirect_uri
+-- of the authorization request, and the code_verifier (as the docs'
+-- example did); a confidential app its client_secret.
 local function refresh_form(o, rt)
   return {
     grant_type = "refresh_token", refresh_token = rt, client_id = o.client_id,
     client_secret = o.client_secret, redirect_uri = o.redirect_uri,
+    code_verifier = o.code_verifier,
   }
 end
 
--- Token endpoint answer -> tokens table.
-local function make_tokens(data, now)
+-- What a pair keeps from the request or the pair before it when the
+-- answer does not say (nil, or a string).
+local function str(v)
+  return type(v) == "string" and v or nil
+end
+
+-- Token endpoint answer -> tokens table. keep: `scope` (asked for or
+-- granted before: RFC 6749 sections 5.1 and 6), `redirect_uri` and
+-- `code_verifier` (what a refresh of the pair sends).
+local function make_tokens(data, now, keep)
+  keep = keep or {}
   if type(data) ~= "table" or type(data.access_token) ~= "string" then
     return nil, oauth_error("invalid_response",
       "the token endpoint answered without an access_token")
@@ -202,16 +225,27 @@ local function make_tokens(data, now)
     return nil, oauth_error("invalid_response",
       "the token endpoint answered with an access_token holding line breaks or NUL bytes")
   end
+  -- RFC 6749 section 5.1: case-insensitive; doc/api/oauth2.md shows
+  -- "bearer" and "Bearer". Another type (RFC 6749 section 7.1) cannot be
+  -- sent as "Authorization: Bearer".
+  local tt = data.token_type
+  if tt ~= nil and (type(tt) ~= "string" or tt:lower() ~= "bearer") then
+    local shown = tostring(tt):sub(1, 40):gsub("[%c\128-\255]", "?")
+    return nil, oauth_error("invalid_response",
+      ("the token endpoint answered with token_type '%s', not bearer"):format(shown))
+  end
   local expires_at
   local expires_in = tonumber(data.expires_in)
   if expires_in then expires_at = now() + math.floor(expires_in) end
   return {
     access_token = data.access_token,
-    refresh_token = data.refresh_token,
+    refresh_token = str(data.refresh_token),
     expires_at = expires_at,
-    scope = data.scope,
-    token_type = data.token_type or "bearer",
+    scope = str(data.scope) or str(keep.scope),
+    token_type = tt or "bearer",
     created_at = data.created_at,
+    redirect_uri = str(keep.redirect_uri),
+    code_verifier = str(keep.code_verifier),
   }
 end
 
@@ -351,7 +385,7 @@ function M.device_login(opts)
         client_secret = opts.client_secret,
       },
     })
-    if data then return make_tokens(data, now) end
+    if data then return make_tokens(data, now, { scope = scope_string(opts.scopes) }) end
     local code = error_fields(perr)
     if code == "slow_down" then
       interval = interval + 5
@@ -513,7 +547,11 @@ function M.pkce_login(opts)
       }
       local data
       data, err = call(http_opts, "POST", "/oauth/token", { form = form })
-      if data then tokens, err = make_tokens(data, now) end
+      -- the pair keeps what its refresh sends (doc/api/oauth2.md)
+      if data then
+        tokens, err = make_tokens(data, now, { scope = scope_string(opts.scopes),
+          redirect_uri = redirect_uri, code_verifier = verifier })
+      end
       if tokens then
         listener:respond(200, "text/html; charset=utf-8",
           page("Signed in to GitLab", "You can close this tab now."))
@@ -537,13 +575,21 @@ end
 --- Exchange a refresh token for a new pair. The old access and refresh
 -- tokens stop working: save the new ones.
 -- @tparam table opts `url`, `client_id`, `refresh_token`,
---   `client_secret` (confidential apps), `redirect_uri` (when registered)
--- @return tokens or nil, err
+--   `client_secret` (confidential apps), `redirect_uri` and
+--   `code_verifier` (a pair from the authorization code flow: those of
+--   its authorization request, as `pkce_login`'s pair holds them),
+--   `scope` (the pair's, kept when the answer has none)
+-- @return tokens (with `redirect_uri`, `code_verifier` and `scope` kept
+--   from opts) or nil, err
 function M.refresh(opts)
   check_opts("refresh", opts, { "url", "client_id", "refresh_token" })
   local data, err = call(opts, "POST", "/oauth/token", { form = refresh_form(opts, opts.refresh_token) })
   if not data then return nil, err end
-  return make_tokens(data, now_fn(opts))
+  local tokens, terr = make_tokens(data, now_fn(opts), opts)
+  if not tokens then return nil, terr end
+  -- RFC 6749 section 6: without a new refresh token the old one stays
+  if tokens.refresh_token == nil then tokens.refresh_token = opts.refresh_token end
+  return tokens
 end
 
 --- Revoke an access or refresh token.
@@ -572,6 +618,19 @@ function M.token_info(opts)
   check_opts("token_info", opts, { "url", "token" })
   -- The token goes in the Authorization header, never in the URL.
   return call(opts, "GET", "/oauth/token/info", {}, opts.token)
+end
+
+--- The signed-in user's OpenID Connect claims (`/oauth/userinfo`).
+-- The token needs the `openid` scope (doc/integration/
+-- openid_connect_provider.md); GitLab answers 403 `invalid_scope` without
+-- it and 401 `invalid_token` for an unknown, expired or revoked token.
+-- @tparam table opts `url`, `token` (an OAuth access token, sent in the
+--   Authorization header, never in the URL)
+-- @return `{ sub, name, nickname, preferred_username, email,
+--   email_verified, website, profile, picture, groups, ... }` or nil, err
+function M.userinfo(opts)
+  check_opts("userinfo", opts, { "url", "token" })
+  return call(opts, "GET", "/oauth/userinfo", {}, opts.token)
 end
 
 --- Register an OAuth application dynamically (unauthenticated).
@@ -611,7 +670,12 @@ end
 -- a 401 are `gitlab.client.refresh`'s; this gives it the token endpoint.
 -- @param gl the client; must offer `gl:_set_token(kind, token)`
 -- @tparam table oauth `client_id`, `client_secret`, `access_token`,
---   `refresh_token`, `expires_at`, `redirect_uri`, `on_refresh(tokens)`,
+--   `refresh_token` (none: the pair is used until it expires, then the
+--   401 is the answer, its `refresh_error` saying why), `expires_at`,
+--   `scope`, `redirect_uri` and `code_verifier` (sent with each refresh,
+--   as doc/api/oauth2.md shows; `pkce_login`'s pair has them),
+--   `on_refresh(tokens)` (the new pair, with `redirect_uri`,
+--   `code_verifier` and `scope` kept),
 --   `reload()` (returns the saved pair: used when GitLab refuses our
 --   refresh token because another process refreshed first),
 --   `skew` (seconds before expiry to refresh, default 60), `now()`
@@ -639,11 +703,18 @@ function M.attach(gl, oauth, copts)
   local token_url = url:gsub("/+$", ""):gsub("/api/v4$", "") .. "/oauth/token"
 
   local grant = { invalid_token = is_invalid_token }
+  -- the scope of the pair in use: kept when a refresh answer has none
+  local scope = str(oauth.scope)
 
+  -- A pair without refresh token (doc/api/oauth2.md's device and password
+  -- grant examples have none) is never sent to the token endpoint.
   function grant.missing(tokens)
-    if type(tokens.refresh_token) ~= "string" or oauth.client_id == nil then
+    if type(tokens.refresh_token) ~= "string" then
       return oauth_error("no_refresh_token",
-        "the access token expired and no refresh token or client_id is set")
+        "the access token expired and there is no refresh token to renew it: sign in again")
+    elseif oauth.client_id == nil then
+      return oauth_error("no_refresh_token",
+        "the access token expired and no client_id is set to refresh it")
     end
   end
 
@@ -655,7 +726,11 @@ function M.attach(gl, oauth, copts)
   -- refresh token rt: the new pair, or nil, err (secrets scrubbed).
   function grant.take(data, err, rt)
     local tokens
-    if data ~= nil then tokens, err = make_tokens(data, now)
+    if data ~= nil then
+      -- the new pair keeps what its own refresh will send, for on_refresh
+      -- to save with it
+      tokens, err = make_tokens(data, now, { scope = scope,
+        redirect_uri = oauth.redirect_uri, code_verifier = oauth.code_verifier })
     else err = scrub(annotate(err), refresh_form(oauth, rt)) end
     if not tokens and oauth.reload and error_fields(err) == "invalid_grant" then
       -- Another process sharing the saved pair may have refreshed it first
@@ -669,6 +744,7 @@ function M.attach(gl, oauth, copts)
     end
     if not tokens then return nil, err end
     if tokens.refresh_token == nil then tokens.refresh_token = rt end
+    scope = tokens.scope
     return tokens
   end
 

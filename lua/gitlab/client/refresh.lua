@@ -144,7 +144,15 @@ local function run(self, st, send, deliver, sent)
       return self:refresh(st, function(ok, rerr)
         if st.canceled then return end
         if ok then return attempt(true) end
-        pcall(function() resp.refresh_error = rerr end)
+        -- the 401 is the answer; its message says why no refresh cured it
+        -- (rerr's message has its secrets scrubbed already)
+        pcall(function()
+          resp.refresh_error = rerr
+          local why = type(rerr) == "table" and rerr.message
+          if type(why) == "string" and type(resp.message) == "string" then
+            resp.message = resp.message .. " (not refreshed: " .. why .. ")"
+          end
+        end)
         return deliver(nil, resp)
       end)
     end

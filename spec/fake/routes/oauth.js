@@ -1,16 +1,43 @@
 'use strict';
 // GitLab as an OAuth 2 provider (Doorkeeper), as GitLab's doc/api/oauth2.md
-// describes it:
+// describes it (with doc/integration/oauth_provider.md,
+// doc/integration/openid_connect_provider.md, and GitLab's
+// config/initializers/doorkeeper.rb where the docs leave a gap):
 //
-//   GET  /oauth/authorize          authorization code (+ PKCE S256); the fake
-//                                  user is signed in and approves at once
-//                                  (or denies: POST /__admin/oauth {deny})
+//   GET  /oauth/authorize          authorization code, with or without PKCE
+//                                  (S256); the fake user is signed in and
+//                                  approves at once (or denies: POST
+//                                  /__admin/oauth {deny})
 //   POST /oauth/token              grants: authorization_code, refresh_token,
 //                                  device_code, password
 //   POST /oauth/authorize_device   device authorization (RFC 8628)
 //   GET  /oauth/token/info         Doorkeeper's token info
 //   POST /oauth/revoke             RFC 7009
 //   POST /oauth/register           dynamic client registration (RFC 7591)
+//   GET|POST /oauth/userinfo       OpenID Connect claims (openid scope)
+//
+// What the docs say and the fake does:
+// - PKCE is optional (doc/api/oauth2.md lists "Authorization code" without
+//   it; Doorkeeper's force_pkce is not set), except for dynamically
+//   registered apps (require_pkce). A challenge must come with
+//   code_challenge_method=S256, the only method the docs describe: no
+//   method (Doorkeeper refuses that too) or "plain" is invalid_request.
+// - A confidential app authenticates with its secret on every request to
+//   the token, device and revoke endpoints, PKCE or not (the docs' examples
+//   send client_secret; Doorkeeper finds the app by uid and secret). A
+//   public app sends its client_id alone.
+// - A refresh may send redirect_uri and code_verifier (doc/api/oauth2.md,
+//   PKCE flow step 3); when sent they must be those of the original
+//   authorization request ("The redirect_uri must match the redirect_uri
+//   used in the original authorization request"), else invalid_grant.
+// - Token responses are the docs' examples: authorization code and refresh
+//   {access_token, token_type "bearer", expires_in, refresh_token,
+//   created_at}; device {access_token, token_type "Bearer", expires_in,
+//   scope, created_at} (a refresh token too with the admin setting
+//   device_refresh_token); password {access_token, token_type "bearer",
+//   expires_in}.
+// - The device endpoint asks for polls every 5 seconds ("interval": 5);
+//   specs that do not want to wait set device_interval or pass a sleep.
 //
 // Access tokens it issues are real API tokens of kind "oauth" in the
 // server's token table, so /api/v4 accepts them, and answers 401
@@ -18,9 +45,10 @@
 //
 // Admin (JSON):
 //   POST /__admin/oauth          { device_script: ["authorization_pending",
-//                                  "slow_down", "approved"], device_interval,
-//                                  device_expires_in, expires_in, deny,
-//                                  user } -> settings
+//                                  "slow_down", "approved"], device_interval
+//                                  (5), device_expires_in, expires_in, deny,
+//                                  user, device_refresh_token (false) }
+//                                  -> settings
 //   GET  /__admin/oauth          settings, apps, live codes and devices
 //   POST /__admin/oauth/expire   { token } marks an issued access token expired
 //   POST /__admin/oauth/browse   { url, state?, delay_ms? } plays the browser:
@@ -58,11 +86,14 @@ const SEED_APPS = [
 
 const DEFAULTS = {
   device_script: ['authorization_pending', 'slow_down', 'approved'],
-  device_interval: 1,
+  device_interval: 5, // doc/api/oauth2.md: "interval": 5
   device_expires_in: 300,
   expires_in: 7200,
   deny: false,
   user: 1,
+  // doc/api/oauth2.md's device grant example has no refresh token; specs
+  // that want a pair from the device flow turn this on.
+  device_refresh_token: false,
 };
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -161,21 +192,24 @@ module.exports = function oauth(api) {
     return { id, secret };
   }
 
-  // The application, or null after replying 401. A confidential app must
-  // authenticate unless `pkce` says the grant is bound by a code verifier;
-  // a wrong secret is refused in every case.
-  function authClient(ctx, opts) {
+  // The application, or null after replying 401. As Doorkeeper's
+  // by_uid_and_secret: a confidential app must send its secret, on every
+  // grant, PKCE or not (doc/api/oauth2.md's examples send client_secret;
+  // doc/integration/oauth_provider.md: the secret of a confidential app
+  // is kept confidential, a public app has none to send); a wrong secret
+  // is refused in every case.
+  function authClient(ctx) {
     const c = clientCredentials(ctx);
     const app = c.id ? apps.get(c.id) : null;
     if (!app) {
       invalidClient(ctx);
       return null;
     }
-    if (c.secret !== undefined && app.client_secret !== c.secret) {
+    if (c.secret !== undefined && c.secret !== '' && app.client_secret !== c.secret) {
       invalidClient(ctx);
       return null;
     }
-    if (app.confidential && c.secret === undefined && !(opts && opts.pkce)) {
+    if (app.confidential && (c.secret === undefined || c.secret === '')) {
       invalidClient(ctx);
       return null;
     }
@@ -192,8 +226,13 @@ module.exports = function oauth(api) {
     return list.every((s) => app.scopes.includes(s));
   }
 
-  // Issue an access/refresh pair: the access token becomes an API token.
-  function issue(app, scopes, user, withRefresh) {
+  // Issue an access token (an API token from then on) and, unless
+  // shape.refresh is false, a refresh token; the reply has the fields of
+  // doc/api/oauth2.md's example for the grant (shape.scope,
+  // shape.token_type, shape.created_at). shape.binding: what a refresh
+  // must match (redirect_uri, challenge, method of the authorization).
+  function issue(app, scopes, user, shape) {
+    shape = shape || {};
     const access = randomToken(32);
     const t = api.tokens.add({
       token: access,
@@ -206,14 +245,14 @@ module.exports = function oauth(api) {
     });
     const reply = {
       access_token: access,
-      token_type: 'Bearer',
+      token_type: shape.token_type || 'bearer',
       expires_in: settings.expires_in,
-      scope: scopes.join(' '),
-      created_at: t.created_at,
     };
-    if (withRefresh !== false) {
+    if (shape.scope) reply.scope = scopes.join(' ');
+    if (shape.created_at !== false) reply.created_at = t.created_at;
+    if (shape.refresh !== false) {
       const rt = randomToken(32);
-      refresh.set(rt, { access_token: access, client_id: app.client_id, scopes, user });
+      refresh.set(rt, { access_token: access, client_id: app.client_id, scopes, user, binding: shape.binding || null });
       t.refresh_token = rt;
       reply.refresh_token = rt;
     }
@@ -254,13 +293,19 @@ module.exports = function oauth(api) {
     if (!validScopes(scopes, app)) return err('invalid_scope');
     let challenge = null;
     let method = null;
-    if (q.code_challenge !== undefined) {
-      method = q.code_challenge_method || 'plain';
-      if (method !== 'S256' && method !== 'plain') return err('invalid_request', 'Invalid code_challenge_method.');
+    if (q.code_challenge !== undefined && q.code_challenge !== '') {
+      // doc/api/oauth2.md: code_challenge_method=S256, the challenge "a
+      // URL-safe base64-encoded string of the SHA256 hash of the
+      // CODE_VERIFIER". No plain, no default method (Doorkeeper's
+      // validate_code_challenge_method refuses a challenge without one).
+      method = q.code_challenge_method;
+      if (method !== 'S256') return err('invalid_request', 'The code_challenge_method must be S256.');
       challenge = String(q.code_challenge);
-      if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) return err('invalid_request', 'Invalid code_challenge.');
-    } else if (!app.confidential || app.require_pkce) {
-      return err('invalid_request', 'PKCE is required for public clients: code_challenge is missing.');
+      if (!/^[A-Za-z0-9\-_]{43}$/.test(challenge)) return err('invalid_request', 'Invalid code_challenge.');
+    } else if (app.require_pkce) {
+      // dynamically registered apps (app/controllers/oauth/
+      // dynamic_registrations_controller.rb) must use PKCE
+      return err('invalid_request', 'PKCE is required for this application: code_challenge is missing.');
     }
     if (settings.deny) return err('access_denied');
     const code = randomToken(32);
@@ -288,7 +333,7 @@ module.exports = function oauth(api) {
   function grantAuthorizationCode(ctx) {
     const p = ctx.params;
     const rec = typeof p.code === 'string' ? codes.get(p.code) : null;
-    const app = authClient(ctx, { pkce: !!(rec && rec.challenge) });
+    const app = authClient(ctx);
     if (!app) return undefined;
     if (!rec || rec.client_id !== app.client_id || rec.expires_at < now()) {
       if (rec) codes.delete(p.code);
@@ -298,30 +343,43 @@ module.exports = function oauth(api) {
     if (rec.challenge) {
       const v = typeof p.code_verifier === 'string' ? p.code_verifier : '';
       if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(v)) return oauthError(ctx, 400, 'invalid_grant');
-      const computed = rec.method === 'S256' ? s256(v) : v;
-      if (computed !== rec.challenge) return oauthError(ctx, 400, 'invalid_grant');
+      if (s256(v) !== rec.challenge) return oauthError(ctx, 400, 'invalid_grant');
     } else if (p.code_verifier !== undefined) {
       return oauthError(ctx, 400, 'invalid_grant');
     }
     codes.delete(p.code); // single use
-    return ctx.json(200, issue(app, rec.scopes, rec.user));
+    return ctx.json(200, issue(app, rec.scopes, rec.user, {
+      binding: { redirect_uri: rec.redirect_uri, challenge: rec.challenge },
+    }));
   }
 
   function grantRefresh(ctx) {
     const p = ctx.params;
-    const app = authClient(ctx, { pkce: true });
+    const app = authClient(ctx);
     if (!app) return undefined;
     const rec = typeof p.refresh_token === 'string' ? refresh.get(p.refresh_token) : null;
     if (!rec || rec.client_id !== app.client_id) return oauthError(ctx, 400, 'invalid_grant');
+    // doc/api/oauth2.md, PKCE flow step 3: the refresh sends redirect_uri
+    // (and, in the docs' earlier example, code_verifier); "The redirect_uri
+    // must match the redirect_uri used in the original authorization
+    // request." Checked when sent; a refused refresh leaves the token as is.
+    const b = rec.binding;
+    if (p.redirect_uri !== undefined && (!b || p.redirect_uri !== b.redirect_uri)) {
+      return oauthError(ctx, 400, 'invalid_grant');
+    }
+    if (p.code_verifier !== undefined &&
+        (!b || !b.challenge || typeof p.code_verifier !== 'string' || s256(p.code_verifier) !== b.challenge)) {
+      return oauthError(ctx, 400, 'invalid_grant');
+    }
     // GitLab invalidates the old access AND refresh token.
     refresh.delete(p.refresh_token);
     revokeAccess(rec.access_token);
-    return ctx.json(200, issue(app, rec.scopes, rec.user));
+    return ctx.json(200, issue(app, rec.scopes, rec.user, { binding: b }));
   }
 
   function grantDevice(ctx) {
     const p = ctx.params;
-    const app = authClient(ctx, { pkce: true });
+    const app = authClient(ctx);
     if (!app) return undefined;
     const d = typeof p.device_code === 'string' ? devices.get(p.device_code) : null;
     if (!d || d.client_id !== app.client_id || d.done) return oauthError(ctx, 400, 'invalid_grant');
@@ -334,7 +392,11 @@ module.exports = function oauth(api) {
     d.polls++;
     if (step === 'approved') {
       d.done = true;
-      return ctx.json(200, issue(app, d.scopes, settings.user));
+      // doc/api/oauth2.md's device success example: "Bearer", a scope, no
+      // refresh token
+      return ctx.json(200, issue(app, d.scopes, settings.user, {
+        token_type: 'Bearer', scope: true, refresh: !!settings.device_refresh_token,
+      }));
     }
     if (step === 'denied' || step === 'access_denied') {
       d.done = true;
@@ -360,7 +422,8 @@ module.exports = function oauth(api) {
     if (!user || p.password !== user.username + '-password') return oauthError(ctx, 400, 'invalid_grant');
     const pseudo = app || { client_id: null, scopes: ['api'] };
     const scopes = p.scope ? scopesOf(p.scope, pseudo) : ['api'];
-    return ctx.json(200, issue(pseudo, scopes, user.id));
+    // doc/api/oauth2.md's password example: three fields
+    return ctx.json(200, issue(pseudo, scopes, user.id, { refresh: false, created_at: false }));
   }
 
   api.route('POST', '/oauth/token', (ctx) => {
@@ -376,7 +439,7 @@ module.exports = function oauth(api) {
   // ------------------------------------------------------- device grant
 
   api.route('POST', '/oauth/authorize_device', (ctx) => {
-    const app = authClient(ctx, { pkce: true });
+    const app = authClient(ctx);
     if (!app) return undefined;
     const scopes = scopesOf(ctx.params.scope, app);
     if (!validScopes(scopes, app)) return oauthError(ctx, 400, 'invalid_scope');
@@ -427,11 +490,83 @@ module.exports = function oauth(api) {
     });
   });
 
+  // ------------------------------------------------------------- userinfo
+
+  // doc/integration/openid_connect_provider.md: the claims "Included in
+  // userinfo endpoint", for a token with the openid scope
+  // (doorkeeper-openid_connect's UserinfoController runs
+  // doorkeeper_authorize! :openid). The token comes as GitLab's
+  // access_token_methods take it (config/initializers/doorkeeper.rb:
+  // access_token parameter, Authorization: Bearer, bearer_token parameter).
+  // Doorkeeper's refusals: no, unknown, expired or revoked token (personal
+  // access tokens are not Doorkeeper's) -> 401 invalid_token with
+  // WWW-Authenticate; a token without openid -> 403 invalid_scope, no
+  // WWW-Authenticate.
+  function userinfo(ctx) {
+    const h = ctx.headers.authorization;
+    const m = typeof h === 'string' && /^Bearer\s+(.+)$/i.exec(h);
+    const q = ctx.query;
+    const value = typeof q.access_token === 'string' ? q.access_token
+      : m ? m[1].trim() : typeof q.bearer_token === 'string' ? q.bearer_token : null;
+    const t = value ? api.tokens.get(value) : null;
+    const unauthorized = (desc) =>
+      oauthError(ctx, 401, 'invalid_token', desc, {
+        'www-authenticate': 'Bearer realm="Doorkeeper", error="invalid_token", error_description="' + desc + '"',
+      });
+    if (!t || t.kind !== 'oauth' || !t.oauth_issued) return unauthorized('The access token is invalid');
+    if (t.revoked) return unauthorized('The access token was revoked');
+    if (api.tokens.isExpired(t)) return unauthorized('The access token expired');
+    const scopes = t.scopes || [];
+    if (!scopes.includes('openid')) {
+      return oauthError(ctx, 403, 'invalid_scope', 'Access to this resource requires scope "openid".');
+    }
+    const user = api.store.findUser(t.user);
+    if (!user) return unauthorized('The access token is invalid');
+    const groups = api.store.coll('/groups', 'groups', null).items;
+    const direct = [];
+    for (const g of groups) {
+      const members = api.store.collection('/groups/' + g.id + '/members');
+      const me = members && members.items.find((x) => Number(x.id) === Number(user.id));
+      if (me) direct.push({ path: g.full_path, level: Number(me.access_level) || 0 });
+    }
+    // "either directly or through an ancestor group"
+    const all = groups.map((g) => g.full_path)
+      .filter((fp) => direct.some((d) => fp === d.path || fp.startsWith(d.path + '/')));
+    const withRole = (level) => direct.filter((d) => d.level === level).map((d) => d.path);
+    // email: the primary address with the email scope, else the public one
+    const email = scopes.includes('email') ? user.email : user.public_email;
+    const claims = {
+      sub: String(user.id),
+      name: user.name,
+      nickname: user.username,
+      preferred_username: user.username,
+      email: email || null,
+      email_verified: email ? true : null,
+      website: user.website_url || null,
+      profile: user.web_url || ctx.externalUrl + '/' + user.username,
+      picture: user.avatar_url || null,
+      groups: all,
+      'https://gitlab.org/claims/groups/owner': withRole(50),
+      'https://gitlab.org/claims/groups/maintainer': withRole(40),
+      'https://gitlab.org/claims/groups/developer': withRole(30),
+    };
+    // doorkeeper-openid_connect leaves out claims without a value (and
+    // GitLab's role claims are `.presence`: absent when empty)
+    for (const k of Object.keys(claims)) {
+      const v = claims[k];
+      if (v === null || v === undefined || v === '' || (k.startsWith('https:') && v.length === 0)) delete claims[k];
+    }
+    return ctx.json(200, claims);
+  }
+
+  api.route('GET', '/oauth/userinfo', userinfo);
+  api.route('POST', '/oauth/userinfo', userinfo);
+
   // --------------------------------------------------------------- revoke
 
   api.route('POST', '/oauth/revoke', (ctx) => {
     const p = ctx.params;
-    const app = authClient(ctx, { pkce: true });
+    const app = authClient(ctx);
     if (!app) return undefined;
     const token = typeof p.token === 'string' ? p.token : '';
     if (!token) return oauthError(ctx, 400, 'invalid_request');
