@@ -3,17 +3,12 @@
 -- @module gitlab.client.request
 
 local core = require("gitlab.core")
+local options = require("gitlab.options")
 
 local M = {}
 
-local REQUEST_OPTS = {
-  query = "table", body = true, form = "table", multipart = "table",
-  headers = "table", raw = "boolean", root = "boolean", file = "string",
-  output = "string", sink = "function", progress = "function",
-  follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
-  auth = "boolean", max_body = "number", expect = "string",
-}
-local EXPECT = { object = true, array = true }
+-- the request options, their types and words: gitlab.options.request
+local REQUEST_OPTS = options.request_by_name
 
 -- What a call without options sees; never written to.
 local EMPTY = setmetatable({}, { __newindex = function() error("internal: EMPTY is read-only", 2) end })
@@ -30,22 +25,12 @@ function M.check_opts(fname, opts)
   if type(opts) ~= "table" then
     error(fname .. ": options must be a table, got " .. type(opts), 3)
   end
-  for k, v in pairs(opts) do
-    local want = REQUEST_OPTS[k]
-    if want == nil then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
-    if want ~= true and type(v) ~= want then
-      error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
-    end
-  end
-  if opts.expect ~= nil and not EXPECT[opts.expect] then
-    error(fname .. ": option 'expect' must be \"object\" or \"array\"", 3)
-  end
+  options.check(fname, opts, REQUEST_OPTS, 3)   -- not a tail call: the level counts this frame
   return opts
 end
 
 -- request options handed to the core as they are
-local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
-                 "resume_from", "timeout", "auth", "max_body" }
+local PASSED = options.REQUEST_CORE
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
