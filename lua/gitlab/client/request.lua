@@ -4,6 +4,7 @@
 
 local core = require("gitlab.core")
 local options = require("gitlab.options")
+local has_dot_segment = require("gitlab.util").has_dot_segment
 
 local M = {}
 
@@ -35,25 +36,14 @@ local PASSED = options.REQUEST_CORE
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
 
---- A "." or ".." segment in the path of `url` (before "?" or "#"), literal
--- or percent-encoded ("%2E%2E"): libcurl and servers remove dot segments
--- (RFC 3986 section 5.2.4), some only after decoding them, so
--- "/projects/../user" would reach another endpoint with the credential.
--- The first test keeps the common path (no segment starting with "." or
--- "%") to two plain searches.
+--- A "." or ".." segment, literal or percent-encoded ("%2E%2E"), in the
+-- path of `url` (before "?" or "#"): the test is gitlab.util's
+-- (`has_dot_segment`, `is_dot_segment`), for raw paths and next-page links.
+-- @tparam string url
+-- @treturn boolean
 function M.has_dot_segment(url)
-  if not (url:find("/.", 1, true) or url:find("/%", 1, true)) then return false end
-  local p = url:match("^[^?#]*")
-  for s in p:gmatch("/([^/]*)") do
-    local c = s:byte(1)
-    if c == 46 or c == 37 then   -- "." or "%"
-      local d = s:gsub("%%2[eE]", ".")
-      if d == "." or d == ".." then return true end
-    end
-  end
-  return false
+  return has_dot_segment(url:match("^[^?#]*"))
 end
-
 
 --- Builds a request: the core request table, the path shown in errors
 -- (redacted when an error is built) and the method in upper case.
