@@ -22,7 +22,7 @@ local errors = require("gitlab.errors")
 local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
 local util = require("gitlab.util")
-local int_string, copy = util.int_string, util.copy
+local int_string, copy, merge = util.int_string, util.copy, util.merge
 
 local M = {}
 
@@ -120,11 +120,7 @@ end
 -- Streams when asked to (output or sink), else returns the body string.
 local function fetch(gl, p, opts, query)
   opts = copy(opts)
-  if query then
-    local q = copy(opts.query)
-    for k, v in pairs(query) do if q[k] == nil then q[k] = v end end
-    opts.query = q
-  end
+  if query then opts.query = merge(query, opts.query) end   -- the caller's keys win
   if opts.output ~= nil or opts.sink ~= nil then return gl:download(p, opts) end
   if opts.resume ~= nil then error("files: resume needs output", 3) end
   if opts.progress ~= nil then
@@ -409,8 +405,7 @@ local function upload_opts(fname, file, opts, defaults)
   if type(file) ~= "string" or file == "" then
     error("files." .. fname .. ": file must be a file name", 3)
   end
-  local o = copy(defaults)
-  for k, v in pairs(opts or {}) do o[k] = v end
+  local o = merge(defaults, opts)
   o.file = file
   return o
 end

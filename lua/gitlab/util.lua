@@ -88,6 +88,17 @@ function M.copy(t)
   return c
 end
 
+--- A new table with the fields of `a`, then those of `b` over them
+-- (either may be nil).
+-- @tparam[opt] table a
+-- @tparam[opt] table b
+-- @treturn table
+function M.merge(a, b)
+  local c = M.copy(a)
+  if b then for k, v in pairs(b) do c[k] = v end end
+  return c
+end
+
 --- A deep copy of `v`: tables are copied all the way down (keys as they
 -- are, metatables not), a table reached twice is copied once, so cycles
 -- hold; other values are returned as they are.

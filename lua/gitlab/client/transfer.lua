@@ -204,8 +204,7 @@ function Client:upload(path, opts)
     if opts.field or opts.fields or opts.filename then
       error("upload: a raw upload takes no field, fields or filename", 2)
     end
-    local headers = {}
-    for k, v in pairs(opts.headers or {}) do headers[k] = v end
+    local headers = util.copy(opts.headers)
     if opts.content_type then headers["Content-Type"] = opts.content_type end
     ropts.headers, ropts.file = headers, opts.file
     return self:request(method, path, ropts)
