@@ -61,18 +61,20 @@ end
 local is_dot_segment = M.is_dot_segment
 
 --- Has `s` a dot segment (`is_dot_segment`) between its slashes, the
--- first and the last segment included? For a URL pass its path only
+-- first and the last segment included? With `url`, only its path counts
 -- (what precedes "?" and "#"); a name is tested whole (a "?" in it is
 -- sent encoded). The common case, no segment starting with "." or "%",
 -- costs two plain searches.
 -- @param s (anything but a string has none)
+-- @tparam[opt] boolean url `s` is a URL
 -- @treturn boolean
-function M.has_dot_segment(s)
+function M.has_dot_segment(s, url)
   if type(s) ~= "string" then return false end
   local c = s:byte(1)
   if c ~= 46 and c ~= 37 and not (s:find("/.", 1, true) or s:find("/%", 1, true)) then
     return false
   end
+  if url then s = s:match("^[^?#]*") end
   for seg in (s .. "/"):gmatch("([^/]*)/") do
     if is_dot_segment(seg) then return true end
   end

@@ -42,7 +42,7 @@ local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = tr
 -- @tparam string url
 -- @treturn boolean
 function M.has_dot_segment(url)
-  return has_dot_segment(url:match("^[^?#]*"))
+  return has_dot_segment(url, true)
 end
 
 --- Builds a request: the core request table, the path shown in errors
@@ -66,12 +66,10 @@ function M.build(self, method, path, opts, fname)
   end
   local url
   local c1 = path:byte(1)
-  if c1 == 47 then        -- "/"
-    url = (opts.root and self._ctx.root or self._ctx.base) .. path
-  elseif (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
+  if (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
     url = path
   else
-    path = "/" .. path
+    if c1 ~= 47 then path = "/" .. path end   -- "/" optional
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
   end
   if M.has_dot_segment(url) then
