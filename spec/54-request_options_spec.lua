@@ -1,8 +1,11 @@
 -- The request options are listed once (gitlab.options.request): gl:request
--- takes exactly those, each of its type, and every one the list says
--- reaches the core is a field the core's request reads. No request is
--- sent: each case raises while the request is checked.
+-- takes exactly those, each of its type, every one the list says reaches
+-- the core is a field the core's request reads, and a request reads
+-- exactly the listed options, no other. Only the last describe sends
+-- requests (to the fake server); the others raise while the request is
+-- checked.
 local gitlab = require("gitlab")
+local helpers = require("helpers")
 local core = require("gitlab.core")
 local options = require("gitlab.options")
 
@@ -26,6 +29,28 @@ describe("gitlab.options.request", function()
     end
     assert.has_error(function() gl:request("GET", "/x", { bogus = 1 }) end,
       "request: unknown option 'bogus'")
+  end)
+
+  it("raises at the caller's line, for gl:request and gl:download alike", function()
+    local here = debug.getinfo(1, "S").short_src
+    for _, call in ipairs{
+      function() gl:request("GET", "/x", { bogus = 1 }) end,
+      function() gl:request("GET", "/x", { expect = "bogus" }) end,
+      function() gl:download("/x", { bogus = 1 }) end,
+      function() gl:upload("/x", { file = "f", bogus = 1 }) end,
+    } do
+      local line = debug.getinfo(call, "S").linedefined
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.equal(here .. ":" .. line, tostring(err):match("^[^:]+:%d+"))
+    end
+  end)
+
+  it("says which words a download's options take, as gl:request does", function()
+    assert.has_error(function() gl:download("/x", { output = "o", query = 1 }) end,
+      "download: option 'query' must be a table, got number")
+    assert.has_error(function() gl:upload("/x", { file = "f", retries = "1" }) end,
+      "upload: option 'retries' must be a number, got string")
   end)
 
   it("names the words an option may be", function()
@@ -57,5 +82,42 @@ describe("gitlab.options.request", function()
     assert.has_error(function() c:request{ method = "GET", url = "http://127.0.0.1:9/x", bogus = 1 } end,
       "request: unknown field 'bogus'")
     c:close()
+  end)
+end)
+
+describe("a request", function()
+  -- An options table that is empty to pairs (so check_opts passes it) and
+  -- records every field the request reads through it.
+  local function recording()
+    local read = {}
+    return setmetatable({}, { __index = function(_, k) read[k] = true end }), read
+  end
+
+  local function assert_reads_the_list(read, what)
+    for _, o in ipairs(options.request) do
+      assert(read[o.name], what .. ": option '" .. o.name .. "' is listed but never read")
+    end
+    for k in pairs(read) do
+      assert(options.request_by_name[k], what .. ": reads option '" .. tostring(k) .. "', not listed")
+    end
+  end
+
+  local gl
+  setup(function() gl = helpers.client() end)
+  teardown(function() gl:close() end)
+
+  it("reads every listed option and no other (gl:request)", function()
+    local opts, read = recording()
+    assert(gl:request("GET", "/projects/1", opts))
+    assert_reads_the_list(read, "gl:request")
+  end)
+
+  it("reads every listed option and no other (gl:request_async)", function()
+    local opts, read = recording()
+    local got
+    gl:request_async("GET", "/projects/1", opts, function(err, data) got = data or err end)
+    gl:wait()
+    assert.equal(1, got.id)
+    assert_reads_the_list(read, "gl:request_async")
   end)
 end)

@@ -30,6 +30,31 @@ local function assert_refused(what, ok, a, b)
 end
 
 describe("dot segments", function()
+  -- one test (gitlab.util.is_dot_segment) behind the raw API's check, the
+  -- catalog's paths and gitlab.files: a copy that differs shows here
+  it("are one test for raw paths, catalog paths and gitlab.files names", function()
+    local util = require("gitlab.util")
+    local path = require("gitlab.resources.path")
+    local request = require("gitlab.client.request")
+    local SEGMENTS = { ["."] = true, [".."] = true, ["%2e"] = true, ["%2E"] = true,
+      ["%2e%2E"] = true, ["%2E%2e"] = true, [".%2e"] = true, ["%2E."] = true,
+      [""] = false, ["..."] = false, ["%2E%2E%2E"] = false, ["a..b"] = false, [".a"] = false,
+      ["%2f"] = false, ["%2e%2f"] = false, ["%252e"] = false, ["%2"] = false, ["%"] = false }
+    for seg, dot in pairs(SEGMENTS) do
+      assert.equal(dot, util.is_dot_segment(seg), seg)
+      assert.equal(dot, path.dot(seg), "path.dot " .. seg)
+      assert.equal(dot, path.has_dot("a/" .. seg .. "/b"), "path.has_dot " .. seg)
+      assert.equal(dot, util.has_dot_segment(seg), "first segment " .. seg)
+      assert.equal(dot, request.has_dot_segment("https://h/api/v4/x/" .. seg), "last segment " .. seg)
+      assert.equal(dot, request.has_dot_segment("https://h/api/v4/" .. seg .. "/x?q=1#f"), seg)
+      -- the query and the fragment are not the path
+      assert.is_false(request.has_dot_segment("https://h/api/v4/x?q=/" .. seg))
+      assert.is_false(request.has_dot_segment("https://h/api/v4/x#/" .. seg))
+    end
+    assert.is_false(util.is_dot_segment(1))
+    assert.is_false(path.dot(nil))
+  end)
+
   local gl, dir, blob
   setup(function()
     gl = helpers.client()
@@ -81,6 +106,17 @@ describe("dot segments", function()
       { "set_avatar project", function() return files.set_avatar(gl, "..", blob) end, "/api/v4/projects/" },
       { "project_upload project", function() return files.project_upload(gl, "..", blob) end, "/api/v4/projects/" },
       { "export_download project", function() return files.export_download(gl, "..") end, "/api/v4/projects/" },
+      -- encoded: a name that is a dot segment once percent-decoded is
+      -- refused as the raw API path "/projects/1/%2e%2E/user" is (one test,
+      -- gitlab.util.is_dot_segment): a server or proxy that decodes twice
+      -- would resolve it
+      { "job_artifact path, encoded", function() return files.job_artifact(gl, 1, 9, "%2e%2E/%2E%2e/admin") end,
+        "/api/v4/projects/1/jobs/9/artifacts/" },
+      { "raw_file path, half-encoded", function() return files.raw_file(gl, 1, "docs/.%2e/x") end,
+        "/api/v4/projects/1/repository/files/" },
+      { "generic_download version, encoded", function() return files.generic_download(gl, 1, "tool", "%2E", "x") end,
+        "/api/v4/projects/1/packages/generic/tool/" },
+      { "avatar project, encoded", function() return files.avatar(gl, "%2e%2e") end, "/api/v4/projects/" },
     }
     for _, c in ipairs(cases) do
       it("keeps " .. c[1] .. " under " .. c[3], function()
@@ -159,6 +195,8 @@ describe("dot segments", function()
       { "a trailing dot segment", function() return gl:get("/projects/1/issues/..") end },
       { "an encoded dot segment", function() return gl:get("/projects/1/%2e%2E/%2E%2E/user") end },
       { "a half-encoded dot segment", function() return gl:get("/projects/1/.%2e/.%2E/user") end },
+      { "an encoded single dot", function() return gl:get("/projects/1/%2E/../user") end },
+      { "a dot segment before the query", function() return gl:get("/projects/1/..?a=/x") end },
       { "an absolute URL", function() return gl:get(srv.http .. "/api/v4/projects/1/../../user") end },
       { "a download", function() return gl:download("/projects/1/../../user", { output = dir .. "/u" }) end },
       { "a request", function() return gl:request("DELETE", "/projects/1/./../../user") end },
@@ -177,6 +215,13 @@ describe("dot segments", function()
       end)
     end
 
+    it("keeps encoded dots that are not whole segments", function()
+      gl:get("/projects/1/repository/files/%2E%2E%2E/raw")
+      assert.equal("/api/v4/projects/1/repository/files/%2E%2E%2E/raw", helpers.last_request().path)
+      gl:get("/projects/1/repository/files/%2Egitlab-ci%2Eyml/raw")
+      assert.equal("/api/v4/projects/1/repository/files/%2Egitlab-ci%2Eyml/raw", helpers.last_request().path)
+    end)
+
     it("keeps dots that are not whole segments, and dots in the query", function()
       assert(gl:get("/projects/1", { search = "../x" }))
       local r = helpers.last_request()
@@ -194,6 +239,20 @@ describe("dot segments", function()
       ok, err = pcall(function() return gl.projects:lazy(1).issues:get(".") end)
       assert.is_false(ok)
       assert.matches("'%.' or '%.%.'", tostring(err))
+      assert.equal(0, #helpers.requests())
+    end)
+
+    -- the same test as gitlab.files and the raw API: encoded, half-encoded
+    it("refuses an id or argument that is an encoded dot segment", function()
+      for _, call in ipairs{
+        function() return gl.projects:get("%2e%2E") end,
+        function() return gl.projects:lazy(1).issues:get(".%2e") end,
+        function() return gl.projects:lazy("%2E").issues:list():first(1) end,
+      } do
+        local ok, err = pcall(call)
+        assert.is_false(ok)
+        assert.matches("'%.' or '%.%.'", tostring(err))
+      end
       assert.equal(0, #helpers.requests())
     end)
   end)

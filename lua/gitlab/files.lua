@@ -21,7 +21,8 @@
 local errors = require("gitlab.errors")
 local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
-local int_string = require("gitlab.util").int_string
+local util = require("gitlab.util")
+local int_string, copy, merge = util.int_string, util.copy, util.merge
 
 local M = {}
 
@@ -66,8 +67,9 @@ end
 -- servers remove dot segments (RFC 3986 section 5.2.4), some after
 -- percent-decoding, so "jobs/9/artifacts/../../../../admin" would reach
 -- another endpoint with the credential. No GitLab name is one (git refs,
--- repository paths and package names cannot be "." or "..").
-local dot = path.dot
+-- repository paths and package names cannot be "." or ".."). The test is
+-- the one of every path the Lua layer sends (gitlab.util).
+local is_dot_segment, has_dot_segment = util.is_dot_segment, util.has_dot_segment
 
 -- The checks of an argument before it goes into a path (the encoding is
 -- path.fill's): `seg` a name, or an integral number (a float 42.0 must
@@ -77,13 +79,13 @@ local function seg(v)
   local n = int_string(v)
   if n then return n end
   if type(v) ~= "string" or v == "" then return nil end
-  if dot(v) then return nil, "dot" end
+  if is_dot_segment(v) then return nil, "dot" end
   return v
 end
 
 local function parts(v)
   if type(v) ~= "string" or v == "" then return nil end
-  if path.has_dot(v) then return nil, "dot" end
+  if has_dot_segment(v) then return nil, "dot" end
   return v
 end
 
@@ -111,12 +113,6 @@ local function check_client(fname, gl)
   end
 end
 
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t or {}) do c[k] = v end
-  return c
-end
-
 -------------------------------------------------------------------------------
 -- downloads
 -------------------------------------------------------------------------------
@@ -124,11 +120,7 @@ end
 -- Streams when asked to (output or sink), else returns the body string.
 local function fetch(gl, p, opts, query)
   opts = copy(opts)
-  if query then
-    local q = copy(opts.query)
-    for k, v in pairs(query) do if q[k] == nil then q[k] = v end end
-    opts.query = q
-  end
+  if query then opts.query = merge(query, opts.query) end   -- the caller's keys win
   if opts.output ~= nil or opts.sink ~= nil then return gl:download(p, opts) end
   if opts.resume ~= nil then error("files: resume needs output", 3) end
   if opts.progress ~= nil then
@@ -413,8 +405,7 @@ local function upload_opts(fname, file, opts, defaults)
   if type(file) ~= "string" or file == "" then
     error("files." .. fname .. ": file must be a file name", 3)
   end
-  local o = copy(defaults)
-  for k, v in pairs(opts or {}) do o[k] = v end
+  local o = merge(defaults, opts)
   o.file = file
   return o
 end

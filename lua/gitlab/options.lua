@@ -55,13 +55,22 @@ M.list = {
   { name = "max_body", type = "number", default = 64 * MiB, core = true, config = true },
 }
 
---- The entries by name.
-M.by_name = {}
-for _, o in ipairs(M.list) do M.by_name[o.name] = o end
-
-local function names(pred)
+--- The entries of a list (`list`, `request`, or another list of entries
+-- of the same shape) by name.
+-- @tparam table list
+-- @treturn table
+function M.index(list)
   local r = {}
-  for _, o in ipairs(M.list) do
+  for _, o in ipairs(list) do r[o.name] = o end
+  return r
+end
+
+--- The entries by name.
+M.by_name = M.index(M.list)
+
+local function names(pred, list)
+  local r = {}
+  for _, o in ipairs(list or M.list) do
     if pred(o) then r[#r + 1] = o.name end
   end
   return r
@@ -108,13 +117,9 @@ M.request = {
   { name = "max_body", type = "number", core = true },
 }
 --- The request options by name.
-M.request_by_name = {}
-for _, o in ipairs(M.request) do M.request_by_name[o.name] = o end
+M.request_by_name = M.index(M.request)
 --- Names of the request options passed to the core unchanged.
-M.REQUEST_CORE = {}
-for _, o in ipairs(M.request) do
-  if o.core then M.REQUEST_CORE[#M.REQUEST_CORE + 1] = o.name end
-end
+M.REQUEST_CORE = names(function(o) return o.core end, M.request)
 
 --- Does `v` have the type entry `o` wants?
 -- @tparam table o an entry of `list`
@@ -130,7 +135,52 @@ end
 -- @treturn string
 function M.type_words(o)
   if o.type == "log" then return "a function or true" end
+  if o.type == "any" then return "any value" end
   return "a " .. o.type
+end
+
+--- The words an entry with `values` may be, quoted ('"object" or "array"').
+-- @tparam table o
+-- @treturn string
+function M.values_words(o)
+  local q = {}
+  for i, v in ipairs(o.values) do q[i] = ("%q"):format(v) end
+  if #q < 2 then return q[1] or "" end
+  return table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]
+end
+
+local function among(values, v)
+  for _, x in ipairs(values) do
+    if x == v then return true end
+  end
+  return false
+end
+
+--- Checks the keys and values of an options table against entries by
+-- name (`request_by_name`, or an `index` of another list): an unknown key,
+-- a value of another type (`type_ok`) or a word not among the entry's
+-- `values` raises, naming `fname`. The messages: "FNAME: unknown option
+-- 'K'", "FNAME: option 'K' must be a T, got U", "FNAME: option 'K' must
+-- be "A" or "B"".
+-- @tparam string fname the public function, for the message
+-- @tparam table opts
+-- @tparam table by_name
+-- @tparam integer level where the error points, as for `error`, counted
+--   from the function that calls `check` (2: its caller)
+-- @treturn table opts
+function M.check(fname, opts, by_name, level)
+  level = level + 1
+  for k, v in pairs(opts) do
+    local o = by_name[k]
+    if o == nil then error(fname .. ": unknown option '" .. tostring(k) .. "'", level) end
+    if not M.type_ok(o, v) then
+      error(("%s: option '%s' must be %s, got %s"):format(fname, k, M.type_words(o), type(v)), level)
+    end
+    if o.values and not among(o.values, v) then
+      error(("%s: option '%s' must be %s"):format(fname, k, M.values_words(o)), level)
+    end
+  end
+  return opts
 end
 
 --- A URL as given in the environment: a bare host (`gitlab.example.com`,

@@ -38,12 +38,66 @@ function M.redact_secret(s, secret)
   return table.concat(out)
 end
 
+--- Is `s` a "." or ".." path segment, literal or percent-encoded in any
+-- mix of cases ("%2e", ".%2E", "%2E%2e")? libcurl and servers remove dot
+-- segments (RFC 3986 section 5.2.4), some only after percent-decoding, so
+-- "/projects/1/../../user" reaches another endpoint with the credential.
+-- The one test of the Lua layer: raw request paths and next-page links
+-- (gitlab.client.request), catalog paths and ids (gitlab.resources.path),
+-- and the names gitlab.files puts into paths all use it. A name that is
+-- an encoded dot segment is refused too, although it is sent encoded once
+-- more: a server or proxy that decodes twice would resolve it.
+-- @param s a segment (anything but a string is not one)
+-- @treturn boolean
+function M.is_dot_segment(s)
+  if type(s) ~= "string" then return false end
+  local n = #s
+  if n == 0 or n > 6 then return false end      -- "%2e%2e" is the longest
+  local c = s:byte(1)
+  if c ~= 46 and c ~= 37 then return false end  -- "." or "%"
+  local d = s:gsub("%%2[eE]", ".")
+  return d == "." or d == ".."
+end
+local is_dot_segment = M.is_dot_segment
+
+--- Has `s` a dot segment (`is_dot_segment`) between its slashes, the
+-- first and the last segment included? With `url`, only its path counts
+-- (what precedes "?" and "#"); a name is tested whole (a "?" in it is
+-- sent encoded). The common case, no segment starting with "." or "%",
+-- costs two plain searches.
+-- @param s (anything but a string has none)
+-- @tparam[opt] boolean url `s` is a URL
+-- @treturn boolean
+function M.has_dot_segment(s, url)
+  if type(s) ~= "string" then return false end
+  local c = s:byte(1)
+  if c ~= 46 and c ~= 37 and not (s:find("/.", 1, true) or s:find("/%", 1, true)) then
+    return false
+  end
+  if url then s = s:match("^[^?#]*") end
+  for seg in (s .. "/"):gmatch("([^/]*)/") do
+    if is_dot_segment(seg) then return true end
+  end
+  return false
+end
+
 --- A shallow copy of `t` (a new empty table for nil).
 -- @tparam[opt] table t
 -- @treturn table
 function M.copy(t)
   local c = {}
   if t then for k, v in pairs(t) do c[k] = v end end
+  return c
+end
+
+--- A new table with the fields of `a`, then those of `b` over them
+-- (either may be nil).
+-- @tparam[opt] table a
+-- @tparam[opt] table b
+-- @treturn table
+function M.merge(a, b)
+  local c = M.copy(a)
+  if b then for k, v in pairs(b) do c[k] = v end end
   return c
 end
 

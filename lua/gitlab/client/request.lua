@@ -3,17 +3,13 @@
 -- @module gitlab.client.request
 
 local core = require("gitlab.core")
+local options = require("gitlab.options")
+local has_dot_segment = require("gitlab.util").has_dot_segment
 
 local M = {}
 
-local REQUEST_OPTS = {
-  query = "table", body = true, form = "table", multipart = "table",
-  headers = "table", raw = "boolean", root = "boolean", file = "string",
-  output = "string", sink = "function", progress = "function",
-  follow = "boolean", retries = "number", resume_from = "number", timeout = "number",
-  auth = "boolean", max_body = "number", expect = "string",
-}
-local EXPECT = { object = true, array = true }
+-- the request options, their types and words: gitlab.options.request
+local REQUEST_OPTS = options.request_by_name
 
 -- What a call without options sees; never written to.
 local EMPTY = setmetatable({}, { __newindex = function() error("internal: EMPTY is read-only", 2) end })
@@ -30,45 +26,24 @@ function M.check_opts(fname, opts)
   if type(opts) ~= "table" then
     error(fname .. ": options must be a table, got " .. type(opts), 3)
   end
-  for k, v in pairs(opts) do
-    local want = REQUEST_OPTS[k]
-    if want == nil then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
-    if want ~= true and type(v) ~= want then
-      error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
-    end
-  end
-  if opts.expect ~= nil and not EXPECT[opts.expect] then
-    error(fname .. ": option 'expect' must be \"object\" or \"array\"", 3)
-  end
+  options.check(fname, opts, REQUEST_OPTS, 3)   -- not a tail call: the level counts this frame
   return opts
 end
 
 -- request options handed to the core as they are
-local PASSED = { "file", "output", "sink", "progress", "follow", "retries",
-                 "resume_from", "timeout", "auth", "max_body" }
+local PASSED = options.REQUEST_CORE
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
                   HEAD = true, OPTIONS = true }
 
---- A "." or ".." segment in the path of `url` (before "?" or "#"), literal
--- or percent-encoded ("%2E%2E"): libcurl and servers remove dot segments
--- (RFC 3986 section 5.2.4), some only after decoding them, so
--- "/projects/../user" would reach another endpoint with the credential.
--- The first test keeps the common path (no segment starting with "." or
--- "%") to two plain searches.
+--- A "." or ".." segment, literal or percent-encoded ("%2E%2E"), in the
+-- path of `url` (before "?" or "#"): the test is gitlab.util's
+-- (`has_dot_segment`, `is_dot_segment`), for raw paths and next-page links.
+-- @tparam string url
+-- @treturn boolean
 function M.has_dot_segment(url)
-  if not (url:find("/.", 1, true) or url:find("/%", 1, true)) then return false end
-  local p = url:match("^[^?#]*")
-  for s in p:gmatch("/([^/]*)") do
-    local c = s:byte(1)
-    if c == 46 or c == 37 then   -- "." or "%"
-      local d = s:gsub("%%2[eE]", ".")
-      if d == "." or d == ".." then return true end
-    end
-  end
-  return false
+  return has_dot_segment(url, true)
 end
-
 
 --- Builds a request: the core request table, the path shown in errors
 -- (redacted when an error is built) and the method in upper case.
@@ -91,12 +66,10 @@ function M.build(self, method, path, opts, fname)
   end
   local url
   local c1 = path:byte(1)
-  if c1 == 47 then        -- "/"
-    url = (opts.root and self._ctx.root or self._ctx.base) .. path
-  elseif (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
+  if (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
     url = path
   else
-    path = "/" .. path
+    if c1 ~= 47 then path = "/" .. path end   -- "/" optional
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
   end
   if M.has_dot_segment(url) then

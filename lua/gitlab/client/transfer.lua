@@ -4,6 +4,7 @@
 
 local core = require("gitlab.core")
 local errors = require("gitlab.errors")
+local options = require("gitlab.options")
 local util = require("gitlab.util")
 local sorted_keys, int_string = util.sorted_keys, util.int_string
 
@@ -32,23 +33,21 @@ local function io_error(method, path, message)
     message = message }
 end
 
--- Options checked like gl:request's: unknown keys and wrong types raise.
+-- Options checked as gl:request's are (gitlab.options.check): unknown
+-- keys and wrong types raise.
 local function check_table_opts(fname, opts, known)
   if type(opts) ~= "table" then
     error(fname .. ": options table required", 3)
   end
-  for k, v in pairs(opts) do
-    local want = known[k]
-    if want == nil then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
-    if want ~= true and type(v) ~= want then
-      error(("%s: option '%s' must be a %s, got %s"):format(fname, k, want, type(v)), 3)
-    end
-  end
+  options.check(fname, opts, known, 3)
 end
 
-local DOWNLOAD_OPTS = {
-  output = true, sink = "function", progress = "function", query = "table",
-  resume = "boolean", headers = "table", retries = "number",
+-- Entries as in gitlab.options.request; those passed on to gl:request
+-- are its own entries. output: a file name or a handle.
+local R = options.request_by_name
+local DOWNLOAD_OPTS = options.index{
+  { name = "output", type = "any" }, { name = "resume", type = "boolean" },
+  R.sink, R.progress, R.query, R.headers, R.retries,
 }
 
 -- After a resumed request answered 416: is the part file already whole?
@@ -154,10 +153,11 @@ function Client:download(path, opts)
   return true, resp
 end
 
-local UPLOAD_OPTS = {
-  file = "string", field = "string", fields = "table", filename = "string",
-  content_type = "string", method = "string", raw = "boolean", progress = "function",
-  query = "table", headers = "table", retries = "number",
+local UPLOAD_OPTS = options.index{
+  { name = "field", type = "string" }, { name = "fields", type = "table" },
+  { name = "filename", type = "string" }, { name = "content_type", type = "string" },
+  { name = "method", type = "string" },
+  R.file, R.raw, R.progress, R.query, R.headers, R.retries,
 }
 
 local function field_value(v)
@@ -204,8 +204,7 @@ function Client:upload(path, opts)
     if opts.field or opts.fields or opts.filename then
       error("upload: a raw upload takes no field, fields or filename", 2)
     end
-    local headers = {}
-    for k, v in pairs(opts.headers or {}) do headers[k] = v end
+    local headers = util.copy(opts.headers)
     if opts.content_type then headers["Content-Type"] = opts.content_type end
     ropts.headers, ropts.file = headers, opts.file
     return self:request(method, path, ropts)

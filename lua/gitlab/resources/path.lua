@@ -4,7 +4,8 @@
 -- @module gitlab.resources.path
 
 local core = require("gitlab.core")
-local int_string = require("gitlab.util").int_string
+local util = require("gitlab.util")
+local int_string = util.int_string
 
 local M = {}
 
@@ -23,12 +24,10 @@ function M.encode(s)
 end
 local encode = M.encode
 
---- "." and "..": encoded they still read as dot segments to a server that
--- decodes before it resolves them, so a path never gets one (the client
--- refuses such paths too).
-function M.dot(v)
-  return v == "." or v == ".."
-end
+--- Whether `v` is a "." or ".." segment, literal or percent-encoded: a
+-- path never gets one (the client refuses such paths too). The test is
+-- gitlab.util's (`is_dot_segment`), shared with the client and gitlab.files.
+M.dot = util.is_dot_segment
 local dot = M.dot
 
 --- Raises the error for a dot segment `v`, at `level` above the caller.
@@ -38,14 +37,9 @@ function M.dot_error(v, level)
 end
 local dot_error = M.dot_error
 
---- Whether `v` is, or has between its slashes, a dot segment.
-function M.has_dot(v)
-  if type(v) ~= "string" then return false end
-  for seg in (v .. "/"):gmatch("(.-)/") do
-    if dot(seg) then return true end
-  end
-  return false
-end
+--- Whether `v` is, or has between its slashes, a dot segment
+-- (gitlab.util's `has_dot_segment`).
+M.has_dot = util.has_dot_segment
 
 -- Encode a `*name` argument: slashes stay, each segment is encoded.
 local function encode_keep_slashes(s, level)
