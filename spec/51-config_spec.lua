@@ -364,6 +364,22 @@ describe("gitlab.config", function()
       assert.equal("cid", again.oauth.client_id)
     end)
 
+    -- doc/api/oauth2.md: a PKCE pair's refresh sends redirect_uri and
+    -- code_verifier, so the saved pair keeps both
+    it("keeps a PKCE pair's redirect_uri and code_verifier", function()
+      assert(config.save_tokens("app", { access_token = "at1", refresh_token = "rt1",
+        redirect_uri = "http://127.0.0.1:7171/cb", code_verifier = "v1" }, lopts))
+      local opts = config.load(nil, lopts)
+      assert.equal("http://127.0.0.1:7171/cb", opts.oauth.redirect_uri)
+      assert.equal("v1", opts.oauth.code_verifier)
+      opts.oauth.on_refresh({ access_token = "at2", refresh_token = "rt2",
+        redirect_uri = "http://127.0.0.1:7171/cb", code_verifier = "v1" })
+      local again = config.load(nil, lopts)
+      assert.equal("rt2", again.oauth.refresh_token)
+      assert.equal("v1", again.oauth.code_verifier)
+      assert.equal("http://127.0.0.1:7171/cb", again.oauth.redirect_uri)
+    end)
+
     it("asks to sign in when there are no tokens yet", function()
       local o, err = config.load(nil, lopts)
       assert.is_nil(o)

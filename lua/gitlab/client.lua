@@ -15,6 +15,7 @@
 
 local async = require("gitlab.async")
 local send = require("gitlab.client.send")
+local options = require("gitlab.options")
 
 local Client = {}
 for _, part in ipairs{ "api", "pages", "transfer", "async" } do
@@ -44,8 +45,8 @@ end
 -- @tparam string kind "token", "oauth_token" or "job_token"
 -- @tparam string token
 function Client:_set_token(kind, token)
-  local header = ({ token = "PRIVATE-TOKEN", oauth_token = "Authorization",
-                    job_token = "JOB-TOKEN" })[kind]
+  local o = options.by_name[kind]
+  local header = o and o.auth
   if not header then error("_set_token: unknown credential kind " .. tostring(kind), 2) end
   self._core:set_token(header, token)
   self._ctx.set_secret(token)

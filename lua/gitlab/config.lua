@@ -80,8 +80,13 @@ local TOKEN_KIND_WORDS = table.concat(options.TOKENS, ", ", 1, #options.TOKENS -
 local OAUTH_KEYS = {
   client_id = "string", client_secret = "string", access_token = "string",
   refresh_token = "string", expires_at = "number", redirect_uri = "string",
-  scope = "string", token_type = "string", created_at = "number",
+  code_verifier = "string", scope = "string", token_type = "string", created_at = "number",
 }
+-- What a sign-in or refresh gives and save_tokens keeps: the pair and what
+-- its next refresh sends (doc/api/oauth2.md: a PKCE pair's refresh sends
+-- redirect_uri and code_verifier).
+local OAUTH_SAVED = { "access_token", "refresh_token", "expires_at", "scope",
+                      "token_type", "created_at", "redirect_uri", "code_verifier" }
 
 -------------------------------------------------------------------------------
 -- helpers
@@ -450,8 +455,7 @@ function M.save_tokens(name, tokens, lopts)
   end
   local inst = type(creds[name]) == "table" and creds[name] or {}
   local oauth = type(inst.oauth) == "table" and inst.oauth or {}
-  for _, k in ipairs({ "access_token", "refresh_token", "expires_at",
-                       "scope", "token_type", "created_at" }) do
+  for _, k in ipairs(OAUTH_SAVED) do
     if tokens[k] ~= nil then oauth[k] = tokens[k] end
   end
   inst.oauth = oauth

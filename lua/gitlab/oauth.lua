@@ -297,9 +297,7 @@ local function parse_query(q)
 end
 
 local function root_url(url)
-  url = url:gsub("/+$", "")
-  url = url:gsub("/api/v4$", "")
-  return url
+  return (select(2, util.api_urls(url)))
 end
 
 --- The URL of GitLab's authorize page for the authorization code flow.
@@ -700,7 +698,7 @@ function M.attach(gl, oauth, copts)
   end
   -- the token request goes through the client with auth = false: never
   -- the client's credential or extra headers on the token endpoint
-  local token_url = url:gsub("/+$", ""):gsub("/api/v4$", "") .. "/oauth/token"
+  local token_url = root_url(url) .. "/oauth/token"
 
   local grant = { invalid_token = is_invalid_token }
   -- the scope of the pair in use: kept when a refresh answer has none

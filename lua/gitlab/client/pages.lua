@@ -9,17 +9,13 @@ local async = require("gitlab.async")
 local request = require("gitlab.client.request")
 local finish = require("gitlab.client.response").finish
 local send = require("gitlab.client.send")
-local int_string = require("gitlab.util").int_string
+local util = require("gitlab.util")
+local int_string, copy = util.int_string, util.copy
 
 local build, EMPTY, has_dot_segment = request.build, request.EMPTY, request.has_dot_segment
 
 local Client = {}
 
-local function copy(t)
-  local c = {}
-  if t then for k, v in pairs(t) do c[k] = v end end
-  return c
-end
 
 local EXPECT_ARRAY = { expect = "array" }
 
