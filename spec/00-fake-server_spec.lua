@@ -3,28 +3,8 @@
 
 local helpers = require("helpers")
 
-local ROOT_TOKEN = { ["PRIVATE-TOKEN"] = "glpat-root" }
-
-local function api(path, opts)
-  opts = opts or {}
-  opts.url = helpers.api_url(path, opts.origin)
-  opts.origin = nil
-  if opts.headers == nil then opts.headers = ROOT_TOKEN end
-  return helpers.curl(opts)
-end
-
-local function json(r)
-  local v, err = helpers.decode(r.body)
-  assert(v ~= nil, "not JSON: " .. tostring(err) .. ": " .. tostring(r.body))
-  return v
-end
-
--- rel -> url from a Link header
-local function links(h)
-  local out = {}
-  for url, rel in (h or ""):gmatch('<([^>]*)>;%s*rel="([^"]*)"') do out[rel] = url end
-  return out
-end
+local ROOT_TOKEN = helpers.ROOT_TOKEN
+local api, json, links = helpers.api, helpers.json_body, helpers.links
 
 describe("fake server", function()
   local srv

@@ -5,27 +5,15 @@
 
 local helpers = require("helpers")
 
-local ROOT_TOKEN = { ["PRIVATE-TOKEN"] = "glpat-root" }
 local NOT_AVAILABLE = "Keyset pagination is not yet available for this type of request"
-
-local function api(path)
-  return helpers.curl{ url = helpers.api_url(path), headers = ROOT_TOKEN }
-end
+local api, json = helpers.api, helpers.json_body
 
 local function get(url)
-  return helpers.curl{ url = url, headers = ROOT_TOKEN }
-end
-
-local function json(r)
-  local v, err = helpers.decode(r.body)
-  assert(v ~= nil, "not JSON: " .. tostring(err) .. ": " .. tostring(r.body))
-  return v
+  return helpers.curl{ url = url, headers = helpers.ROOT_TOKEN }
 end
 
 local function next_link(r)
-  for url, rel in (r.headers.link or ""):gmatch('<([^>]*)>;%s*rel="([^"]*)"') do
-    if rel == "next" then return url end
-  end
+  return helpers.links(r.headers.link).next
 end
 
 local function refused_405(r)

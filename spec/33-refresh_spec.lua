@@ -7,29 +7,17 @@
 
 local helpers = require("helpers")
 local gitlab = require("gitlab")
-local oauth = require("gitlab.oauth")
 
 local PUBLIC = "lua-gitlab-public"
 local srv
 
--- (a refresh token with the device grant only when asked: doc/api/oauth2.md's
--- device example has none)
-local function sign_in()
-  helpers.admin("POST", "/oauth", { device_script = { "approved" }, device_refresh_token = true })
-  return assert(oauth.device_login{ url = srv.http, client_id = PUBLIC, scopes = { "api" },
-    on_code = function() end, sleep = function() end })
-end
+local sign_in = helpers.device_sign_in
 
 -- A client whose token GitLab has expired while it still looks fresh
 -- here: only a 401 tells.
 local function revoked_client()
   local t = sign_in()
-  local saved = {}
-  local gl = gitlab.new{ url = srv.http, oauth = {
-    client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
-    expires_at = os.time() + 3600,
-    on_refresh = function(tokens) saved[#saved + 1] = tokens end,
-  } }
+  local gl, saved = helpers.oauth_client(t)
   helpers.admin("POST", "/oauth/expire", { token = t.access_token })
   return gl, saved
 end
@@ -148,12 +136,7 @@ describe("the OAuth refresh machine", function()
   it("pages fetched ahead in parallel go through the refresh too", function()
     helpers.seed{ path = "/projects/1/issues", count = 20, template = { title = "issue {n}" }, clear = true }
     local t = sign_in()
-    local saved = {}
-    local gl = gitlab.new{ url = srv.http, concurrency = 4, oauth = {
-      client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
-      expires_at = os.time() + 3600,
-      on_refresh = function(tokens) saved[#saved + 1] = tokens end,
-    } }
+    local gl, saved = helpers.oauth_client(t, 3600, { concurrency = 4 })
     -- every page is answered late: those fetched ahead meet the expiry
     helpers.fault{ path = "/api/v4/projects/1/issues", delay_ms = 400, times = -1 }
     local next_page = gl:pages("/projects/1/issues", { per_page = 4 })

@@ -412,12 +412,7 @@ describe("gitlab.oauth", function()
   describe("automatic refresh in a client", function()
     it("refreshes before a request when the token has expired", function()
       local t = sign_in()
-      local saved = {}
-      local gl = gitlab.new{ url = srv.http, oauth = {
-        client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
-        expires_at = os.time() - 1,
-        on_refresh = function(tokens) saved[#saved + 1] = tokens end,
-      } }
+      local gl, saved = helpers.oauth_client(t, -1)
       assert.equal("root", assert(gl:user()).username)
       assert.equal(1, #saved)
       assert.not_equal(t.access_token, saved[1].access_token)
@@ -433,12 +428,7 @@ describe("gitlab.oauth", function()
 
     it("refreshes once on a 401 invalid_token and retries the request", function()
       local t = sign_in()
-      local saved = {}
-      local gl = gitlab.new{ url = srv.http, oauth = {
-        client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
-        expires_at = os.time() + 3600,
-        on_refresh = function(tokens) saved[#saved + 1] = tokens end,
-      } }
+      local gl, saved = helpers.oauth_client(t)
       admin("POST", "oauth/expire", { token = t.access_token })
       local me, resp = gl:user()
       assert.equal(200, resp.status)
@@ -454,12 +444,7 @@ describe("gitlab.oauth", function()
 
     it("refreshes once on a 401 for request_async too, and the handle follows", function()
       local t = sign_in()
-      local saved = {}
-      local gl = gitlab.new{ url = srv.http, oauth = {
-        client_id = PUBLIC, access_token = t.access_token, refresh_token = t.refresh_token,
-        expires_at = os.time() + 3600,
-        on_refresh = function(tokens) saved[#saved + 1] = tokens end,
-      } }
+      local gl, saved = helpers.oauth_client(t)
       admin("POST", "oauth/expire", { token = t.access_token })
       local got, calls = nil, 0
       local h = gl:request_async("GET", "/user", nil, function(err, data)

@@ -300,6 +300,32 @@ function helpers.decode(s)
   return cjson.decode(s)
 end
 
+--- A curl reply's body as JSON; fails the test when it is not JSON.
+function helpers.json_body(r)
+  local v, err = helpers.decode(r.body)
+  assert(v ~= nil, "not JSON: " .. tostring(err) .. ": " .. tostring(r.body))
+  return v
+end
+
+--- rel -> url from a Link header value (nil gives {}).
+function helpers.links(h)
+  local out = {}
+  for url, rel in (h or ""):gmatch('<([^>]*)>;%s*rel="([^"]*)"') do out[rel] = url end
+  return out
+end
+
+helpers.ROOT_TOKEN = { ["PRIVATE-TOKEN"] = "glpat-root" }
+
+--- curl(1) to the fake's API: `path` under /api/v4 (opts.origin picks the
+-- origin), as root unless opts.headers says otherwise.
+function helpers.api(path, opts)
+  opts = opts or {}
+  opts.url = helpers.api_url(path, opts.origin)
+  opts.origin = nil
+  if opts.headers == nil then opts.headers = helpers.ROOT_TOKEN end
+  return helpers.curl(opts)
+end
+
 -- ------------------------------------------------------------ admin API
 
 --- Percent-encodes everything but unreserved characters.
@@ -437,6 +463,31 @@ function helpers.client(opts)
   end
   o.anonymous = nil
   return gitlab.new(o)
+end
+
+--- Signs in with the fake's device flow (approved at once, with a refresh
+-- token: doc/api/oauth2.md's device example has none, the fake gives one
+-- when asked) and returns the token pair.
+function helpers.device_sign_in(client_id)
+  helpers.admin("POST", "/oauth", { device_script = { "approved" }, device_refresh_token = true })
+  return assert(require("gitlab.oauth").device_login{ url = helpers.server().http,
+    client_id = client_id or "lua-gitlab-public", scopes = { "api" },
+    on_code = function() end, sleep = function() end })
+end
+
+--- A client of the library on the OAuth pair `t` (from device_sign_in):
+-- `expires_in` seconds from now (3600 unless given), every new pair
+-- appended to the returned list by on_refresh; `extra` adds client
+-- options. Returns the client and that list.
+function helpers.oauth_client(t, expires_in, extra)
+  local saved = {}
+  local o = { url = helpers.server().http, oauth = {
+    client_id = "lua-gitlab-public", access_token = t.access_token, refresh_token = t.refresh_token,
+    expires_at = os.time() + (expires_in or 3600),
+    on_refresh = function(tokens) saved[#saved + 1] = tokens end,
+  } }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return require("gitlab").new(o), saved
 end
 
 return helpers
