@@ -7,20 +7,6 @@ local cjson = require("cjson")
 
 local gl
 
--- The server's request log since mark (a seq number), without admin calls.
-local function last_seq()
-  local log = helpers.requests{ limit = 1 }
-  return log[1] and log[1].seq or 0
-end
-
-local function requests_since(mark)
-  local out = {}
-  for _, e in ipairs(helpers.requests{ since = mark }) do
-    if not e.path:find("^/__admin") then out[#out + 1] = e end
-  end
-  return out
-end
-
 local function body_of(e)
   return e.body and e.body ~= "" and cjson.decode(e.body) or {}
 end
@@ -42,11 +28,7 @@ local function seed(path, count, template)
 end
 
 -- Runs fn and returns the requests it made.
-local function traced(fn)
-  local mark = last_seq()
-  fn()
-  return requests_since(mark)
-end
+local traced = helpers.traced
 
 describe("resources", function()
   setup(function()

@@ -7,24 +7,7 @@ local cjson = require("cjson")
 
 local gl
 
-local function requests_since(mark)
-  local out = {}
-  for _, e in ipairs(helpers.requests{ since = mark }) do
-    if not e.path:find("^/__admin") then out[#out + 1] = e end
-  end
-  return out
-end
-
-local function last_seq()
-  local log = helpers.requests{ limit = 1 }
-  return log[1] and log[1].seq or 0
-end
-
-local function traced(fn)
-  local mark = last_seq()
-  fn()
-  return requests_since(mark)
-end
+local traced = helpers.traced
 
 local function sent_keys(e)
   local body = e.body and e.body ~= "" and cjson.decode(e.body) or {}

@@ -14,19 +14,10 @@ local gl
 -- an integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike
 local function int(n) return ("%d"):format(n) end
 
-local function last_seq()
-  local log = helpers.requests{ limit = 1 }
-  return log[1] and log[1].seq or 0
-end
-
 -- "METHOD /api/v4/path" of every API request fn makes
 local function sent(fn)
-  local mark = last_seq()
-  fn()
   local out = {}
-  for _, e in ipairs(helpers.requests{ since = mark }) do
-    if not e.path:find("^/__admin") then out[#out + 1] = e.method .. " " .. e.path end
-  end
+  for _, e in ipairs(helpers.traced(fn)) do out[#out + 1] = e.method .. " " .. e.path end
   return out
 end
 

@@ -465,6 +465,19 @@ function helpers.client(opts)
   return gitlab.new(o)
 end
 
+--- Runs fn and returns the API requests the fake saw meanwhile (its log
+-- entries, admin calls left out).
+function helpers.traced(fn)
+  local log = helpers.requests{ limit = 1 }
+  local mark = log[1] and log[1].seq or 0
+  fn()
+  local out = {}
+  for _, e in ipairs(helpers.requests{ since = mark }) do
+    if not e.path:find("^/__admin") then out[#out + 1] = e end
+  end
+  return out
+end
+
 --- Signs in with the fake's device flow (approved at once, with a refresh
 -- token: doc/api/oauth2.md's device example has none, the fake gives one
 -- when asked) and returns the token pair.
