@@ -119,14 +119,12 @@ static int get_bool(lua_State *L, int t, const char *k, int dflt) {
  * would start a header (or a request) of its own, and a NUL byte would cut
  * the value short without a word. The message never shows the value. */
 static const char *get_line(lua_State *L, int t, const char *k) {
-  size_t n;
   const char *s = get_str(L, t, k);
   if (!s) return NULL;
   lua_getfield(L, t, k);
-  s = lua_tolstring(L, -1, &n);
-  lua_pop(L, 1);
-  if (strlen(s) != n || strpbrk(s, "\r\n"))
+  if (!gl_one_line(L, -1))
     luaL_error(L, "client option '%s': line breaks and NUL bytes are not allowed", k);
+  lua_pop(L, 1);
   return s;
 }
 
@@ -238,7 +236,7 @@ static int l_set_token(lua_State *L) {
   if (kind && strcmp(kind, "PRIVATE-TOKEN") && strcmp(kind, "Authorization") && strcmp(kind, "JOB-TOKEN"))
     return luaL_argerror(L, 2, "expected PRIVATE-TOKEN, Authorization or JOB-TOKEN");
   if (kind && !token) return luaL_argerror(L, 3, "a token is required");
-  if (token && (strlen(token) != gl_rawlen(L, 3) || strpbrk(token, "\r\n")))
+  if (token && !gl_one_line(L, 3))
     return luaL_argerror(L, 3, "line breaks and NUL bytes are not allowed in a token");
   forget_auth(c);
   free(c->auth_name);

@@ -308,16 +308,21 @@ int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
   return 1;
 }
 
+/* Wakes parked transfers that are due and lets curl run what it can. */
+static void perform(lua_State *L, gl_engine *e, int *running) {
+  set_states(L, e);
+  wake_due(e);
+  e->in_curl = 1;
+  curl_multi_perform(e->multi, running);
+  e->in_curl = 0;
+  after_curl(L, e);
+}
+
 /* One round of work in polling mode: wake parked transfers, let curl run,
  * and wait at most timeout seconds for sockets or a wake time. */
 int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until) {
   int running = 0;
-  set_states(L, e);
-  wake_due(e);
-  e->in_curl = 1;
-  curl_multi_perform(e->multi, &running);
-  e->in_curl = 0;
-  after_curl(L, e);
+  perform(L, e, &running);
   if ((until ? until->state == GL_T_DONE : e->done_head != NULL) || !e->active ||
       e->client->closed) return 0;
   {
@@ -329,12 +334,7 @@ int gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *unti
     if (running > 0) curl_multi_poll(e->multi, NULL, 0, ms, NULL);
     else gl_sleep(timeout);
   }
-  set_states(L, e);
-  wake_due(e);
-  e->in_curl = 1;
-  curl_multi_perform(e->multi, &running);
-  e->in_curl = 0;
-  after_curl(L, e);
+  perform(L, e, &running);
   return 0;
 }
 

@@ -126,18 +126,29 @@ fail:
   return 2;
 }
 
-static int fs_file_mode(lua_State *L)
+/* stat (lstat when !follow) of the path at 1. 0 with *st filled, or the
+ * count of the results pushed: nil, message, errno. */
+static int stat_arg(lua_State *L, int follow, struct stat *st)
 {
   const char *path = luaL_checkstring(L, 1);
-  struct stat st;
 
-  if (stat(path, &st) != 0) {
+  if ((follow ? stat(path, st) : lstat(path, st)) != 0) {
     int e = errno;
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s", path, strerror(e));
     lua_pushinteger(L, e);
     return 3;
   }
+  return 0;
+}
+
+static int fs_file_mode(lua_State *L)
+{
+  struct stat st;
+  int n = stat_arg(L, 1, &st);
+
+  if (n)
+    return n;
   lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
   return 1;
 }
@@ -148,16 +159,11 @@ static int fs_file_mode(lua_State *L)
  * resuming into it. */
 static int fs_file_kind(lua_State *L)
 {
-  const char *path = luaL_checkstring(L, 1);
   struct stat st;
+  int n = stat_arg(L, 0, &st);
 
-  if (lstat(path, &st) != 0) {
-    int e = errno;
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(e));
-    lua_pushinteger(L, e);
-    return 3;
-  }
+  if (n)
+    return n;
   lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "link"
                   : S_ISDIR(st.st_mode) ? "directory" : "other");
   lua_pushnumber(L, (lua_Number)st.st_size);

@@ -134,7 +134,7 @@ struct gl_transfer {
   char *method, *url;
   struct curl_slist *user_headers, *hop_headers;
   const char *req_body; size_t req_body_len; int body_ref;
-  char *upload_path; FILE *upload_fp; curl_off_t upload_size;
+  char *upload_path; FILE *upload_fp;
   curl_mime *mime;
   char *output; FILE *out_fp; curl_off_t resume_from;
   int sink_ref, progress_ref, cb_ref;

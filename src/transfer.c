@@ -303,16 +303,17 @@ int gl_transfer_setup(gl_transfer *t) {
     if (t->mime) {
       curl_easy_setopt(e, CURLOPT_MIMEPOST, t->mime);
     } else if (t->upload_path) {
+      curl_off_t size;
       if (t->upload_fp) fclose(t->upload_fp);
       t->upload_fp = fopen(t->upload_path, "rb");
       if (!t->upload_fp) return gl_transfer_fail(t, "io", "cannot open the file to upload", CURLE_READ_ERROR);
       if (fseeko(t->upload_fp, 0, SEEK_END) != 0) return gl_transfer_fail(t, "io", "cannot size the file to upload", CURLE_READ_ERROR);
-      t->upload_size = (curl_off_t)ftello(t->upload_fp);
+      size = (curl_off_t)ftello(t->upload_fp);
       rewind(t->upload_fp);
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
       curl_easy_setopt(e, CURLOPT_READDATA, (void *)t);
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, t->upload_size);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
       if (strcmp(m, "PUT") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
     } else {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
