@@ -473,3 +473,24 @@ describe("per-request options", function()
     assert.equal(2, err.attempts)
   end)
 end)
+
+describe("a multipart part whose file cannot be read", function()
+  setup(function() helpers.server() end)
+  before_each(function() helpers.reset() end)
+
+  -- Bad input loses nothing and sends nothing: the request must not go out
+  -- with the part missing or cut (blocking and async alike).
+  it("fails with kind file before anything is sent", function()
+    local gl = helpers.client()
+    local missing = helpers.tmpdir() .. "/no-such-file"
+    local parts = { { name = "file", file = missing } }
+    local data, err = gl:request("POST", "/projects/1/uploads", { multipart = parts })
+    assert.is_nil(data)
+    assert.equal("file", err.kind)
+    local got
+    gl:request_async("POST", "/projects/1/uploads", { multipart = parts }, function(e) got = e end)
+    gl:wait()
+    assert.equal("file", got.kind)
+    assert.same({}, helpers.requests{ path = "/api/v4/projects/1/uploads" })
+  end)
+end)

@@ -140,7 +140,7 @@ static void launch(gl_engine *e, gl_transfer *t) {
   }
   if (!gl_transfer_setup(t)) { push_done(e, t); return; }
   if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
-    t->err_kind = "transport";
+    gl_transfer_fail(t, "transport", "cannot add the transfer to the engine", CURLE_FAILED_INIT);
     push_done(e, t);
     return;
   }

@@ -197,6 +197,9 @@ int gl_transfer_setup(gl_transfer *t) {
    * only what differs is set again. Anything else starts from a reset. */
   int warm = plain && sync && c->easy_plain;
 
+  /* a transfer that failed while it was built (a form part's file that
+   * cannot be read) starts no attempt: nothing is sent */
+  if (t->err_kind) return 0;
   if (!warm) curl_easy_reset(e);
   if (sync) c->easy_plain = 0;     /* until this setup has finished */
   t->headers.n = 0;
