@@ -4,9 +4,12 @@
 -- `gl:paginate`, `gl:all` and `gl:pages`.
 -- @module gitlab.resources.list
 
+local util = require("gitlab.util")
+
 local M = {}
 
-local pairs, setmetatable = pairs, setmetatable
+local setmetatable = setmetatable
+local copy, merge = util.copy, util.merge
 
 local List = {}
 List.__index = List
@@ -20,15 +23,6 @@ function M.new(gl, path, query, opts, wrapper)
                         wrapper = wrapper }, List)
 end
 local new_list = M.new
-
---- A copy of `opts` with the keys of `extra` over it.
-function M.merged_opts(opts, extra)
-  local o = {}
-  for k, v in pairs(opts or {}) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
-local merged_opts = M.merged_opts
 
 -- One step of `for x in list do`. A generic `for` passes a nil control
 -- value on its first call only, so each loop over the same list starts
@@ -67,7 +61,7 @@ end
 -- @tparam[opt] table opts e.g. `{ max_items = 500 }`
 -- @return array of items; or nil, err
 function List:all(opts)
-  local items, r = self.gl:all(self.path, self.query, merged_opts(self.opts, opts))
+  local items, r = self.gl:all(self.path, self.query, merge(self.opts, opts))
   if items == nil then return nil, r end
   if self.wrapper then
     for i = 1, #items do items[i] = self.wrapper(items[i]) end
@@ -80,13 +74,12 @@ end
 -- @return array; or nil, err
 function List:first(n)
   n = n or 1
-  local q = {}
-  for k, v in pairs(self.query or {}) do q[k] = v end
+  local q = copy(self.query)
   if q.per_page == nil then q.per_page = math.min(n, 100) end
   -- bound the pages too, so that prefetching never asks for more
   local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or 100))
   local items, r = self.gl:all(self.path, q,
-    merged_opts(self.opts, { max_items = n, max_pages = max_pages }))
+    merge(self.opts, { max_items = n, max_pages = max_pages }))
   if items == nil then return nil, r end
   for i = #items, n + 1, -1 do items[i] = nil end
   if self.wrapper then

@@ -8,10 +8,11 @@ local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
 local list = require("gitlab.resources.list")
 local object = require("gitlab.resources.object")
+local util = require("gitlab.util")
 
 local M = {}
 
-local pairs, type, error, tostring, rawget = pairs, type, error, tostring, rawget
+local type, error, tostring, rawget = type, error, tostring, rawget
 local setmetatable = setmetatable
 
 local root, join, collection_action = compile.root, compile.join, compile.collection_action
@@ -203,8 +204,7 @@ function M.search(gl, scope, search, query)
   if type(scope) ~= "string" or type(search) ~= "string" then
     error("search(scope, search, query): scope and search must be strings", 2)
   end
-  local q = {}
-  for k, v in pairs(query or {}) do q[k] = v end
+  local q = util.copy(query)
   q.scope, q.search = scope, search
   return new_list(gl, "/search", q, nil, nil)
 end
