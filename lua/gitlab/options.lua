@@ -116,6 +116,10 @@ M.request = {
   { name = "auth", type = "boolean", core = true },
   { name = "max_body", type = "number", core = true },
 }
+--- The request option a verb's second argument fills: `gl:get(path,
+-- query)`, `gl:post(path, body)`, and the parameters of an action.
+M.ARG_SLOT = { GET = "query", HEAD = "query", DELETE = "query",
+               POST = "body", PUT = "body", PATCH = "body" }
 --- The request options by name.
 M.request_by_name = M.index(M.request)
 --- Names of the request options passed to the core unchanged.

@@ -17,6 +17,7 @@ local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
 local list = require("gitlab.resources.list")
 local util = require("gitlab.util")
+local ARG_SLOT = require("gitlab.options").ARG_SLOT
 
 local M = {}
 
@@ -328,7 +329,7 @@ function M.run_action(gl, base, a, obj, ...)
   if params ~= nil and type(params) ~= "table" then
     error(a.name .. ": parameters must be a table", 3)
   end
-  local is_query = a.method == "GET" or a.method == "HEAD" or a.method == "DELETE"
+  local is_query = ARG_SLOT[a.method] == "query"
 
   if a.list then
     local wrapper
