@@ -11,6 +11,10 @@ local M = {}
 local setmetatable = setmetatable
 local copy, merge = util.copy, util.merge
 
+-- GitLab's largest page (doc/api/rest/_index.md, "Pagination": per_page
+-- at most 100)
+local MAX_PER_PAGE = 100
+
 local List = {}
 List.__index = List
 List.__name = "gitlab.list"
@@ -75,9 +79,9 @@ end
 function List:first(n)
   n = n or 1
   local q = copy(self.query)
-  if q.per_page == nil then q.per_page = math.min(n, 100) end
+  if q.per_page == nil then q.per_page = math.min(n, MAX_PER_PAGE) end
   -- bound the pages too, so that prefetching never asks for more
-  local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or 100))
+  local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or MAX_PER_PAGE))
   local items, r = self.gl:all(self.path, q,
     merge(self.opts, { max_items = n, max_pages = max_pages }))
   if items == nil then return nil, r end
