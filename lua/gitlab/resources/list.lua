@@ -28,6 +28,14 @@ function M.new(gl, path, query, opts, wrapper)
 end
 local new_list = M.new
 
+-- `items` with each item turned into what the list yields (in place).
+local function wrap_all(wrapper, items)
+  if wrapper then
+    for i = 1, #items do items[i] = wrapper(items[i]) end
+  end
+  return items
+end
+
 -- One step of `for x in list do`. A generic `for` passes a nil control
 -- value on its first call only, so each loop over the same list starts
 -- from the first item again, even after a `break`.
@@ -67,10 +75,7 @@ end
 function List:all(opts)
   local items, r = self.gl:all(self.path, self.query, merge(self.opts, opts))
   if items == nil then return nil, r end
-  if self.wrapper then
-    for i = 1, #items do items[i] = self.wrapper(items[i]) end
-  end
-  return items, r
+  return wrap_all(self.wrapper, items), r
 end
 
 --- The first `n` items (fetches only the pages needed).
@@ -86,10 +91,7 @@ function List:first(n)
     merge(self.opts, { max_items = n, max_pages = max_pages }))
   if items == nil then return nil, r end
   for i = #items, n + 1, -1 do items[i] = nil end
-  if self.wrapper then
-    for i = 1, #items do items[i] = self.wrapper(items[i]) end
-  end
-  return items, r
+  return wrap_all(self.wrapper, items), r
 end
 
 --- Pages as arrays, with each page's response (`for page, resp in l:pages()`).
@@ -100,10 +102,7 @@ function List:pages()
     local page, r = f(s, c)
     c = page
     if page == nil then return nil end
-    if wrapper then
-      for i = 1, #page do page[i] = wrapper(page[i]) end
-    end
-    return page, r
+    return wrap_all(wrapper, page), r
   end
 end
 
