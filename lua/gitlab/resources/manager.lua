@@ -42,6 +42,13 @@ local function item_path(self, id)
   return self.path .. "/" .. encode(id)
 end
 
+-- The id and table of `mgr:update(id, attrs)` and `mgr:delete(id,
+-- params)`: a single resource has no id, so its table may come first.
+local function shift_id(self, id, t)
+  if self.placement.kind.single and t == nil and type(id) == "table" then return nil, id end
+  return id, t
+end
+
 --- A lazy iterable over every item, page after page.
 -- `for x in mgr:list{...} do`, `mgr:list():all()`, `mgr:list():first(5)`.
 -- @tparam[opt] table query filters
@@ -103,9 +110,7 @@ end
 -- @return object, resp; or nil, err
 function Manager:update(id, attrs)
   check_op(self, "update")
-  if self.placement.kind.single and attrs == nil and type(id) == "table" then
-    id, attrs = nil, id
-  end
+  id, attrs = shift_id(self, id, attrs)
   local data, r = call(self.gl, self.placement.kind.update_method, item_path(self, id), nil, attrs,
                        nil, "object")
   if data == nil then return nil, r end
@@ -118,9 +123,7 @@ end
 -- @return true, resp; or nil, err
 function Manager:delete(id, params)
   check_op(self, "delete")
-  if self.placement.kind.single and params == nil and type(id) == "table" then
-    id, params = nil, id
-  end
+  id, params = shift_id(self, id, params)
   local data, r = call(self.gl, "DELETE", item_path(self, id), params)
   if data == nil then return nil, r end
   return true, r
