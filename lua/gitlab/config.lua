@@ -75,8 +75,7 @@ end
 -- token_kind names the credential a token_command prints
 local TOKEN_KINDS = {}
 for _, k in ipairs(options.TOKENS) do TOKEN_KINDS[k] = true end
-local TOKEN_KIND_WORDS = table.concat(options.TOKENS, ", ", 1, #options.TOKENS - 1)
-  .. " or " .. options.TOKENS[#options.TOKENS]
+local TOKEN_KIND_WORDS = options.or_words(options.TOKENS)
 local OAUTH_KEYS = {
   client_id = "string", client_secret = "string", access_token = "string",
   refresh_token = "string", expires_at = "number", redirect_uri = "string",

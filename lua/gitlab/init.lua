@@ -66,14 +66,10 @@ end
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("gitlab.new: options must be a table", 2) end
-  for k, v in pairs(opts) do
-    local o = OPTIONS[k]
-    if o == nil then error("gitlab.new: unknown option '" .. tostring(k) .. "'", 2) end
-    if not options.type_ok(o, v) then
-      if o.type == "log" then error("gitlab.new: log must be a function or true", 2) end
-      error(("gitlab.new: option '%s' must be %s, got %s"):format(k, options.type_words(o), type(v)), 2)
-    end
+  if opts.log ~= nil and not options.type_ok(options.by_name.log, opts.log) then
+    error("gitlab.new: log must be a function or true", 2)
   end
+  options.check("gitlab.new", opts, OPTIONS, 2)
   local creds = 0
   for _, k in ipairs(options.CREDENTIALS) do
     if opts[k] ~= nil then creds = creds + 1 end

@@ -116,6 +116,10 @@ M.request = {
   { name = "auth", type = "boolean", core = true },
   { name = "max_body", type = "number", core = true },
 }
+--- The request option a verb's second argument fills: `gl:get(path,
+-- query)`, `gl:post(path, body)`, and the parameters of an action.
+M.ARG_SLOT = { GET = "query", HEAD = "query", DELETE = "query",
+               POST = "body", PUT = "body", PATCH = "body" }
 --- The request options by name.
 M.request_by_name = M.index(M.request)
 --- Names of the request options passed to the core unchanged.
@@ -139,14 +143,21 @@ function M.type_words(o)
   return "a " .. o.type
 end
 
+--- Words as a choice: "a", "a or b", "a, b or c" ("" for none).
+-- @tparam {string,...} words
+-- @treturn string
+function M.or_words(words)
+  if #words < 2 then return words[1] or "" end
+  return table.concat(words, ", ", 1, #words - 1) .. " or " .. words[#words]
+end
+
 --- The words an entry with `values` may be, quoted ('"object" or "array"').
 -- @tparam table o
 -- @treturn string
 function M.values_words(o)
   local q = {}
   for i, v in ipairs(o.values) do q[i] = ("%q"):format(v) end
-  if #q < 2 then return q[1] or "" end
-  return table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]
+  return M.or_words(q)
 end
 
 local function among(values, v)

@@ -4,6 +4,7 @@
 -- @module gitlab.client.api
 
 local errors = require("gitlab.errors")
+local options = require("gitlab.options")
 local request = require("gitlab.client.request")
 local send = require("gitlab.client.send")
 
@@ -40,9 +41,8 @@ end
 -- The second argument fills `query` or `body` of a copy of `opts`: the
 -- caller's table is never changed.
 -- @function get
-for name, slot in pairs{ get = "query", delete = "query", head = "query",
-                         post = "body", put = "body", patch = "body" } do
-  local method = name:upper()
+for method, slot in pairs(options.ARG_SLOT) do
+  local name = method:lower()
   Client[name] = function(self, path, arg, opts)
     opts = check_opts(name, opts)
     if arg ~= nil then

@@ -4,9 +4,16 @@
 -- `gl:paginate`, `gl:all` and `gl:pages`.
 -- @module gitlab.resources.list
 
+local util = require("gitlab.util")
+
 local M = {}
 
-local pairs, setmetatable = pairs, setmetatable
+local setmetatable = setmetatable
+local copy, merge = util.copy, util.merge
+
+-- GitLab's largest page (doc/api/rest/_index.md, "Pagination": per_page
+-- at most 100)
+local MAX_PER_PAGE = 100
 
 local List = {}
 List.__index = List
@@ -21,14 +28,13 @@ function M.new(gl, path, query, opts, wrapper)
 end
 local new_list = M.new
 
---- A copy of `opts` with the keys of `extra` over it.
-function M.merged_opts(opts, extra)
-  local o = {}
-  for k, v in pairs(opts or {}) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
+-- `items` with each item turned into what the list yields (in place).
+local function wrap_all(wrapper, items)
+  if wrapper then
+    for i = 1, #items do items[i] = wrapper(items[i]) end
+  end
+  return items
 end
-local merged_opts = M.merged_opts
 
 -- One step of `for x in list do`. A generic `for` passes a nil control
 -- value on its first call only, so each loop over the same list starts
@@ -67,12 +73,9 @@ end
 -- @tparam[opt] table opts e.g. `{ max_items = 500 }`
 -- @return array of items; or nil, err
 function List:all(opts)
-  local items, r = self.gl:all(self.path, self.query, merged_opts(self.opts, opts))
+  local items, r = self.gl:all(self.path, self.query, merge(self.opts, opts))
   if items == nil then return nil, r end
-  if self.wrapper then
-    for i = 1, #items do items[i] = self.wrapper(items[i]) end
-  end
-  return items, r
+  return wrap_all(self.wrapper, items), r
 end
 
 --- The first `n` items (fetches only the pages needed).
@@ -80,19 +83,15 @@ end
 -- @return array; or nil, err
 function List:first(n)
   n = n or 1
-  local q = {}
-  for k, v in pairs(self.query or {}) do q[k] = v end
-  if q.per_page == nil then q.per_page = math.min(n, 100) end
+  local q = copy(self.query)
+  if q.per_page == nil then q.per_page = math.min(n, MAX_PER_PAGE) end
   -- bound the pages too, so that prefetching never asks for more
-  local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or 100))
+  local max_pages = math.ceil(n / math.max(1, tonumber(q.per_page) or MAX_PER_PAGE))
   local items, r = self.gl:all(self.path, q,
-    merged_opts(self.opts, { max_items = n, max_pages = max_pages }))
+    merge(self.opts, { max_items = n, max_pages = max_pages }))
   if items == nil then return nil, r end
   for i = #items, n + 1, -1 do items[i] = nil end
-  if self.wrapper then
-    for i = 1, #items do items[i] = self.wrapper(items[i]) end
-  end
-  return items, r
+  return wrap_all(self.wrapper, items), r
 end
 
 --- Pages as arrays, with each page's response (`for page, resp in l:pages()`).
@@ -103,10 +102,7 @@ function List:pages()
     local page, r = f(s, c)
     c = page
     if page == nil then return nil end
-    if wrapper then
-      for i = 1, #page do page[i] = wrapper(page[i]) end
-    end
-    return page, r
+    return wrap_all(wrapper, page), r
   end
 end
 

@@ -8,10 +8,11 @@ local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
 local list = require("gitlab.resources.list")
 local object = require("gitlab.resources.object")
+local util = require("gitlab.util")
 
 local M = {}
 
-local pairs, type, error, tostring, rawget = pairs, type, error, tostring, rawget
+local type, error, tostring, rawget = type, error, tostring, rawget
 local setmetatable = setmetatable
 
 local root, join, collection_action = compile.root, compile.join, compile.collection_action
@@ -39,6 +40,13 @@ local function item_path(self, id)
   end
   if dot(id) then dot_error(id, 3) end
   return self.path .. "/" .. encode(id)
+end
+
+-- The id and table of `mgr:update(id, attrs)` and `mgr:delete(id,
+-- params)`: a single resource has no id, so its table may come first.
+local function shift_id(self, id, t)
+  if self.placement.kind.single and t == nil and type(id) == "table" then return nil, id end
+  return id, t
 end
 
 --- A lazy iterable over every item, page after page.
@@ -102,9 +110,7 @@ end
 -- @return object, resp; or nil, err
 function Manager:update(id, attrs)
   check_op(self, "update")
-  if self.placement.kind.single and attrs == nil and type(id) == "table" then
-    id, attrs = nil, id
-  end
+  id, attrs = shift_id(self, id, attrs)
   local data, r = call(self.gl, self.placement.kind.update_method, item_path(self, id), nil, attrs,
                        nil, "object")
   if data == nil then return nil, r end
@@ -117,9 +123,7 @@ end
 -- @return true, resp; or nil, err
 function Manager:delete(id, params)
   check_op(self, "delete")
-  if self.placement.kind.single and params == nil and type(id) == "table" then
-    id, params = nil, id
-  end
+  id, params = shift_id(self, id, params)
   local data, r = call(self.gl, "DELETE", item_path(self, id), params)
   if data == nil then return nil, r end
   return true, r
@@ -203,8 +207,7 @@ function M.search(gl, scope, search, query)
   if type(scope) ~= "string" or type(search) ~= "string" then
     error("search(scope, search, query): scope and search must be strings", 2)
   end
-  local q = {}
-  for k, v in pairs(query or {}) do q[k] = v end
+  local q = util.copy(query)
   q.scope, q.search = scope, search
   return new_list(gl, "/search", q, nil, nil)
 end

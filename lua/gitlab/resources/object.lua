@@ -16,6 +16,8 @@ local core = require("gitlab.core")
 local compile = require("gitlab.resources.compile")
 local path = require("gitlab.resources.path")
 local list = require("gitlab.resources.list")
+local util = require("gitlab.util")
+local ARG_SLOT = require("gitlab.options").ARG_SLOT
 
 local M = {}
 
@@ -25,7 +27,7 @@ local setmetatable, getmetatable = setmetatable, getmetatable
 local json_null, array_mt = core.null, core.array_mt
 local join = compile.join
 local encode, dot, fill = path.encode, path.dot, path.fill
-local new_list, merged_opts = list.new, list.merged_opts
+local new_list, copy = list.new, util.copy
 
 -- Managers hand out objects and objects hand out managers (sub-resources):
 -- gitlab.resources.manager requires this module and sets the constructor
@@ -327,7 +329,7 @@ function M.run_action(gl, base, a, obj, ...)
   if params ~= nil and type(params) ~= "table" then
     error(a.name .. ": parameters must be a table", 3)
   end
-  local is_query = a.method == "GET" or a.method == "HEAD" or a.method == "DELETE"
+  local is_query = ARG_SLOT[a.method] == "query"
 
   if a.list then
     local wrapper
@@ -339,7 +341,7 @@ function M.run_action(gl, base, a, obj, ...)
   end
 
   if a.download then
-    local o = merged_opts(opts)
+    local o = copy(opts)
     local q = {}
     for k, v in pairs(params or {}) do
       if DOWNLOAD_KEYS[k] then o[k] = v else q[k] = v end
@@ -367,7 +369,7 @@ function M.run_action(gl, base, a, obj, ...)
     return gl:upload(p, uo)
   end
 
-  local extra = opts and merged_opts(opts) or nil
+  local extra = opts and copy(opts) or nil
   if a.raw then
     extra = extra or {}
     extra.raw = true
