@@ -159,6 +159,38 @@ io.write(tostring(n > 1000), " ", tostring(ok), " ", tostring(err):match("no cor
     assert.matches(", 0 missing", out)
     assert.not_matches("coverage: exclusion", out)
     assert.not_matches("excluded but covered", out)
+    -- the 40 doc pages' inventory (docs/inventory): every endpoint reachable
+    local got, all, pages = out:match("inventory: (%d+)/(%d+) endpoints of (%d+) doc pages reachable")
+    assert.truthy(got, out)
+    assert.equal("40", pages, out)
+    assert.equal(all, got, out)
+    assert.is_true(tonumber(all) > 400, out)
+  end)
+
+  it("refuses a doc page's inventory without its provenance, and reports what it lacks", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert.is_true(os.execute("mkdir " .. helpers.shell_quote(dir)) ~= false)
+    local function write(name, text)
+      local f = assert(io.open(dir .. "/" .. name, "wb"))
+      f:write(text)
+      f:close()
+    end
+    write("pages.tsv", "page\tdoc\nmade_up\tdoc/api/made_up.md\nother\tdoc/api/other.md\n")
+    write("made_up.tsv", "# doc/api/made_up.md at gitlabhq/gitlabhq " .. ("0"):rep(40) .. "\n"
+      .. "method\tpath\tsection\nGET\t/projects/:id/issues\tList project issues\n"
+      .. "POST\t/projects/:id/made_up/:thing_id/frobnicate\tFrobnicate\n")
+    write("other.tsv", "method\tpath\tsection\nGET\t/issues\tList issues\n")
+    local out, ok = run(lua_interpreter() .. " tools/coverage.lua --missing --inventory="
+      .. helpers.shell_quote(dir) .. " 2>&1")
+    assert.is_false(ok, out)
+    assert.matches("other.tsv: the first line must be '# doc/api/other.md at gitlabhq/gitlabhq <commit>'", out, 1, true)
+    out, ok = run(lua_interpreter() .. " tools/coverage.lua --missing --page=made_up --inventory="
+      .. helpers.shell_quote(dir) .. " 2>&1")
+    os.execute("rm -rf " .. helpers.shell_quote(dir))
+    assert.is_false(ok, out)
+    assert.matches("inventory: 1/2 endpoints of 1 doc pages reachable", out, 1, true)
+    assert.matches("missing (docs)\tmade_up\tPOST\t/projects/:id/made_up/:thing_id/frobnicate", out, 1, true)
   end)
 
   it("refuses an exclusion the catalog reaches or the reference lacks", function()
