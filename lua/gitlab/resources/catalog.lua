@@ -23,7 +23,8 @@
 -- Flags: `list` (lazy paginated list), `list=kind` (list of objects),
 -- `kind=k` (result wrapped as an object), `self` (result reloads the object),
 -- `raw` (body returned as a string), `download` (raw, or streamed to
--- `output=`), `upload` (multipart).
+-- `output=`), `upload` (multipart, the file in the `file` field;
+-- `upload=name` puts it in field `name`, `upload=raw` makes it the body).
 -- @module gitlab.resources.catalog
 
 local PARTS = { "shared", "projects", "repository", "ci", "groups", "users",

@@ -356,6 +356,10 @@ function M.run_action(gl, base, a, obj, ...)
 
   if a.upload then
     local uo = upload_opts(a.method, params, opts)
+    -- `upload=name`: the file's form field, unless the caller names one
+    if type(a.upload) == "string" and a.upload ~= "raw" and uo.field == nil then
+      uo.field = a.upload
+    end
     if a.upload == "raw" then
       -- the file is the whole body; other parameters go in the query
       uo.raw = true

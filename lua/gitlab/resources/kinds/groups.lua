@@ -85,7 +85,10 @@ return {
 
   billable_member = {
     path = "billable_members", ops = "LD",
-    actions = { memberships = "GET memberships list" },
+    actions = {
+      memberships = "GET memberships list",
+      indirect = "GET indirect list",
+    },
   },
 
   epic_board = {

@@ -55,13 +55,15 @@ return {
 
   member = { path = "members", ops = "LGCUD" },
 
-  -- group members also know approvals (user caps) and LDAP overrides
+  -- group members also know approvals (user caps), LDAP overrides and
+-- their membership state (members.md)
   group_member = {
     path = "members", ops = "LGCUD",
     actions = {
       approve = "PUT approve",
       override = "POST override",
       remove_override = "DELETE override",
+      set_state = "PUT state",
     },
     collection = { approve_all = "POST approve_all" },
   },

@@ -49,7 +49,8 @@ return {
   -- lazily (gl.current_user.keys:list())
   current_user = {
     path = "user", single = true, ops = "G",
-    actions = { set_avatar = "PUT avatar upload" },
+    -- users.md: the file goes in the `avatar` form field
+    actions = { set_avatar = "PUT avatar upload=avatar" },
     doc = "`gl.current_user:get()` is the signed-in user as an object; "
       .. "`gl.current_user.keys:list()`. (`gl:user()` returns the plain table.)",
     subs = {
@@ -63,7 +64,12 @@ return {
     },
   },
 
-  user_status = { path = "status", single = true, ops = "GU" },
+  -- users.md: PUT sets what it is not given to null, PATCH leaves it
+  user_status = {
+    path = "status", single = true, ops = "GU",
+    actions = { patch = "PATCH . self" },
+    doc = "`update` (PUT) clears the fields it is not given; `patch` (PATCH) changes only those it is given.",
+  },
   user_preferences = { path = "preferences", single = true, ops = "GU" },
 
   personal_access_token = {
@@ -73,6 +79,8 @@ return {
       current = "GET self",
       revoke_current = "DELETE self",
       rotate_current = "POST self/rotate",
+      -- one object { groups, projects } (page, per_page apply to both)
+      current_associations = "GET self/associations",
     },
   },
 }
