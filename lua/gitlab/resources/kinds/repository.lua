@@ -18,6 +18,8 @@ return {
       add_changelog = "POST changelog",
       delete_merged_branches = "DELETE merged_branches",
       update_submodule = "PUT submodules/:submodule",
+      -- repositories.md "Health": 404 until a report exists, `{ generate = true }` makes one
+      health = "GET health",
     },
     subs = {
       branches = "branch",
@@ -39,6 +41,8 @@ return {
       raw = "GET raw download",
       blame = "GET blame",
       head = "HEAD .",
+      -- repository_files.md "Get file blame from repository", "Get file metadata only"
+      head_blame = "HEAD blame",
     },
   },
 

@@ -51,6 +51,17 @@ return {
       set_url_variable = "PUT url_variables/:key",
       delete_url_variable = "DELETE url_variables/:key",
     },
+    subs = { events = "hook_event" },
+  },
+
+  -- the delivery log of a project or group webhook (the past 7 days):
+  -- project_webhooks.md, group_webhooks.md "Get a list of ... webhook events",
+  -- "Resend a ... webhook event"
+  hook_event = {
+    path = "events", ops = "L",
+    doc = "A webhook's deliveries of the past 7 days: `hook.events:list{ status = \"server_failure\" }`, "
+      .. "`event:resend()`.",
+    actions = { resend = "POST resend" },
   },
 
   member = { path = "members", ops = "LGCUD" },
