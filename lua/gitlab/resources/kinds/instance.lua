@@ -211,7 +211,9 @@ return {
     subs = { repository_storage_moves = { "storage_move", path = "repository_storage_moves" } },
     actions = {
       raw = "GET raw download",
-      file_raw = "GET files/:ref/*file_path/raw download",
+      -- snippets.md: file_path is one URL-encoded segment (`snippet%2Erb`);
+      -- lib/api/snippets.rb refuses a path with slashes
+      file_raw = "GET files/:ref/:file_path/raw download",
       user_agent_detail = "GET user_agent_detail",
     },
     collection = {

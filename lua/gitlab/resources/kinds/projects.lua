@@ -95,7 +95,13 @@ return {
       iterations = "iteration",
       job_token_scope = "job_token_scope",
       jobs = "job",
-      labels = "label",
+      -- labels.md: the older endpoints with `name` in the parameters are
+      -- "still available, but deprecated"; promote by name is project-only
+      labels = { "label", collection = { promote_by_name = "PUT promote" },
+                 doc = "`update_by_name`, `delete_by_name` and `promote_by_name` are deprecated: "
+                   .. "labels.md keeps the older endpoints (`PUT`, `DELETE /projects/:id/labels`, "
+                   .. "`PUT /projects/:id/labels/promote`, with `name` in the parameters) as still "
+                   .. "available; use `label:save()`, `label:delete()` and `label:promote()`." },
       license_templates = { "template", path = "templates/licenses" },
       members = "member",
       members_all = { "member", path = "members/all", ops = "LG" },
@@ -227,7 +233,12 @@ return {
       closes_issues = "GET closes_issues list=issue",
       related_issues = "GET related_issues list=issue",
       participants = "GET participants list",
-      reviewers = "GET reviewers",
+      -- merge_requests.md: an array of { user, state }, paginated as GitLab does
+      reviewers = "GET reviewers list",
+      -- merge_requests.md "Show merge request raw diffs": a diff, not JSON
+      raw_diffs = "GET raw_diffs download",
+      -- merge_requests.md "Get merge request blocked MRs"
+      blockees = "GET blockees list",
       status_checks = "GET status_checks list",
       set_status_check_response = "POST status_check_responses",
       retry_status_check = "POST status_checks/:status_check_id/retry",
@@ -243,6 +254,7 @@ return {
     subs = {
       approval_rules = "approval_rule",
       award_emoji = "award_emoji",
+      blocks = "merge_request_dependency",
       context_commits = "context_commit",
       discussions = { "discussion", ops = "LGCU" },
       draft_notes = "draft_note",
@@ -256,6 +268,14 @@ return {
   },
 
   merge_request_version = { path = "versions", ops = "LG" },
+
+  -- merge_requests.md: the merge requests that block this one (list,
+  -- create with `blocking_merge_request_id`, delete by :block_id)
+  merge_request_dependency = {
+    path = "blocks", ops = "LCD",
+    doc = "`merge_request.blocks:create{ blocking_merge_request_id = other.id }` (the global id); "
+      .. "`merge_request:blockees()` lists the merge requests this one blocks.",
+  },
 
   context_commit = {
     path = "context_commits", ops = "LC",
@@ -412,7 +432,8 @@ return {
     path = "snippets", ops = "LGCUD",
     actions = {
       raw = "GET raw download",
-      file_raw = "GET files/:ref/*file_path/raw download",
+      -- project_snippets.md: file_path is one URL-encoded segment
+      file_raw = "GET files/:ref/:file_path/raw download",
       user_agent_detail = "GET user_agent_detail",
     },
     subs = {
