@@ -145,7 +145,6 @@ module.exports = function docsObjects(api) {
   }
   api.route('POST', '/api/v4/users', tooLongBio);
   api.route('PUT', '/api/v4/users/:uid', tooLongBio);
-  api.route('PUT', '/api/v4/user', tooLongBio);
 
   // --------------------------------------------------------------- npm
 
