@@ -6,9 +6,16 @@
 -- the wrong shape: an HTML page where an object belongs), `"pagination"`
 -- (a next page that does not advance), `"callback"`, `"canceled"`, `"io"`,
 -- `"too_large"`, `"graphql"`, `"oauth"` (an OAuth flow's own failure;
--- `code` is GitLab's error code or ours, e.g. `"invalid_state"`)),
+-- `code` is GitLab's error code or ours, e.g. `"invalid_state"`),
+-- `"service"` (a 2xx answer whose body reports a failure, as GitLab's
+-- services answer it: `{"status": "error", "message": ...}`)),
 -- `message` (GitLab's message flattened to one line), `body`, `headers`, `method`, `url` and `path` (credentials
 -- removed). `tostring(err)` gives `"GET /projects/42: 404 Project Not Found"`.
+-- An answer with a JSON body also gives `json` (the decoded body) and,
+-- when GitLab's message is structured, `details` (that table: validation
+-- errors `{ title = { "can't be blank" } }`, invitation failures
+-- `{ ["a@example.com"] = "Invite email has already been taken" }`); both
+-- with the credential taken out like every other text.
 -- Kind `"callback"`: a sink, progress or log function raised; `cause` is
 -- the raised value, with the stack where it was raised (a string ends in
 -- "stack traceback: ...", a table has a `traceback` field).
@@ -96,10 +103,19 @@ local function one_line(s, max)
   return s
 end
 
---- Message of an HTTP error answer, from whatever body it has.
+--- Message of an HTTP error answer, from whatever body it has; and the
+-- body decoded, when it is JSON.
+-- GitLab's shapes (doc/api/rest/troubleshooting.md, "Status code 400"):
+-- `{"error": "title is missing"}` (Grape's `requires`), `{"message":
+-- "400 Bad request - \"title\" not given"}` (with an `error` beside it
+-- on the package endpoints), `{"message": {"bio": ["is too long ..."]}}`
+-- (validation errors, nested for an embedded entity), OAuth's `{"error",
+-- "error_description"}`.
 -- @tparam number status
 -- @tparam string body
 -- @tparam table headers (lower-case keys)
+-- @treturn string the message
+-- @treturn[opt] table the decoded JSON body
 function M.http_message(status, body, headers)
   local reason = REASONS[status] or "HTTP error"
   if body == nil or body:match("^%s*$") then return reason end
@@ -120,7 +136,8 @@ function M.http_message(status, body, headers)
       else
         msg = flatten(data)
       end
-      if msg and msg ~= "" then return one_line(msg, 500) end
+      if msg and msg ~= "" then return one_line(msg, 500), data end
+      return reason, data
     end
   end
   if ctype:find("html", 1, true) or body:find("^%s*<") then
@@ -133,6 +150,57 @@ function M.http_message(status, body, headers)
     return reason .. " (HTML error page)"
   end
   return one_line(body, 300)
+end
+
+--- The structured part of a decoded error body: its `message` (or
+-- `error`, or `errors`) when that is a table, else nil.
+-- @param data the decoded body
+-- @treturn table|nil
+function M.details(data)
+  if type(data) ~= "table" then return nil end
+  for _, k in ipairs{ "message", "error", "errors" } do
+    local v = data[k]
+    if v ~= nil then
+      if type(v) == "table" then return v end
+      return nil
+    end
+  end
+  return nil
+end
+
+--- Whether a 2xx answer's decoded body reports a failure the way GitLab's
+-- services do when an endpoint presents their result hash as it is:
+-- `{"status": "error", "message": ...}`. POST /projects/:id/invitations
+-- and /groups/:id/invitations answer so (doc/api/invitations.md,
+-- lib/api/invitations.rb), as do POST .../members with several user ids
+-- (lib/api/members.rb: Members::CreateService's hash). Kept narrow: the
+-- status is exactly "error" and a message (text or table) goes with it,
+-- so a pipeline, job, deployment or commit with a `status` field is
+-- never one: their statuses are never "error", and they carry no message.
+-- @param v the decoded body
+-- @treturn boolean
+function M.is_service_error(v)
+  if type(v) ~= "table" or v.status ~= "error" or v[1] ~= nil then return false end
+  local m = v.message
+  return type(m) == "string" or (type(m) == "table" and next(m) ~= nil)
+end
+
+--- The message of a service's failure hash: `{email = reason}` reads
+-- "email: reason; ..." (keys sorted); text as it is.
+-- @param m the `message` of the hash
+-- @treturn string
+function M.service_message(m)
+  if type(m) == "table" and #m == 0 then
+    local parts = {}
+    for _, k in ipairs(sorted_keys(m)) do
+      local s = flatten(m[k])
+      if s and s ~= "" then parts[#parts + 1] = tostring(k) .. ": " .. s end
+    end
+    if #parts > 0 then return one_line(table.concat(parts, "; "), 500) end
+  end
+  local s = flatten(m)
+  if s and s ~= "" then return one_line(s, 500) end
+  return "the request failed"
 end
 
 --- Builds an error object.

@@ -68,6 +68,28 @@ local function error_headers(ctx, h)
   return h
 end
 
+-- A copy of a decoded JSON value with the credential taken out of every
+-- string, keys included (a server may echo what it was sent).
+local function redact_tree(v, redact, depth)
+  if type(v) == "string" then return redact(v) end
+  if type(v) ~= "table" or depth > 100 then return v end
+  local c = {}
+  for k, x in pairs(v) do c[redact_tree(k, redact, depth + 1)] = redact_tree(x, redact, depth + 1) end
+  return setmetatable(c, getmetatable(v))
+end
+
+-- The error of a 2xx answer whose body is a service's failure hash.
+local function service_error(ctx, method, shown, resp, body)
+  local json = redact_tree(body, ctx.redact, 0)
+  local ok, text = pcall(core.json_encode, json)
+  return errors.new{
+    kind = "service", status = resp.status, method = method, url = resp.url,
+    path = core.redact_url(shown), headers = error_headers(ctx, resp.headers), response = resp,
+    message = ctx.redact(errors.service_message(json.message)),
+    json = json, details = errors.details(json), body = ok and text or nil,
+  }
+end
+
 --- Turns the core's answer into (data, resp) or (nil, err). The core hands
 -- over resp (status, page numbers, next_url, rate_limit; headers built on
 -- first use), then the body: a string, the decoded JSON when `decoded` is
@@ -89,7 +111,10 @@ function M.finish(ctx, method, shown, opts, resp, body, decoded)
   local st = resp.status
   if st >= 400 then
     local redact = ctx.redact
-    local msg = errors.http_message(st, body, error_headers(ctx, resp.headers))
+    -- read from the redacted body: neither the message (cut at 500
+    -- bytes) nor the decoded table can keep a piece of the credential
+    local rbody = body and redact(body)
+    local msg, json = errors.http_message(st, rbody, error_headers(ctx, resp.headers))
     if st == 405 and msg:lower():find("offset", 1, true) and
        msg:lower():find("pagination", 1, true) and not msg:find("keyset", 1, true) then
       msg = msg .. OFFSET_HINT
@@ -97,7 +122,8 @@ function M.finish(ctx, method, shown, opts, resp, body, decoded)
     return nil, errors.new{
       status = st,
       kind = st == 401 and "auth" or st == 429 and "rate_limit" or "http",
-      message = redact(msg), body = body and redact(body), headers = resp.headers,
+      message = redact(msg), body = rbody, headers = resp.headers,
+      json = json, details = errors.details(json),
       method = method, url = resp.url, path = shown and core.redact_url(shown), response = resp,
       truncated = resp.truncated, attempts = resp.attempts,
     }
@@ -114,7 +140,16 @@ function M.finish(ctx, method, shown, opts, resp, body, decoded)
       }
     end
   end
-  if decoded == true then return body, resp end
+  if decoded == true then
+    -- a 2xx answer that reports a failure (GitLab's services: see
+    -- errors.is_service_error for the endpoints) is an error here, in the
+    -- client, so that the raw API (gl:post) and the resource layer alike
+    -- never take it for success
+    if st >= 200 and st < 300 and errors.is_service_error(body) then
+      return nil, service_error(ctx, method, shown, resp, body)
+    end
+    return body, resp
+  end
   if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then
     -- a final 1xx, or a 3xx the core did not follow (no Location): never
     -- taken for success (a download would keep a stale part file)

@@ -15,7 +15,9 @@
 --                   elsewhere (`group.issues`) still save/delete correctly
 --   actions         item actions:       name = "METHOD subpath [flags]"
 --   collection      collection actions: name = "METHOD subpath [flags]"
---   subs            sub-resources: name = "kind" or { "kind", path =, ops = }
+--   subs            sub-resources: name = "kind" or { "kind", path =, ops = };
+--                   `via = "id"` hangs one under that attribute of the parent
+--                   instead of the parent's address (epic notes: the epic's id)
 --   aliases         name = "dotted.path" to another sub-resource
 --
 -- In action paths `.` is the item itself, `:name` a positional argument

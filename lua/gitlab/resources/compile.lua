@@ -125,12 +125,20 @@ function M.placement(name, p)
     id = p.id or kind.id,
     create_path = kind.create_path,
     bare = p.bare or false,
+    -- the attribute of the parent object this sub-resource hangs under,
+    -- instead of the parent's own address: { "note", via = "id" } under
+    -- epic (notes.md: "The epics notes API uses the epic ID instead of
+    -- epic IID")
+    via = p.via,
     doc = p.doc,
     -- collection actions declared here; the kind's own join them only at
     -- the kind's home (see collection_at)
     own_collection = p.collection and compile_actions(p.collection, MANAGER_BUILTIN) or {},
   }
   if p.create_path ~= nil then pl.create_path = p.create_path or nil end
+  if p.via ~= nil and (type(p.via) ~= "string" or not p.via:match("^[%a_][%w_]*$")) then
+    error(("catalog: placement %s: via must name an attribute"):format(name))
+  end
   return pl
 end
 
@@ -207,7 +215,13 @@ compile_kind = function(name, def)
     end
   end
   if not outside then kinds[name] = k end  -- before subs: kinds may nest each other
-  for sname, p in pairs(def.subs or {}) do k.subs[sname] = M.placement(sname, p) end
+  for sname, p in pairs(def.subs or {}) do
+    local pl = M.placement(sname, p)
+    if pl.via and k.single then
+      error(("catalog: %s.%s: a single resource has no attribute to hang it under (via)"):format(name, sname))
+    end
+    k.subs[sname] = pl
+  end
   return k
 end
 
@@ -258,6 +272,13 @@ local function item_template(pl, mpath)
   return mpath .. "/:" .. pl.id
 end
 
+-- The template sub-resource placement `sub` hangs under, for items of pl
+-- at mpath: the item's own, or the one by the attribute `sub.via` names.
+local function sub_base(pl, mpath, sub)
+  if sub.via and not pl.kind.single then return mpath .. "/:" .. sub.via end
+  return item_template(pl, mpath)
+end
+
 --- The path template of one catalog route, walked from the root by names.
 -- A plain name is a sub-resource (of the root, then of the items of the
 -- collection before it); `":name"` is a collection action there, `".name"`
@@ -283,7 +304,7 @@ function M.template(...)
       local kind = pl and pl.kind or root
       local p = not (pl and pl.bare) and kind.subs[name] or nil
       if not p then fail(i, "sub-resource") end
-      mpath = join(pl and item_template(pl, mpath) or "", p.path)
+      mpath = join(pl and sub_base(pl, mpath, p) or "", p.path)
       pl = p
     elseif i ~= #steps or not pl then
       fail(i, "step")
@@ -315,7 +336,13 @@ function M.routes(max_depth)
   max_depth = max_depth or 8
   local out = {}
   local section, section_path, section_doc
+  -- a route reached two ways under the same names (epic.notes and
+  -- epic_by_id.notes both lead to discussion.notes) is listed once
+  local known = {}
   local function add(method, path, how, kind, returns)
+    local key = method .. " " .. path .. " " .. how .. " " .. section
+    if known[key] then return end
+    known[key] = true
     out[#out + 1] = { method = method, path = path, call = how, kind = kind,
                       section = section, section_path = section_path,
                       doc = section_doc, returns = returns }
@@ -389,7 +416,8 @@ function M.routes(max_depth)
     if depth >= max_depth or seen[kind.name] then return end
     seen[kind.name] = true
     for _, sname in ipairs(sorted_keys(kind.subs)) do
-      walk(kind.subs[sname], item, oname, depth + 1, seen)
+      local sub = kind.subs[sname]
+      walk(sub, sub_base(pl, mpath, sub), oname, depth + 1, seen)
     end
     seen[kind.name] = nil
   end

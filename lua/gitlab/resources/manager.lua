@@ -24,9 +24,14 @@ local new_list = list.new
 local Manager = {}   -- built-in manager methods
 M.Manager = Manager
 
+-- Raises at the caller of the manager method unless the placement serves
+-- `op`: gl.todos:delete(1) (todos.md has no DELETE /todos/:id). Nothing is
+-- sent.
 local function check_op(self, op)
-  if not self.placement.ops[op] then
-    error(("%s does not support %s"):format(self.path, op), 3)
+  local pl = self.placement
+  if not pl.ops[op] then
+    error(("%s at %s: GitLab serves no %s here (this collection serves: %s)")
+      :format(pl.kind.name, self.path, op, object.served(pl.ops)), 3)
   end
 end
 

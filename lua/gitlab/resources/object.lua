@@ -21,8 +21,9 @@ local ARG_SLOT = require("gitlab.options").ARG_SLOT
 
 local M = {}
 
-local pairs, type, next, select, error, tostring = pairs, type, next, select, error, tostring
-local setmetatable, getmetatable = setmetatable, getmetatable
+local pairs, ipairs, type, next, select, error, tostring = pairs, ipairs, type, next, select, error, tostring
+local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
+local concat = table.concat
 
 local json_null, array_mt = core.null, core.array_mt
 local join = compile.join
@@ -54,8 +55,9 @@ M.call = call
 ------------------------------------------------------------------------
 
 -- Per-object state lives outside the object so that fields stay raw:
--- ctx[obj] = { gl =, path =, placement =, kind =, query = },
--- snap[obj] = deep copy at load.
+-- ctx[obj] = { gl =, path =, placement =, kind =, query =, ops = },
+-- snap[obj] = deep copy at load. `ops` are those GitLab serves at the
+-- object's address (see wrap).
 local ctx = setmetatable({}, { __mode = "k" })
 local snap = setmetatable({}, { __mode = "k" })
 
@@ -109,6 +111,39 @@ local function obj_path(obj)
     error(("%s object has no '%s' to address it"):format(c.kind.name, c.placement.id), 3)
   end
   return c.path
+end
+
+------------------------------------------------------------------------
+-- Ops: what GitLab serves for a placement's items
+------------------------------------------------------------------------
+
+local OP_ORDER = { "list", "get", "create", "update", "delete" }
+
+--- The ops of `ops` (a set) in words: "list, get", or "none of list, get,
+-- create, update, delete".
+-- @tparam table ops
+-- @treturn string
+function M.served(ops)
+  local have = {}
+  for _, op in ipairs(OP_ORDER) do
+    if ops[op] then have[#have + 1] = op end
+  end
+  if #have == 0 then return "none of " .. concat(OP_ORDER, ", ") end
+  return concat(have, ", ")
+end
+local served = M.served
+
+-- The object method of each op, and the op a method needs.
+local OP_OF = { save = "update", delete = "delete", refresh = "get" }
+
+-- Raises, `level` above the caller, unless the object's placement serves
+-- the op of method `name`: a to-do item has no delete (todos.md), an epic
+-- issue no save (epic_issues.md). Nothing is sent.
+local function check_method(c, name, level)
+  local op = OP_OF[name]
+  if c.ops[op] then return end
+  error(("%s %s: %s() is not available: GitLab serves no %s for it (its placement serves: %s)")
+    :format(c.kind.name, c.path or "(no address)", name, op, served(c.ops)), level + 1)
 end
 
 --- The REST path of object `obj` (raises for a non-object or one without
@@ -188,8 +223,27 @@ function Object:changed()
   return diff
 end
 
+-- An answer to save() with another value of the addressing attribute
+-- moved the object: a wiki page renamed through its title answers its new
+-- slug (wikis.md, group_wikis.md), a feature flag renamed answers its new
+-- name (feature_flags.md), and the old address then 404s. The object
+-- follows: its last path segment becomes the answer's id.
+local function readdress(c, data)
+  if c.kind.single or not c.path or type(data) ~= "table" or data[1] ~= nil then return end
+  local id = data[c.placement.id]
+  if id == nil or type(id) == "table" or id == json_null or dot(id) then return end
+  local dir, last = c.path:match("^(.*)/([^/]*)$")
+  local seg = encode(id)
+  if dir and last ~= seg then c.path = dir .. "/" .. seg end
+end
+
 --- Send the changed fields (and `extra`, e.g. a commit message) with the
 -- kind's update method. Does nothing when nothing changed and no extra.
+-- When the answer names the object by another id (a renamed wiki page's
+-- slug, a renamed feature flag), the object takes that address.
+-- Raises, sending nothing, when there is something to send and GitLab
+-- serves no update for the object (its placement's ops: an epic issue,
+-- epic_issues.md).
 -- @tparam[opt] table extra fields always sent
 -- @return self, resp; or self, nil when nothing was sent; or nil, err
 function Object:save(extra)
@@ -197,27 +251,33 @@ function Object:save(extra)
   local body = Object.changed(self)
   if extra then for k, v in pairs(extra) do body[k] = v end end
   if next(body) == nil then return self, nil end
+  check_method(c, "save", 2)
   local data, r = call(c.gl, c.kind.update_method, obj_path(self), nil, body, nil, "object")
   if data == nil then return nil, r end
   load_into(self, data, body)
+  readdress(c, data)
   return self, r
 end
 
---- Delete the object on the server.
+--- Delete the object on the server. Raises, sending nothing, where GitLab
+-- serves no delete for it (a to-do item: todos.md).
 -- @tparam[opt] table params query parameters (e.g. `branch`, `commit_message`)
 -- @return true, resp; or nil, err
 function Object:delete(params)
   local c = octx(self)
+  check_method(c, "delete", 2)
   local data, r = call(c.gl, "DELETE", obj_path(self), params)
   if data == nil then return nil, r end
   return true, r
 end
 
---- Reload the fields from the server.
+--- Reload the fields from the server. Raises, sending nothing, where
+-- GitLab serves no single get for the object.
 -- @tparam[opt] table query
 -- @return self, resp; or nil, err
 function Object:refresh(query)
   local c = octx(self)
+  check_method(c, "refresh", 2)
   if c.query and query == nil then query = c.query end
   local data, r = call(c.gl, "GET", obj_path(self), query, nil, nil, "object")
   if data == nil then return nil, r end
@@ -242,6 +302,22 @@ function M.sub(parent, name)
   return parent[name]
 end
 
+-- The base of a sub-resource whose placement addresses its parent by
+-- another attribute (`via`): the epic notes API "uses the epic ID instead
+-- of epic IID" (notes.md), so epic.notes hangs under
+-- /groups/:id/epics/<epic.id>, not the epic's own /groups/:id/epics/<iid>.
+-- An object without that attribute (a lazy epic: only its iid) cannot
+-- address it: raises, nothing is sent.
+local function via_base(obj, c, own, p, name)
+  local v = rawget(obj, p.via)
+  if v == nil or type(v) == "table" or v == json_null or dot(v) then
+    error(("%s %s: %s hangs under the %s's '%s', which this object lacks "
+      .. "(load it first, e.g. with get)"):format(c.kind.name, own, name, c.kind.name, p.via), 3)
+  end
+  local dir = own:match("^(.*)/[^/]*$") or ""
+  return dir .. "/" .. encode(v)
+end
+
 --- The manager of a sub-resource by name, even when shadowed by a field.
 -- @tparam string name
 -- @return manager
@@ -257,7 +333,9 @@ function Object:manager(name)
     end
     error(("%s has no sub-resource '%s'"):format(c.kind.name, tostring(name)), 2)
   end
-  return new_manager(c.gl, obj_path(self), p, self)
+  local base = obj_path(self)
+  if p.via then base = via_base(self, c, base, p, name) end
+  return new_manager(c.gl, base, p, self)
 end
 
 --- The REST path of this object (relative to /api/v4). Named so because
@@ -454,6 +532,10 @@ wrap = function(gl, pl, base, data, query)
   if data[1] ~= nil then return data end
   local kind = pl.kind
   local p
+  -- what GitLab serves at the object's address: the placement's ops, but
+  -- an item listed elsewhere and addressed at its kind's home (group.issues:
+  -- issues at /projects/:id/issues) has the ops of its home
+  local ops = pl.ops
   if kind.single then
     p = base
   else
@@ -462,12 +544,15 @@ wrap = function(gl, pl, base, data, query)
     if dot(id) then id = nil end
     if pl.home then
       local h = path.home(pl.home, data)
-      if h and id ~= nil then p = h .. "/" .. encode(id) end
+      if h and id ~= nil then
+        p = h .. "/" .. encode(id)
+        if not (kind.home_pattern and base:match(kind.home_pattern)) then ops = kind.ops end
+      end
     end
     if not p and id ~= nil then p = base .. "/" .. encode(id) end
   end
   setmetatable(data, class_for(kind, pl.bare))
-  ctx[data] = { gl = gl, path = p, placement = pl, kind = kind, query = query }
+  ctx[data] = { gl = gl, path = p, placement = pl, kind = kind, query = query, ops = ops }
   snap[data] = deepcopy(data)
   return data
 end

@@ -122,7 +122,17 @@ const REQUIRED = {
   releases: ['tag_name'],
   hooks: ['url'],
   epics: ['title'],
+  // wikis.md, group_wikis.md: "content" and "title" are required on create
+  wikis: ['content', 'title'],
+  // feature_flags.md: "name" is required on create
+  feature_flags: ['name'],
 };
+
+// wikis.md: a page's slug follows its title ("Page with Complex Content"
+// -> "Page-with-Complex-Content"), on create and when a PUT changes the title.
+function wikiSlug(title) {
+  return String(title).replace(/ /g, '-');
+}
 
 const AUTHORED = new Set([
   'issues', 'merge_requests', 'notes', 'snippets', 'epics', 'releases',
@@ -488,6 +498,10 @@ class Store {
         return { access_level: 30, expires_at: null };
       case 'hooks':
         return { url: a.url, push_events: true, issues_events: false, merge_requests_events: false, enable_ssl_verification: true };
+      case 'wikis':
+        return { format: 'markdown', slug: wikiSlug(a.title), encoding: 'UTF-8' };
+      case 'feature_flags':
+        return { description: null, active: true, version: 'new_version_flag', scopes: [], strategies: [] };
       case 'releases':
         return { name: a.name || a.tag_name, description: a.description || '', released_at: item.created_at, upcoming_release: false, assets: { count: 0, sources: [], links: [] } };
       default:
@@ -545,6 +559,12 @@ class Store {
     if (c.name === 'repository/files') {
       this.fileContent(a, attrs);
       delete a.commit_message;
+    }
+    // the page moves to its new title's slug; the old slug then 404s
+    // (the slug of the path is the page's; no body parameter renames it)
+    if (c.last === 'wikis') {
+      delete a.slug;
+      if (a.title !== undefined) a.slug = wikiSlug(a.title);
     }
     const oldFull = c.name === 'projects' ? item.path_with_namespace : null;
     Object.assign(item, a);

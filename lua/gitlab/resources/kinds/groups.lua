@@ -96,15 +96,21 @@ return {
     subs = { lists = { "board_list", ops = "LG" } },
   },
 
+  -- notes.md: "The epics notes API uses the epic ID instead of epic IID";
+  -- discussions.md takes :epic_id too: notes and discussions hang under
+  -- the epic's `id` (via), the rest under its iid
   epic = {
     path = "epics", id = "iid", ops = "LGCUD",
-    doc = "Addressed by `iid`. Notes and discussions address the epic by its global `id` "
-      .. "(notes.md, discussions.md): `group.epics_by_id:lazy(epic.id).notes:list()`.",
+    doc = "Addressed by `iid`. `epic.notes` and `epic.discussions` address the epic by its "
+      .. "global `id` (notes.md, discussions.md), so the epic must be loaded (`get`, `list`); "
+      .. "from the id alone: `group.epics_by_id:lazy(id).notes`.",
     actions = { todo = "POST todo" },
     subs = {
       award_emoji = "award_emoji",
       child_epics = "child_epic",
+      discussions = { "discussion", via = "id" },
       issues = "epic_issue",
+      notes = { "note", via = "id" },
       related_epics = "related_epic",
       resource_label_events = "resource_label_event",
     },
