@@ -137,6 +137,18 @@ describe("objects as GitLab documents them", function()
       assert.same({ "a@example.com", "b@example.com" }, emails)
     end)
 
+    -- invitations.md: the list answers `invite_email`; PUT and DELETE
+    -- address an invitation by that email
+    it("a listed invitation is addressed by its invite_email", function()
+      assert(p.invitations:create{ email = "e@example.com", access_level = 30 })
+      local inv
+      for i in p.invitations:list() do if i.invite_email == "e@example.com" then inv = i end end
+      assert.truthy(inv)
+      inv.access_level = 40
+      sends("PUT /projects/1/invitations/e%40example%2Ecom", function() return inv:save() end)
+      sends("DELETE /projects/1/invitations/e%40example%2Ecom", function() return inv:delete() end)
+    end)
+
     it("a success answer stays a success (invitations.md: {\"status\": \"success\"})", function()
       local data = assert(gl:post("/projects/1/invitations", { email = "c@example.com", access_level = 30 }))
       assert.same({ status = "success" }, data)

@@ -90,7 +90,8 @@ return {
   },
 
   -- invitations.md: list, add, update and delete (no single get)
-  invitation = { path = "invitations", id = "email", ops = "LCUD" },
+  -- invitations.md: the list answers `invite_email`; PUT and DELETE take it
+  invitation = { path = "invitations", id = "invite_email", ops = "LCUD" },
 
   deploy_token = { path = "deploy_tokens", ops = "LGCD" },
 
