@@ -66,7 +66,11 @@ return {
       project_aliases = "project_alias",
       project_repository_storage_moves = { "storage_move", path = "project_repository_storage_moves" },
       projects = "project",
-      registry_repositories = { "registry_repository", ops = "G", bare = true },
+      -- container_registry.md: read here, deleted under the project only
+      registry_repositories = { "registry_repository", ops = "G", bare = true,
+                                doc = "One repository by id (container_registry.md). GitLab deletes "
+                                  .. "it under its project only: "
+                                  .. "`gl.projects:lazy(repo.project_id).registry_repositories:delete(repo.id)`." },
       runners = { "runner",
                   collection = {
                     list_all = "GET all list",
