@@ -6,8 +6,15 @@
 -- no such route under the group. The fake (spec/fake/routes/docs_inv5.js)
 -- answers the group listings as the docs show them, with project_id, and
 -- refuses the group-level item paths with 404.
+--
+-- Then endpoints of runners.md, job_artifacts.md and environments.md that
+-- the catalog already sent right but the fake did not answer as the docs
+-- show (runners/all, enabling and disabling a project's runner, keeping
+-- artifacts, stopping and cleaning up environments): the documented
+-- method, path and answer, through the resource layer.
 local helpers = require("helpers")
 local resources = require("gitlab.resources")
+local gitlab = require("gitlab")
 
 local gl
 
@@ -111,5 +118,113 @@ describe("catalog against GitLab's docs: packages, container registry", function
     sends("GET /projects/1/packages/" .. int(pkg.id) .. "/package_files",
       function() return one.package_files:list():all() end)
     sends("DELETE /projects/1/packages/" .. int(pkg.id), function() return one:delete() end)
+  end)
+end)
+
+-- an ISO 8601 UTC time `days` from now
+local function iso(days)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + math.floor(days * 86400))
+end
+
+describe("catalog against GitLab's docs: runners, job artifacts, environments", function()
+  local p
+
+  setup(function()
+    helpers.server()
+    gl = helpers.client()
+  end)
+
+  before_each(function()
+    helpers.reset()
+    p = gl.projects:lazy(1)
+  end)
+
+  it("runners: all of them, enabled in and disabled from projects (runners.md)", function()
+    local made = helpers.seed{ path = "/runners", items = {
+      { description = "test-1", is_shared = false, active = true, online = true },
+      { description = "shared-1", is_shared = true, active = true, online = false },
+    } }.items
+    local specific, shared = made[1], made[2]
+
+    local lazy = gl.runners:list_all()
+    assert.equal(resources.List, getmetatable(lazy))
+    local all = sends("GET /runners/all", function() return lazy:all() end)
+    assert.equal(2, #all)
+    assert.equal("test-1", all[1].description)
+    local online = sends("GET /runners/all", function() return gl.runners:list_all{ scope = "online" }:all() end)
+    assert.same({ specific.id }, { online[1].id })
+    assert.equal(1, #online)
+    local alice = helpers.client{ token = "glpat-alice" }
+    local none, err = alice.runners:list_all():all()
+    assert.is_nil(none)
+    assert.equal(403, err.status)
+
+    -- "Enable a runner in project" answers the runner itself
+    local enabled = sends("POST /projects/1/runners", function() return p.runners:create{ runner_id = specific.id } end)
+    assert.is_true(resources.is_object(enabled))
+    assert.equal(specific.id, enabled.id)
+    assert.equal("/projects/1/runners/" .. int(specific.id), enabled:rest_path())
+    local listed = sends("GET /projects/1/runners", function() return p.runners:list():all() end)
+    local ids = {}
+    for _, r in ipairs(listed) do ids[#ids + 1] = r.id end
+    table.sort(ids)
+    assert.same({ specific.id, shared.id }, ids)
+    assert(gl.projects:lazy(2).runners:create{ runner_id = specific.id })
+
+    -- "Disable a runner from project": DELETE .../runners/:runner_id, refused
+    -- for the runner's last project
+    assert.is_true(sends("DELETE /projects/1/runners/" .. int(specific.id),
+      function() return p.runners:delete(specific.id) end))
+    local gone, why = gl.projects:lazy(2).runners:delete(specific.id)
+    assert.is_nil(gone)
+    assert.equal(403, why.status)
+    assert.equal(1, #p.runners:list():all())
+  end)
+
+  it("keeping a job's artifacts answers the job (job_artifacts.md)", function()
+    assert(p.pipelines:create{ ref = "main" })
+    local job = p.jobs:list():all()[1]
+    assert.is_nil(job.artifacts_expire_at)
+    local kept = sends("POST /projects/1/jobs/" .. int(job.id) .. "/artifacts/keep",
+      function() return job:keep_artifacts() end)
+    -- the job itself, reloaded from the answer
+    assert.equal(job, kept)
+    assert.equal(gitlab.null, kept.artifacts_expire_at)
+    assert.same({}, kept:changed())
+  end)
+
+  it("environments: stop one, stop the stale ones, clean up review apps (environments.md)", function()
+    local env = assert(p.environments:create{ name = "review/fix-foo" })
+    assert.equal("available", env.state)
+    assert.equal("review-fix-foo", env.slug)
+    -- "The environment must be stopped first, otherwise the request returns 403"
+    local gone, why = p.environments:delete(env.id)
+    assert.is_nil(gone)
+    assert.equal(403, why.status)
+
+    local stopped = sends("POST /projects/1/environments/" .. int(env.id) .. "/stop",
+      function() return env:stop() end)
+    assert.equal(env, stopped)
+    assert.equal("stopped", env.state)
+    assert.equal("review/fix-foo", env.name)
+
+    local old = helpers.seed{ path = "/projects/1/environments", items = {
+      { name = "staging", slug = "staging", state = "available", updated_at = "2020-01-01T00:00:00Z" },
+    } }.items[1]
+    local answer = sends("POST /projects/1/environments/stop_stale",
+      function() return p.environments:stop_stale{ before = iso(-8) } end)
+    assert.equal("Successfully requested stop for all stale environments", answer.message)
+    assert.equal("stopped", assert(p.environments:get(old.id)).state)
+
+    local scheduled = sends("DELETE /projects/1/environments/review_apps",
+      function() return p.environments:delete_review_apps{ before = iso(1) } end)
+    assert.equal(1, #scheduled.scheduled_entries)
+    assert.equal("review/fix-foo", scheduled.scheduled_entries[1].name)
+    assert.same({}, scheduled.unprocessable_entries)
+    -- a DELETE's parameters travel in the query
+    assert.matches("^before=", helpers.last_request{ method = "DELETE" }.query)
+
+    assert.is_true(sends("DELETE /projects/1/environments/" .. int(env.id), function() return env:delete() end))
+    assert.equal(1, #p.environments:list():all())
   end)
 end)
