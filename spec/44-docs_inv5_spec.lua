@@ -12,6 +12,12 @@
 -- show (runners/all, enabling and disabling a project's runner, keeping
 -- artifacts, stopping and cleaning up environments): the documented
 -- method, path and answer, through the resource layer.
+--
+-- Last, what runners.md documents and the catalog lacked: a runner's
+-- managers (GET /runners/:id/managers, one array) and resetting a runner's
+-- authentication token by that token (POST /runners/reset_authentication_token);
+-- and a doc path written with a trailing slash (container_registry.md,
+-- "PUT /projects/:id/") counted as the route it is.
 local helpers = require("helpers")
 local resources = require("gitlab.resources")
 local gitlab = require("gitlab")
@@ -226,5 +232,89 @@ describe("catalog against GitLab's docs: runners, job artifacts, environments", 
 
     assert.is_true(sends("DELETE /projects/1/environments/" .. int(env.id), function() return env:delete() end))
     assert.equal(1, #p.environments:list():all())
+  end)
+end)
+
+-- Runs cmd in the repository; returns its output and whether it exited 0
+-- (the status through the shell: LuaJIT's pipe close does not report it).
+local function run(cmd)
+  local p = assert(io.popen("cd " .. helpers.shell_quote(helpers.root) .. " && " .. helpers.child_env() .. cmd
+    .. " 2>&1; printf '\\n__exit=%d\\n' $?"))
+  local all = p:read("*a")
+  p:close()
+  local out, code = all:match("^(.*)\n__exit=(%d+)\n$")
+  assert(out, all)
+  return out, code == "0"
+end
+
+describe("catalog against GitLab's docs: runner managers and tokens (runners.md)", function()
+  setup(function()
+    helpers.server()
+    gl = helpers.client()
+  end)
+
+  before_each(function()
+    helpers.reset()
+  end)
+
+  it("lists a runner's managers as one array, not a paginated list", function()
+    local runner = helpers.seed{ path = "/runners", items = { { description = "test-1", is_shared = false } } }.items[1]
+    local where = "/runners/" .. int(runner.id) .. "/managers"
+    -- more than a default page (20): GitLab answers them all at once
+    local seeded = {}
+    for i = 1, 25 do
+      seeded[i] = { system_id = "runner-" .. i, version = "17.0." .. i, platform = "linux", status = "offline" }
+    end
+    helpers.seed{ path = where, items = seeded }
+
+    local r = assert(gl.runners:get(runner.id))
+    local managers = sends("GET " .. where, function() return r:managers() end)
+    -- the decoded JSON array itself: no lazy list, no resource object
+    assert.not_equal(resources.List, getmetatable(managers))
+    assert.is_false(resources.is_object(managers))
+    assert.equal(25, #managers)
+    assert.equal("runner-1", managers[1].system_id)
+    assert.equal("runner-25", managers[25].system_id)
+    -- a lazy runner reaches them too, without loading it first
+    local lazy = sends("GET " .. where, function() return gl.runners:lazy(runner.id):managers() end)
+    assert.equal(25, #lazy)
+
+    local none, err = gl.runners:lazy(999999):managers()
+    assert.is_nil(none)
+    assert.equal(404, err.status)
+  end)
+
+  it("resets a runner's authentication token by that token", function()
+    helpers.seed{ path = "/runners", items = { { description = "test-1", token = "glrt-old-token" } } }
+
+    local answer = sends("POST /runners/reset_authentication_token",
+      function() return gl.runners:reset_authentication_token{ token = "glrt-old-token" } end)
+    assert.is_false(resources.is_object(answer))
+    assert.is_string(answer.token)
+    assert.matches("^glrt%-", answer.token)
+    assert.not_equal("glrt-old-token", answer.token)
+    assert.is_string(answer.token_expires_at)
+    -- the token travels in the body, never in the URL
+    local req = helpers.last_request{ method = "POST" }
+    assert.not_matches("glrt", req.query or "")
+
+    -- the old token is no longer the runner's; the new one is
+    local gone, err = gl.runners:reset_authentication_token{ token = "glrt-old-token" }
+    assert.is_nil(gone)
+    assert.equal(403, err.status)
+    assert.not_matches("glrt%-old%-token", tostring(err))
+    assert(gl.runners:reset_authentication_token{ token = answer.token })
+  end)
+
+  it("counts a doc path written with a trailing slash as the route (container_registry.md)", function()
+    -- "Change the visibility of the container registry": PUT /projects/:id/
+    local p = sends("PUT /projects/1", function()
+      return gl.projects:update(1, { container_registry_access_level = "private" })
+    end)
+    assert.equal("private", p.container_registry_access_level)
+
+    local out, ok = run(helpers.lua_interpreter() .. " tools/coverage.lua --page=container_registry --missing")
+    assert.is_true(ok, out)
+    assert.matches("inventory: 9/9 endpoints of 1 doc pages reachable", out, 1, true)
   end)
 end)

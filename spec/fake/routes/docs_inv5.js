@@ -3,14 +3,19 @@
 // show them: group-level listings of packages and container repositories
 // (with the project of each item, and the group-level item paths GitLab
 // does not serve refused with 404: no route there), the instance's and a
-// project's runners, keeping a job's artifacts, and the environments'
-// bulk stop and review app clean-up. spec/44-docs_inv5_spec.lua checks
-// the catalog against these.
+// project's runners, a runner's managers and its token reset, keeping a
+// job's artifacts, and the environments' bulk stop and review app
+// clean-up. spec/44-docs_inv5_spec.lua checks the catalog against these.
 //
 // The generic store keeps a group's packages apart from its projects', so
 // without these GET /groups/:id/packages would answer an empty list and any
 // DELETE under it would succeed; GET /runners/all would be runner "all"
-// (404), and enabling a runner in a project would make a new runner.
+// (404), enabling a runner in a project would make a new runner, a
+// runner's managers would come 20 a page, and POST
+// /runners/reset_authentication_token would reset the token of runner
+// "reset_authentication_token" (404).
+
+const crypto = require('crypto');
 
 module.exports = function docsInv5(api) {
   const store = () => api.store;
@@ -156,6 +161,38 @@ module.exports = function docsInv5(api) {
     }
     mine.delete(runner.id);
     return ctx.send(204, null);
+  });
+
+  function runnerById(ctx) {
+    const r = store().get('/runners/' + encodeURIComponent(ctx.pathParams.runner_id));
+    if (!r) ctx.json(404, { message: '404 Runner Not Found' });
+    return r;
+  }
+
+  // runners.md "List runner's managers": GET /runners/:id/managers answers
+  // all of them in one array (it is not among the page's paginated
+  // endpoints: no page, no per_page, no pagination headers)
+  api.route('GET', '/api/v4/runners/:runner_id/managers', (ctx) => {
+    const r = runnerById(ctx);
+    if (!r) return undefined;
+    const c = store().collection('/runners/' + encodeURIComponent(r.id) + '/managers');
+    return ctx.json(200, c ? c.items : []);
+  });
+
+  // runners.md "Reset runner's authentication token by using the current
+  // token": POST /runners/reset_authentication_token with `token` answers
+  // the new token and its expiry; a token that is no runner's is refused
+  // with 403, as GitLab refuses invalid runner credentials
+  api.route('POST', '/api/v4/runners/reset_authentication_token', (ctx) => {
+    if (ctx.bodyError) return ctx.json(400, { error: ctx.bodyError });
+    const token = ctx.params.token;
+    if (token === undefined || token === '') return ctx.json(400, { error: 'token is missing' });
+    const runner = runners().find((r) => r.token !== undefined && String(r.token) === String(token));
+    if (!runner) return ctx.json(403, { message: '403 Forbidden' });
+    runner.token = 'glrt-' + crypto.randomBytes(15).toString('hex');
+    const expires = new Date(Date.now() + 90 * 24 * 3600 * 1000).toISOString();
+    runner.token_expires_at = expires;
+    return ctx.json(201, { token: runner.token, token_expires_at: expires });
   });
 
   // ---------------------------------------------------- job artifacts

@@ -76,6 +76,8 @@ return {
                     list_all = "GET all list",
                     delete_by_token = "DELETE .",
                     reset_registration_token = "POST reset_registration_token",
+                    -- runners.md: by the runner's current token (`runner:` by its id)
+                    reset_authentication_token = "POST reset_authentication_token",
                     verify = "POST verify",
                   } },
       search_migrations = "search_migration",
