@@ -83,7 +83,11 @@ if not endpoints then fail(2, "cannot read ", tsv_path, ": ", tostring(err)) end
 local exclusions, xerr = read_tsv(exclusions_path)
 if not exclusions then fail(2, "cannot read ", exclusions_path, ": ", tostring(xerr)) end
 
-local function key_of(row) return row.method .. " " .. resources.shape(row.path) end
+-- A doc path with a trailing slash ("PUT /projects/:id/", container_registry.md)
+-- is the route without it.
+local function key_of(row)
+  return row.method .. " " .. resources.shape((row.path:gsub("(.)/+$", "%1")))
+end
 
 local reached = {}
 for _, r in ipairs(resources.routes()) do

@@ -70,6 +70,9 @@ return {
     path = "runners", ops = "LGCUD",
     actions = {
       jobs = "GET jobs list=job",
+      -- runners.md "List runner's managers": one array (not among the
+      -- page's paginated endpoints)
+      managers = "GET managers",
       reset_authentication_token = "POST reset_authentication_token",
     },
   },

@@ -60,12 +60,23 @@ return {
       merge_requests = { "merge_request", ops = "L" },
       milestones = "group_milestone",
       notification_settings = "notification_settings",
-      packages = { "package", ops = "L", bare = true },
+      packages = { "package", ops = "L", bare = true,
+                   doc = "The packages of the group's projects (packages.md): an item's "
+                     .. "`delete()` goes to `/projects/:project_id/packages/:id`; for its files and "
+                     .. "pipelines use `gl.projects:lazy(pkg.project_id).packages`." },
       pending_members = { "member", path = "pending_members", ops = "L" },
       protected_branches = "protected_branch",
       protected_environments = "protected_environment",
       push_rule = "push_rule",
-      registry_repositories = { "registry_repository", ops = "L", bare = true },
+      -- container_registry.md: the repositories of the group's projects,
+      -- each deleted under its project (project_id). The home is this
+      -- placement's only: one repository is read at /registry/repositories/:id
+      -- (gl.registry_repositories), which a kind-wide home would leave
+      registry_repositories = { "registry_repository", ops = "L", bare = true,
+                                home = "/projects/{project_id}/registry/repositories",
+                                doc = "The repositories of the group's projects (container_registry.md): "
+                                  .. "an item's `delete()` goes to "
+                                  .. "`/projects/:project_id/registry/repositories/:id`." },
       releases = { "release", ops = "L", bare = true },
       runners = { "runner", ops = "L", bare = true,
                   collection = { reset_registration_token = "POST reset_registration_token" } },

@@ -66,12 +66,18 @@ return {
       project_aliases = "project_alias",
       project_repository_storage_moves = { "storage_move", path = "project_repository_storage_moves" },
       projects = "project",
-      registry_repositories = { "registry_repository", ops = "G", bare = true },
+      -- container_registry.md: read here, deleted under the project only
+      registry_repositories = { "registry_repository", ops = "G", bare = true,
+                                doc = "One repository by id (container_registry.md). GitLab deletes "
+                                  .. "it under its project only: "
+                                  .. "`gl.projects:lazy(repo.project_id).registry_repositories:delete(repo.id)`." },
       runners = { "runner",
                   collection = {
                     list_all = "GET all list",
                     delete_by_token = "DELETE .",
                     reset_registration_token = "POST reset_registration_token",
+                    -- runners.md: by the runner's current token (`runner:` by its id)
+                    reset_authentication_token = "POST reset_authentication_token",
                     verify = "POST verify",
                   } },
       search_migrations = "search_migration",

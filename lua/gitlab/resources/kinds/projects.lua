@@ -354,8 +354,11 @@ return {
   },
   job_token_scope_entry = { path = "allowlist", ops = "LCD" },
 
+  -- packages.md: a group lists its projects' packages (with project_id);
+  -- each is read and deleted under its project only
   package = {
     path = "packages", ops = "LGD",
+    home = "/projects/{project_id}/packages",
     actions = { pipelines = "GET pipelines list" },
     subs = { package_files = "package_file" },
   },
