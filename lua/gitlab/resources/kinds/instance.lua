@@ -7,7 +7,6 @@ return {
     actions = {
       avatar = "GET avatar",
       code_completions = "POST code_suggestions/completions",
-      code_suggestions_token = "POST code_suggestions/tokens",
       create_pipeline_dependency_list_export =
         "POST pipelines/:pipeline_id/dependency_list_exports kind=dependency_list_export",
       import_bitbucket = "POST import/bitbucket",
@@ -41,7 +40,12 @@ return {
       events = "event",
       experiments = "experiment",
       features = "feature",
-      geo_nodes = { "geo_site", path = "geo_nodes" },
+      -- REST API deprecations: "The geo_nodes API endpoints are deprecated and
+      -- are replaced by geo_sites" (for API v5); GitLab 18 still serves them
+      geo_nodes = { "geo_site", path = "geo_nodes",
+                    doc = "Deprecated: GitLab's REST API deprecations replace the `geo_nodes` "
+                      .. "endpoints with `geo_sites` (`gl.geo_sites`, geo_sites.md); GitLab 18 "
+                      .. "still serves them." },
       geo_sites = "geo_site",
       gitignore_templates = { "template", path = "templates/gitignores" },
       gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls" },
@@ -92,8 +96,8 @@ return {
       users = "user",
       -- instance-level package registries
       conan_packages = { "conan_packages", path = "packages/conan/v1" },
-      maven_packages = { "maven_packages", path = "packages/maven" },
-      npm_packages = { "npm_packages", path = "packages/npm" },
+      maven_packages = "instance_maven_packages",
+      npm_packages = "instance_npm_packages",
     },
   },
 
@@ -133,6 +137,8 @@ return {
     doc = "`gl.features:create{ name = \"x\", value = true }` sets a feature flag.",
   },
 
+  -- geo_sites.md: sites, their repair and status; the project sync
+  -- failures of the current site (GET .../current/failures) are gone
   geo_site = {
     path = "geo_sites", ops = "LGCUD",
     actions = {
@@ -141,7 +147,6 @@ return {
     },
     collection = {
       all_status = "GET status list",
-      current_failures = "GET current/failures",
     },
   },
 
