@@ -153,6 +153,20 @@ describe("the rest of the catalog against GitLab's docs", function()
       assert.matches("Deprecated", section("gl.geo_nodes `/geo_nodes`"))
     end)
 
+    it("instance templates (project_templates.md deprecates them for API v5)", function()
+      for _, t in ipairs{ "dockerfile", "gitignore", "gitlab_ci_yml", "license" } do
+        local path = "/templates/" .. t .. "s"
+        assert.matches("Deprecated: project_templates.md", section("gl." .. t .. "_templates `" .. path .. "`"))
+      end
+      assert.not_matches("Deprecated", section("project.dockerfile_templates `/projects/:id/templates/dockerfiles`"))
+    end)
+
+    it("certificate-based clusters (project_clusters.md, group_clusters.md, instance_clusters.md)", function()
+      assert.matches("Deprecated: certificate%-based", section("project.clusters `/projects/:id/clusters`"))
+      assert.matches("Deprecated: certificate%-based", section("group.clusters `/groups/:id/clusters`"))
+      assert.matches("Deprecated: certificate%-based", section("gl.instance_clusters `/admin/clusters`"))
+    end)
+
     it("epics (epics.md: the Epics REST API is deprecated, for removal in v5)", function()
       assert.matches("Deprecated", section("group.epics `/groups/:id/epics`"))
       assert.matches("Deprecated", section("epic.issues `/groups/:id/epics/:iid/issues`"))

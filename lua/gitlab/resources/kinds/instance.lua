@@ -1,5 +1,13 @@
 -- The root (what a client reaches: gl.projects, gl:markdown{...}) and
 -- instance-wide resources (admin, settings, templates, geo, ...).
+
+-- project_templates.md: "It deprecates these endpoints, which are scheduled
+-- for removal in API version 5" (templates/dockerfiles.md, gitignores.md,
+-- gitlab_ci_ymls.md, licenses.md)
+local TEMPLATES_DEPRECATED = "Deprecated: project_templates.md deprecates the instance "
+  .. "template endpoints (for removal in API v5); GitLab 18 still serves them. "
+  .. "`project.dockerfile_templates` and the other project template managers replace them."
+
 return {
   root = {
     path = "", single = true, ops = "",
@@ -36,7 +44,7 @@ return {
       dependency_list_exports = "dependency_list_export",
       deploy_keys = "deploy_key",
       deploy_tokens = { "deploy_token", ops = "L" },
-      dockerfile_templates = { "template", path = "templates/dockerfiles" },
+      dockerfile_templates = { "template", path = "templates/dockerfiles", doc = TEMPLATES_DEPRECATED },
       events = "event",
       experiments = "experiment",
       features = "feature",
@@ -47,8 +55,8 @@ return {
                       .. "endpoints with `geo_sites` (`gl.geo_sites`, geo_sites.md); GitLab 18 "
                       .. "still serves them." },
       geo_sites = "geo_site",
-      gitignore_templates = { "template", path = "templates/gitignores" },
-      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls" },
+      gitignore_templates = { "template", path = "templates/gitignores", doc = TEMPLATES_DEPRECATED },
+      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls", doc = TEMPLATES_DEPRECATED },
       group_activity = "group_activity",
       group_repository_storage_moves = { "storage_move", path = "group_repository_storage_moves" },
       groups = "group",
@@ -58,7 +66,7 @@ return {
       issues = { "issue", ops = "LG" },
       keys = "key",
       license = "license",
-      license_templates = { "template", path = "templates/licenses" },
+      license_templates = { "template", path = "templates/licenses", doc = TEMPLATES_DEPRECATED },
       licenses = { "license", path = "licenses", ops = "L", bare = true },
       member_roles = "member_role",
       merge_requests = { "merge_request", ops = "L" },
@@ -166,8 +174,11 @@ return {
     actions = { test = "POST ." },
   },
 
+  -- instance_clusters.md: certificate-based, deprecated in GitLab 14.5
   instance_cluster = {
     path = "admin/clusters", ops = "LGUD",
+    doc = "Deprecated: certificate-based clusters were deprecated in GitLab 14.5 "
+      .. "(instance_clusters.md); GitLab 18 still serves them.",
     collection = { add = "POST add" },
   },
 
