@@ -149,6 +149,13 @@ describe("the rest of the catalog against GitLab's docs", function()
       sends("DELETE /groups/1/labels", function() return g.labels:delete_by_name{ name = "defect" } end)
     end)
 
+    it("LDAP group links deleted by path (group_ldap_links.md: \"Deprecated. Scheduled for removal\")", function()
+      assert.matches("`delete%(cn%)` and `delete_for_provider` are deprecated",
+        section("group.ldap_group_links `/groups/:id/ldap_group_links`"))
+      sends("DELETE /groups/1/ldap_group_links",
+        function() return g.ldap_group_links:delete_link{ provider = "ldapmain", cn = "devs" } end)
+    end)
+
     it("Geo nodes (REST API deprecations: replaced by geo_sites)", function()
       assert.matches("Deprecated", section("gl.geo_nodes `/geo_nodes`"))
     end)

@@ -155,8 +155,15 @@ return {
     doc = "Deprecated with the Epics REST API (linked_epics.md).",
   },
 
+  -- group_ldap_links.md: "Delete an LDAP group link (deprecated)": DELETE
+  -- .../ldap_group_links/:cn and .../:provider/:cn are "Deprecated. Scheduled
+  -- for removal in a future release"; DELETE .../ldap_group_links with `cn`
+  -- or `filter` (and `provider`) replaces them
   ldap_group_link = {
     path = "ldap_group_links", id = "cn", ops = "LCD",
+    doc = "`delete(cn)` and `delete_for_provider` are deprecated: group_ldap_links.md schedules "
+      .. "`DELETE .../ldap_group_links/:cn` and `.../:provider/:cn` for removal; use "
+      .. "`delete_link{ provider =, cn = }` (or `filter =`), `DELETE /groups/:id/ldap_group_links`.",
     collection = {
       delete_link = "DELETE .",
       delete_for_provider = "DELETE :provider/:cn",
