@@ -112,6 +112,12 @@ describe("the rest of the catalog against GitLab's docs", function()
       raw_reaches("POST", "/projects/1/triggers/1/take_ownership", 404)
     end)
 
+    it("product analytics funnels (product_analytics.md: load, dry-run, meta)", function()
+      assert.is_nil(p.product_analytics.funnels)
+      assert.is_function(p.product_analytics.meta)
+      raw_reaches("GET", "/projects/1/product_analytics/funnels", 404)
+    end)
+
     it("Geo: no failures of the current site (geo_sites.md)", function()
       assert.is_nil(gl.geo_sites.current_failures)
       assert.is_nil(gl.geo_nodes.current_failures)

@@ -45,6 +45,9 @@ module.exports = function docsSweep(api) {
   // pipeline_triggers.md: list, get, create, update, delete; no take_ownership
   refuse('POST', '/api/v4/projects/:id/triggers/:trigger_id/take_ownership', 404);
 
+  // product_analytics.md: load, dry-run and meta; the funnels list is gone
+  refuse('GET', '/api/v4/projects/:id/product_analytics/funnels', 404);
+
   // ---------------------------------------------------------- packages
 
   // packages/npm.md: the tarball download and the upload are project routes
