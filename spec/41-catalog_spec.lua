@@ -155,7 +155,7 @@ io.write(tostring(n > 1000), " ", tostring(ok), " ", tostring(err):match("no cor
     covered, total, excluded = tonumber(covered), tonumber(total), tonumber(excluded)
     assert.is_true(total > 1200, out)
     assert.is_true((covered + excluded) / total >= 0.98, out)
-    assert.is_true(covered / total >= 0.93, out)
+    assert.is_true(covered / total >= 0.92, out)
     assert.matches(", 0 missing", out)
     assert.not_matches("coverage: exclusion", out)
     assert.not_matches("excluded but covered", out)

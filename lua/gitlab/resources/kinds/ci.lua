@@ -61,10 +61,8 @@ return {
   -- schedule itself lists them)
   pipeline_schedule_variable = { path = "variables", id = "key", ops = "CUD" },
 
-  trigger = {
-    path = "triggers", ops = "LGCUD",
-    actions = { take_ownership = "POST take_ownership self" },
-  },
+  -- pipeline_triggers.md: list, get, create, update, delete (no take_ownership)
+  trigger = { path = "triggers", ops = "LGCUD" },
 
   runner = {
     path = "runners", ops = "LGCUD",

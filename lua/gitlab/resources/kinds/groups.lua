@@ -52,7 +52,7 @@ return {
       invitations = "invitation",
       issues = { "issue", ops = "L" },
       iterations = "iteration",
-      labels = "label",
+      labels = "group_label",
       ldap_group_links = "ldap_group_link",
       member_roles = "member_role",
       members = "group_member",
@@ -107,14 +107,20 @@ return {
     subs = { lists = { "board_list", ops = "LG" } },
   },
 
-  -- notes.md: "The epics notes API uses the epic ID instead of epic IID";
-  -- discussions.md takes :epic_id too: notes and discussions hang under
-  -- the epic's `id` (via), the rest under its iid
+  -- epics.md (and epic_issues.md, epic_links.md, linked_epics.md): "The
+  -- Epics REST API was deprecated in GitLab 17.0 and is planned for removal
+  -- in v5 of the API"; GitLab 18 still serves it (the Work Items API is the
+  -- replacement). notes.md: "The epics notes API uses the epic ID instead
+  -- of epic IID"; discussions.md and resource_label_events.md take
+  -- :epic_id too: those hang under the epic's `id` (via), the rest under
+  -- its iid
   epic = {
     path = "epics", id = "iid", ops = "LGCUD",
-    doc = "Addressed by `iid`. `epic.notes` and `epic.discussions` address the epic by its "
-      .. "global `id` (notes.md, discussions.md), so the epic must be loaded (`get`, `list`); "
-      .. "from the id alone: `group.epics_by_id:lazy(id).notes`.",
+    doc = "Deprecated: epics.md deprecates the Epics REST API (GitLab 17.0, for removal in API v5; "
+      .. "the Work Items API replaces it); GitLab 18 still serves it. Addressed by `iid`. "
+      .. "`epic.notes`, `epic.discussions` and `epic.resource_label_events` address the epic by its "
+      .. "global `id` (notes.md, discussions.md, resource_label_events.md), so the epic must be "
+      .. "loaded (`get`, `list`); from the id alone: `group.epics_by_id:lazy(id).notes`.",
     actions = { todo = "POST todo" },
     subs = {
       award_emoji = "award_emoji",
@@ -123,19 +129,22 @@ return {
       issues = "epic_issue",
       notes = { "note", via = "id" },
       related_epics = "related_epic",
-      resource_label_events = "resource_label_event",
+      resource_label_events = { "resource_label_event", via = "id" },
     },
   },
 
   -- notes.md: "The epics notes API uses the epic ID instead of epic IID";
-  -- discussions.md takes :epic_id too. group.epics_by_id:lazy(epic.id)
+  -- discussions.md takes :epic_id too, and resource_label_events.md
+  -- ("`epic_id` ... The ID of an epic"). group.epics_by_id:lazy(epic.id)
   epic_by_id = {
     path = "epics", ops = "",
-    doc = "An epic addressed by its global `id`, as the notes and discussions APIs take it: "
-      .. "`group.epics_by_id:lazy(epic.id).notes:list()` (an `iid` there reaches the wrong epic).",
+    doc = "An epic addressed by its global `id`, as the notes, discussions and resource label "
+      .. "events APIs take it: `group.epics_by_id:lazy(epic.id).notes:list()` (an `iid` there "
+      .. "reaches the wrong epic). Deprecated with the Epics REST API (epics.md).",
     subs = {
       discussions = "discussion",
       notes = "note",
+      resource_label_events = "resource_label_event",
     },
   },
 
@@ -144,7 +153,8 @@ return {
   -- remove (DELETE) by :epic_issue_id, the association id listed issues carry
   epic_issue = {
     path = "issues", id = "epic_issue_id", ops = "LD",
-    doc = "`epic.issues:assign(42)` assigns issue 42 (its global id); listed issues carry "
+    doc = "Deprecated with the Epics REST API (epic_issues.md). "
+      .. "`epic.issues:assign(42)` assigns issue 42 (its global id); listed issues carry "
       .. "`epic_issue_id`, which `item:move{ move_before_id = }` (answers the reordered "
       .. "issues) and `item:delete()` address.",
     actions = { move = "PUT ." },
@@ -155,18 +165,47 @@ return {
   -- assign(child_epic_id) links an existing one, update re-orders it
   child_epic = {
     path = "epics", ops = "LCUD",
-    doc = "GitLab's epic links: `create` makes a new child epic, `assign(child_epic_id)` "
-      .. "links an existing one, `update` re-orders, `delete` unassigns.",
+    doc = "Deprecated with the Epics REST API (epic_links.md). GitLab's epic links: "
+      .. "`create` makes a new child epic, `assign(child_epic_id)` links an existing one, "
+      .. "`update` re-orders, `delete` unassigns.",
     collection = { assign = "POST :child_epic_id" },
   },
 
-  related_epic = { path = "related_epics", id = "related_epic_link_id", ops = "LCD" },
+  related_epic = {
+    path = "related_epics", id = "related_epic_link_id", ops = "LCD",
+    doc = "Deprecated with the Epics REST API (linked_epics.md).",
+  },
 
+  -- group_ldap_links.md: "Delete an LDAP group link (deprecated)": DELETE
+  -- .../ldap_group_links/:cn and .../:provider/:cn are "Deprecated. Scheduled
+  -- for removal in a future release"; DELETE .../ldap_group_links with `cn`
+  -- or `filter` (and `provider`) replaces them
   ldap_group_link = {
     path = "ldap_group_links", id = "cn", ops = "LCD",
+    doc = "`delete(cn)` and `delete_for_provider` are deprecated: group_ldap_links.md schedules "
+      .. "`DELETE .../ldap_group_links/:cn` and `.../:provider/:cn` for removal; use "
+      .. "`delete_link{ provider =, cn = }` (or `filter =`), `DELETE /groups/:id/ldap_group_links`.",
     collection = {
       delete_link = "DELETE .",
       delete_for_provider = "DELETE :provider/:cn",
+    },
+  },
+
+  -- group_labels.md: like project labels, without promote (promoting makes
+  -- a project label a group label); PUT and DELETE /groups/:id/labels with
+  -- `name` in the parameters are "still available, but deprecated"
+  group_label = {
+    path = "labels", ops = "LGCUD",
+    doc = "`update_by_name` and `delete_by_name` are deprecated: group_labels.md keeps "
+      .. "`PUT`/`DELETE /groups/:id/labels` (with `name`) \"still available, but deprecated\"; "
+      .. "address a label by id or title instead (`update`, `delete`).",
+    actions = {
+      subscribe = "POST subscribe self",
+      unsubscribe = "POST unsubscribe self",
+    },
+    collection = {
+      update_by_name = "PUT .",
+      delete_by_name = "DELETE .",
     },
   },
 

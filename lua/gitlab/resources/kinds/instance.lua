@@ -1,5 +1,13 @@
 -- The root (what a client reaches: gl.projects, gl:markdown{...}) and
 -- instance-wide resources (admin, settings, templates, geo, ...).
+
+-- project_templates.md: "It deprecates these endpoints, which are scheduled
+-- for removal in API version 5" (templates/dockerfiles.md, gitignores.md,
+-- gitlab_ci_ymls.md, licenses.md)
+local TEMPLATES_DEPRECATED = "Deprecated: project_templates.md deprecates the instance "
+  .. "template endpoints (for removal in API v5); GitLab 18 still serves them. "
+  .. "`project.dockerfile_templates` and the other project template managers replace them."
+
 return {
   root = {
     path = "", single = true, ops = "",
@@ -7,7 +15,6 @@ return {
     actions = {
       avatar = "GET avatar",
       code_completions = "POST code_suggestions/completions",
-      code_suggestions_token = "POST code_suggestions/tokens",
       create_pipeline_dependency_list_export =
         "POST pipelines/:pipeline_id/dependency_list_exports kind=dependency_list_export",
       import_bitbucket = "POST import/bitbucket",
@@ -37,14 +44,19 @@ return {
       dependency_list_exports = "dependency_list_export",
       deploy_keys = "deploy_key",
       deploy_tokens = { "deploy_token", ops = "L" },
-      dockerfile_templates = { "template", path = "templates/dockerfiles" },
+      dockerfile_templates = { "template", path = "templates/dockerfiles", doc = TEMPLATES_DEPRECATED },
       events = "event",
       experiments = "experiment",
       features = "feature",
-      geo_nodes = { "geo_site", path = "geo_nodes" },
+      -- REST API deprecations: "The geo_nodes API endpoints are deprecated and
+      -- are replaced by geo_sites" (for API v5); GitLab 18 still serves them
+      geo_nodes = { "geo_site", path = "geo_nodes",
+                    doc = "Deprecated: GitLab's REST API deprecations replace the `geo_nodes` "
+                      .. "endpoints with `geo_sites` (`gl.geo_sites`, geo_sites.md); GitLab 18 "
+                      .. "still serves them." },
       geo_sites = "geo_site",
-      gitignore_templates = { "template", path = "templates/gitignores" },
-      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls" },
+      gitignore_templates = { "template", path = "templates/gitignores", doc = TEMPLATES_DEPRECATED },
+      gitlab_ci_yml_templates = { "template", path = "templates/gitlab_ci_ymls", doc = TEMPLATES_DEPRECATED },
       group_activity = "group_activity",
       group_repository_storage_moves = { "storage_move", path = "group_repository_storage_moves" },
       groups = "group",
@@ -54,7 +66,7 @@ return {
       issues = { "issue", ops = "LG" },
       keys = "key",
       license = "license",
-      license_templates = { "template", path = "templates/licenses" },
+      license_templates = { "template", path = "templates/licenses", doc = TEMPLATES_DEPRECATED },
       licenses = { "license", path = "licenses", ops = "L", bare = true },
       member_roles = "member_role",
       merge_requests = { "merge_request", ops = "L" },
@@ -98,8 +110,8 @@ return {
       users = "user",
       -- instance-level package registries
       conan_packages = { "conan_packages", path = "packages/conan/v1" },
-      maven_packages = { "maven_packages", path = "packages/maven" },
-      npm_packages = { "npm_packages", path = "packages/npm" },
+      maven_packages = "instance_maven_packages",
+      npm_packages = "instance_npm_packages",
     },
   },
 
@@ -139,6 +151,8 @@ return {
     doc = "`gl.features:create{ name = \"x\", value = true }` sets a feature flag.",
   },
 
+  -- geo_sites.md: sites, their repair and status; the project sync
+  -- failures of the current site (GET .../current/failures) are gone
   geo_site = {
     path = "geo_sites", ops = "LGCUD",
     actions = {
@@ -147,7 +161,6 @@ return {
     },
     collection = {
       all_status = "GET status list",
-      current_failures = "GET current/failures",
     },
   },
 
@@ -167,8 +180,11 @@ return {
     actions = { test = "POST ." },
   },
 
+  -- instance_clusters.md: certificate-based, deprecated in GitLab 14.5
   instance_cluster = {
     path = "admin/clusters", ops = "LGUD",
+    doc = "Deprecated: certificate-based clusters were deprecated in GitLab 14.5 "
+      .. "(instance_clusters.md); GitLab 18 still serves them.",
     collection = { add = "POST add" },
   },
 

@@ -40,6 +40,15 @@ local NUGET_READ = {
   query = "GET query",
 }
 
+-- packages/npm.md: metadata and dist-tags at every level ("route prefix");
+-- the tarball download and publish are project routes only
+local NPM_COMMON = {
+  metadata = "GET :package_name",
+  dist_tags = "GET -/package/:package_name/dist-tags",
+  set_dist_tag = "PUT -/package/:package_name/dist-tags/:tag",
+  delete_dist_tag = "DELETE -/package/:package_name/dist-tags/:tag",
+}
+
 local function merge(a, b)
   local t = {}
   for k, v in pairs(a) do t[k] = v end
@@ -78,14 +87,10 @@ return {
     download = "GET *path/:file_name download",
     upload = "PUT *path/:file_name upload=raw",
   }),
-  npm_packages = ns("packages/npm", {
-    metadata = "GET :package_name",
+  npm_packages = ns("packages/npm", merge(NPM_COMMON, {
     publish = "PUT :package_name",
     download = "GET :package_name/-/:file_name download",
-    dist_tags = "GET -/package/:package_name/dist-tags",
-    set_dist_tag = "PUT -/package/:package_name/dist-tags/:tag",
-    delete_dist_tag = "DELETE -/package/:package_name/dist-tags/:tag",
-  }),
+  })),
   nuget_packages = ns("packages/nuget", merge(NUGET_READ, {
     upload = "PUT . upload",
     upload_symbols = "PUT symbolpackage upload",
@@ -103,6 +108,13 @@ return {
     upload = "POST api/v1/gems upload",
     download = "GET gems/:file_name download",
   }),
+
+  -- packages/maven.md, packages/npm.md: the instance level downloads and
+  -- reads metadata; uploads and npm tarballs are project routes only
+  instance_maven_packages = ns("packages/maven", {
+    download = "GET *path/:file_name download",
+  }),
+  instance_npm_packages = ns("packages/npm", NPM_COMMON),
 
   group_composer_packages = ns("-/packages/composer", {
     packages = "GET packages",

@@ -371,10 +371,11 @@ return {
 
   pages_domain = { path = "pages/domains", id = "domain", ops = "LGCUD" },
 
+  -- product_analytics.md: Cube queries (load, dry-run) and metadata; the
+  -- funnels list was removed (funnels are read from ClickHouse)
   product_analytics = {
     path = "product_analytics", single = true, ops = "",
     actions = {
-      funnels = "GET funnels",
       dry_run = "POST request/dry-run",
       load = "POST request/load",
       meta = "GET request/meta",

@@ -134,7 +134,15 @@ return {
     collection = { upload_attachment = "POST attachments upload" },
   },
 
-  cluster = { path = "clusters", ops = "LGUD", collection = { add = "POST user" } },
+  -- project_clusters.md, group_clusters.md: "Project clusters API
+  -- (certificate-based) (deprecated)", deprecated in GitLab 14.5 and still
+  -- documented and served (the GitLab agent for Kubernetes replaces them)
+  cluster = {
+    path = "clusters", ops = "LGUD", collection = { add = "POST user" },
+    doc = "Deprecated: certificate-based clusters were deprecated in GitLab 14.5 "
+      .. "(project_clusters.md, group_clusters.md); GitLab 18 still serves them. "
+      .. "`project.cluster_agents` (cluster_agents.md) replaces them.",
+  },
 
   protected_environment = { path = "protected_environments", id = "name", ops = "LGCUD" },
 
