@@ -80,7 +80,7 @@ for _, s in ipairs(order) do
     w("Top-level actions are client methods (`gl:markdown{ text = \"*x*\" }`). The client")
     w("also has `gl:user()` and `gl:version()` (plain tables; `gl.current_user:get()` gives")
     w("the user as an object) and `gl:graphql(query, variables)`; `gl:search(scope, search,")
-    w("query)` is a lazy list over `GET /search`.")
+    w("query)`, or `gl:search{ scope =, search =, ... }`, is a lazy list over `GET /search`.")
   else
     w(("## %s `%s`"):format(s.name, s.path))
     w()

@@ -35,7 +35,8 @@ M.encode = path.encode
 -- @function manager
 M.manager = manager.top
 
---- `gl:search(scope, search, query)` (`GET /search`) as a lazy list.
+--- `gl:search(scope, search, query)` or `gl:search{ scope =, search =, ... }`
+-- (`GET /search`) as a lazy list.
 -- @function search
 M.search = manager.search
 

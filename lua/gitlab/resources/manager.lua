@@ -204,16 +204,25 @@ object.set_manager_constructor(M.new)
 
 --- `gl:search(scope, search, query)`: `GET /search` as a lazy list of the
 -- results of `scope` ("projects", "issues", "blobs", ...) matching `search`.
+-- `gl:search{ scope =, search =, ... }` is the same call in the form of
+-- `group:search(params)` and `project:search(params)` (search.md: both
+-- parameters are required).
 -- @param gl client
--- @tparam string scope
--- @tparam string search
+-- @tparam string|table scope the scope, or every parameter
+-- @tparam[opt] string search
 -- @tparam[opt] table query more filters
 function M.search(gl, scope, search, query)
-  if type(scope) ~= "string" or type(search) ~= "string" then
-    error("search(scope, search, query): scope and search must be strings", 2)
+  local q
+  if type(scope) == "table" and search == nil and query == nil then
+    q = util.copy(scope)
+  else
+    q = util.copy(query)
+    q.scope, q.search = scope, search
   end
-  local q = util.copy(query)
-  q.scope, q.search = scope, search
+  if type(q.scope) ~= "string" or type(q.search) ~= "string" then
+    error("search{ scope =, search = } or search(scope, search, query): "
+      .. "scope and search must be strings", 2)
+  end
   return new_list(gl, "/search", q, nil, nil)
 end
 

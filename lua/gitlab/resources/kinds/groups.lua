@@ -13,7 +13,17 @@ return {
       transfer_locations = "GET transfer_locations list=group",
       share = "POST share",
       unshare = "DELETE share/:group_id",
+      -- groups.md "List shared groups" (the groups this one was invited
+      -- to) and "List invited groups" (the groups invited to this one)
+      shared_groups = "GET groups/shared list=group",
+      invited_groups = "GET invited_groups list=group",
       restore = "POST restore self",
+      -- groups.md "Archive a group", "Unarchive a group" (GitLab 18.0,
+      -- experiment behind the archive_group flag): both answer the group
+      archive = "POST archive self",
+      unarchive = "POST unarchive self",
+      -- groups.md "Revoke a token" (top-level groups): { token = }
+      revoke_token = "POST tokens/revoke",
       search = "GET search list",
       issues_statistics = "GET issues_statistics",
       ldap_sync = "POST ldap_sync",
@@ -27,6 +37,8 @@ return {
       dora_metrics = "GET dora/metrics",
       create_dependency_list_export = "POST dependency_list_exports kind=dependency_list_export",
       provisioned_users = "GET provisioned_users list=user",
+      -- groups.md "List all SAML users" (top-level groups, GitLab 18.1)
+      saml_users = "GET saml_users list=user",
       saml_identities = "GET saml/identities list",
       update_saml_identity = "PATCH saml/:identity_id",
       scim_identities = "GET scim/identities list",

@@ -29,6 +29,9 @@ return {
       statistics = "GET statistics",
       storage = "GET storage",
       snapshot = "GET snapshot download",
+      -- projects.md "Real-time security scan" (Ultimate, experiment): the
+      -- SAST findings of one file, { file_path =, content = }
+      sast_scan = "POST security_scans/sast/scan",
       users = "GET users list",
       groups = "GET groups list",
       invited_groups = "GET invited_groups list=group",
