@@ -21,9 +21,14 @@ CFLAGS_JIT = $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/inclu
 
 # Debian packages a fresh machine needs (build, tests, demo). lua-cjson is
 # for the test harness and the benchmarks only: the library needs none.
-DEB_PKGS := lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-busted \
+# LuaJIT is OpenResty's (luajit2, libluajit2-5.1-dev): Debian's nginx Lua
+# module (libnginx-mod-http-lua, for the webhook receiver's spec and
+# example) depends on lua-resty-core, which needs it and which conflicts
+# with Debian's luajit packages. Both are LuaJIT 2.1 with one ABI; the
+# library builds and passes its specs on either.
+DEB_PKGS := lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-cjson lua-busted \
             luarocks libcurl4-openssl-dev libssl-dev pkg-config nodejs curl \
-            openssl lua-check neovim lua-luv valgrind
+            openssl lua-check neovim lua-luv valgrind nginx-light libnginx-mod-http-lua
 
 .PHONY: all build deps test demo clean check luacheck rockspec
 all: build

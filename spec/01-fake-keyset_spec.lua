@@ -124,6 +124,74 @@ describe("fake server keyset pagination", function()
     assert.is_nil(rp.headers["x-prev-cursor"])
   end)
 
+  -- doc/administration/instance_limits.md, "Max offset allowed by the
+  -- REST API for offset-based pagination": "When using offset-based
+  -- pagination in the REST API, there is a limit to the maximum requested
+  -- offset into the set of results. This limit is only applied to
+  -- endpoints that also support keyset-based pagination." "**Default
+  -- offset pagination limit**: `50000`." doc/api/projects.md: "Use
+  -- offset-based pagination to access up to 50,000 projects."; doc/api/
+  -- users.md: "In GitLab 17.0 and later, keyset pagination is required for
+  -- responses of 50,000 and above." The 405 and its wording are GitLab's
+  -- (lib/api/helpers/pagination_strategies.rb: `page * per_page >
+  -- offset_limit`).
+  local function offset_refused(r, limit, type)
+    assert.equal(405, r.status, r.body)
+    assert.equal(("Offset pagination has a maximum allowed offset of %d for requests that return"
+      .. " objects of type %s. Remaining records can be retrieved using keyset pagination.")
+      :format(limit, type), json(r).error)
+  end
+
+  it("refuses an offset past 50,000 records on the keyset-capable lists only", function()
+    assert.equal(50000, helpers.admin("GET", "/config").offset_pagination_limit)
+    assert.equal(200, api("/projects?page=500&per_page=100").status)        -- records 49,901-50,000
+    offset_refused(api("/projects?page=501&per_page=100"), 50000, "Project")
+    assert.equal(200, api("/users?page=2500").status)                       -- per_page 20 by default
+    offset_refused(api("/users?page=2501"), 50000, "User")
+    offset_refused(api("/groups?page=51&per_page=1000"), 50000, "Group")     -- per_page as asked
+    offset_refused(api("/projects/1/jobs?page=5001&per_page=10"), 50000, "Ci::Build")
+    offset_refused(api("/projects/1/issues?page=501&per_page=100"), 50000, "Issue")
+    -- lists without keyset have no such limit
+    assert.equal(200, api("/projects/1/merge_requests?page=501&per_page=100").status)
+    assert.equal(200, api("/projects/1/labels?page=100000&per_page=100").status)
+    assert.equal(200, api("/groups/1/projects?page=501&per_page=100").status)
+  end)
+
+  -- "To set this limit for a GitLab Self-Managed instance [...]
+  -- `offset_pagination_limit: 10000`"; "Set the limit to `0` to disable it."
+  it("takes the instance's offset_pagination_limit, 0 for none", function()
+    helpers.config{ offset_pagination_limit = 10 }
+    assert.equal(200, api("/projects?page=2&per_page=5").status)
+    offset_refused(api("/projects?page=3&per_page=5"), 10, "Project")
+    offset_refused(api("/projects?per_page=11"), 10, "Project")              -- page 1 by default
+    assert.equal(200, api("/projects?pagination=keyset&order_by=id&sort=asc&per_page=50").status)
+    helpers.config{ offset_pagination_limit = 0 }
+    assert.equal(200, api("/projects?page=100000&per_page=100").status)
+  end)
+
+  -- doc/api/projects.md, "List all projects": `id_after` "Limit results to
+  -- projects with IDs greater than the specified ID.", `id_before` "Limit
+  -- results to projects with IDs less than the specified ID."
+  it("filters projects by id_after and id_before, by offset and by keyset", function()
+    local seeded = helpers.seed{ path = "/projects", count = 8, template = { name = "f{n}" } }
+    local lo, hi = seeded.first_id + 1, seeded.last_id - 1
+    local function ids(r)
+      assert.equal(200, r.status, r.body)
+      local out = {}
+      for _, p in ipairs(json(r)) do out[#out + 1] = p.id end
+      return out
+    end
+    local want = {}
+    for id = hi - 1, lo + 1, -1 do want[#want + 1] = id end
+    assert.same(want, ids(api(("/projects?id_after=%d&id_before=%d&order_by=id&sort=desc"):format(lo, hi))))
+    -- keyset by id descending: the Link sets id_before and keeps id_after
+    local pages = walk(helpers.api_url(("/projects?pagination=keyset&order_by=id&sort=desc&per_page=2"
+      .. "&id_after=%d&id_before=%d"):format(lo, hi)))
+    local got = {}
+    for _, p in ipairs(pages) do for _, x in ipairs(p) do got[#got + 1] = x.id end end
+    assert.same(want, got)
+  end)
+
   -- doc/api/repositories.md: "This endpoint changed to keyset-based
   -- pagination in GitLab 15.0. Iterating pages of results with a number
   -- (`?page=2`) is unsupported."; `page_token`: "The tree record ID at

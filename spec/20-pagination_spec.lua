@@ -520,3 +520,225 @@ describe("keyset pagination as GitLab documents it", function()
     assert.equal(0, got)
   end)
 end)
+
+-- The offset limit as GitLab documents it. doc/administration/
+-- instance_limits.md, "Max offset allowed by the REST API for offset-based
+-- pagination": "When using offset-based pagination in the REST API, there
+-- is a limit to the maximum requested offset into the set of results. This
+-- limit is only applied to endpoints that also support keyset-based
+-- pagination." "**Default offset pagination limit**: `50000`." "Set the
+-- limit to `0` to disable it." doc/api/projects.md: "Use offset-based
+-- pagination to access up to 50,000 projects. Use keyset-based pagination
+-- to list more than 50,000 projects." The fake's limit is lowered through
+-- its instance setting, and the client's `offset_limit` with it, so a few
+-- dozen items reach it; the documented 50,000 is tested once, first.
+describe("the offset limit", function()
+  local LIMIT, PER = 30, 10        -- three pages of ten by offset
+  local gl
+  setup(function()
+    helpers.reset()
+    gl = helpers.client{ retries = 0, offset_limit = LIMIT }
+    helpers.seed{ path = "/projects", count = 72, template = { name = "ol{n}" } }
+    helpers.seed{ path = "/users", count = 45, template = { username = "ol{n}", name = "OL {n}" } }
+    helpers.seed{ path = "/projects/1/merge_requests", count = 45,
+                  template = { title = "mr {n}", source_branch = "b{n}", target_branch = "main" } }
+  end)
+  before_each(function()
+    helpers.admin("DELETE", "/faults")
+    helpers.config{ offset_pagination_limit = LIMIT }
+    helpers.admin("DELETE", "/requests")
+  end)
+  teardown(function() helpers.reset() end)
+
+  local function store_ids(path, desc)
+    local ids = {}
+    for i, x in ipairs(helpers.store(path).items) do ids[i] = x.id end
+    table.sort(ids, desc and function(a, b) return a > b end or nil)
+    return ids
+  end
+
+  -- ok, err, items of a loop over gl:paginate
+  local function collect(client, path, query, opts)
+    local out = {}
+    local ok, err = pcall(function()
+      for x in client:paginate(path, query, opts) do out[#out + 1] = x end
+    end)
+    return ok, err, out
+  end
+
+  -- the page number of a logged request (1 when it names none), or nil
+  -- for a keyset request
+  local function page_of(r)
+    if r.query:find("pagination=keyset", 1, true) then return nil end
+    return tonumber(("&" .. r.query):match("&page=(%d+)")) or 1
+  end
+
+  local function logged(path_re)
+    local out = {}
+    for i, r in ipairs(helpers.requests{ path_re = path_re }) do out[i] = r end
+    return out
+  end
+
+  local function refused_none(path_re)
+    for _, r in ipairs(logged(path_re)) do
+      assert.are_not.equal(405, r.status, "refused: " .. r.path .. "?" .. r.query)
+    end
+  end
+
+  local function limit_error(err, path, words)
+    assert.is_true(errors.is_error(err), tostring(err))
+    assert.equal("pagination", err.kind)
+    assert.matches("^GET " .. path:gsub("%p", "%%%0") .. ": ", tostring(err))
+    assert.matches('pagination = "keyset"', err.message, 1, true)
+    for _, w in ipairs(words or {}) do assert.matches(w, err.message, 1, true) end
+  end
+
+  it("is 50,000 records unless told otherwise, as documented", function()
+    helpers.config{ offset_pagination_limit = 50000 }
+    local plain = helpers.client{ retries = 0 }
+    assert.equal(50000, plain.offset_limit)
+    -- page 500 of 100 ends at record 50,000: asked; page 501 would be refused
+    assert.equal(200, select(2, plain:get("/projects", { page = 500, per_page = 100 })).status)
+    helpers.admin("DELETE", "/requests")
+    local ok, err = collect(plain, "/projects", { page = 501, per_page = 100 })
+    assert.is_false(ok)
+    limit_error(err, "/projects", { "50000" })
+    assert.same({}, logged("/projects$"))
+    -- the same first page where the instance has no limit: asked
+    local free = helpers.client{ retries = 0, offset_limit = 0 }
+    helpers.config{ offset_pagination_limit = 0 }
+    assert.is_true((collect(free, "/projects", { page = 501, per_page = 100 })))
+  end)
+
+  it("prefetches no page past the limit, and raises before asking for it", function()
+    local ok, err, items = collect(gl, "/projects", { per_page = PER }, { concurrency = 4 })
+    assert.is_false(ok)
+    limit_error(err, "/projects", { tostring(LIMIT), "order_by" })
+    assert.equal(LIMIT, #items)                 -- every record offset can give, then the error
+    local pages = {}
+    for _, r in ipairs(logged("/projects$")) do pages[#pages + 1] = page_of(r) end
+    table.sort(pages)
+    assert.same({ 1, 2, 3 }, pages)
+    refused_none("/projects$")
+  end)
+
+  it("never sends a first page past the limit either", function()
+    local ok, err = collect(gl, "/projects", { per_page = PER, page = 4 })
+    assert.is_false(ok)
+    limit_error(err, "/projects")
+    local ok2, err2 = collect(gl, "/projects", { per_page = LIMIT + 1 })   -- page 1 * 31 > 30
+    assert.is_false(ok2)
+    limit_error(err2, "/projects")
+    assert.same({}, logged("/projects$"))
+  end)
+
+  -- doc/api/projects.md: `id_after` "Limit results to projects with IDs
+  -- greater than the specified ID.", `id_before` "Limit results to
+  -- projects with IDs less than the specified ID."; doc/api/rest/_index.md,
+  -- "Keyset-based pagination": projects take "`order_by=id` only", and
+  -- "The link to the next page contains an additional filter `id_after=42`
+  -- that excludes already-retrieved records." Ordered by id, the rest of
+  -- the list is the keyset list past the last id offset gave.
+  for _, sort in ipairs{ "desc", "asc" } do
+    for _, conc in ipairs{ 1, 4 } do
+      it(("goes on by keyset past the limit when ordered by id (%s, concurrency %d)"):format(sort, conc), function()
+        local items = assert(gl:all("/projects", { per_page = PER, order_by = "id", sort = sort },
+                                    { concurrency = conc }))
+        assert.same(store_ids("/projects", sort == "desc"), ids_of(items))
+        refused_none("/projects$")
+        local log = logged("/projects$")
+        local offset, keyset = 0, 0
+        for _, r in ipairs(log) do
+          if r.query:find("pagination=keyset", 1, true) then keyset = keyset + 1
+          else offset = offset + 1 end
+        end
+        assert.equal(LIMIT / PER, offset)
+        assert.truthy(keyset >= 2)
+        -- the first keyset request starts after the last record offset gave
+        local bound = sort == "desc" and "id_before" or "id_after"
+        local first_keyset
+        for _, r in ipairs(log) do
+          if r.query:find("pagination=keyset", 1, true) then first_keyset = r break end
+        end
+        assert.equal(items[LIMIT].id, tonumber(first_keyset.query:match(bound .. "=(%d+)")))
+        assert.is_nil(("&" .. first_keyset.query):find("&page=", 1, true))
+      end)
+    end
+  end
+
+  it("keeps the caller's own id filter when it goes on by keyset", function()
+    local ids = store_ids("/projects", true)
+    local floor = ids[#ids - 5]                 -- all but the five lowest ids
+    local items = assert(gl:all("/projects", { per_page = PER, order_by = "id", id_after = floor }))
+    local want = {}
+    for _, id in ipairs(ids) do if id > floor then want[#want + 1] = id end end
+    assert.truthy(#want > LIMIT)
+    assert.same(want, ids_of(items))
+    refused_none("/projects$")
+  end)
+
+  -- doc/api/rest/_index.md, "Pagination": "Offset-based pagination. The
+  -- default method and available on all endpoints except, in GitLab 16.5
+  -- and later, the `users` endpoint."; "Use keyset-based pagination for
+  -- this endpoint instead."; doc/api/users.md: `order_by` "Default is
+  -- `id`", `sort` "Default is `desc`".
+  it("lists /users by keyset from the start: the same order as its default", function()
+    local items = assert(gl:all("/users", { per_page = PER }, { concurrency = 4 }))
+    assert.same(store_ids("/users", true), ids_of(items))
+    assert.truthy(#items > LIMIT)
+    for _, r in ipairs(logged("/users$")) do
+      assert.matches("pagination=keyset", r.query, 1, true)
+      assert.matches("order_by=id", r.query, 1, true)
+      assert.matches("sort=desc", r.query, 1, true)
+      assert.is_nil(("&" .. r.query):find("&page=", 1, true))
+    end
+    -- ascending by id is the same by either method too
+    local asc = assert(gl:all("/users", { per_page = PER, order_by = "id", sort = "asc" }))
+    assert.same(store_ids("/users"), ids_of(asc))
+    -- resource layer
+    assert.equal(#items, #assert(gl.users:list():all()))
+  end)
+
+  it("lists /users by page number when asked for, and raises at the limit", function()
+    local ok, err, items = collect(gl, "/users", { per_page = PER, page = 1 })
+    assert.is_false(ok)
+    limit_error(err, "/users", { tostring(LIMIT) })
+    assert.equal(LIMIT, #items)
+    -- an order keyset gives differently (ties by name) stays offset too
+    ok, err = collect(gl, "/users", { per_page = PER, order_by = "name", sort = "asc" })
+    assert.is_false(ok)
+    limit_error(err, "/users")
+    refused_none("/users$")
+  end)
+
+  it("lists /users by offset where keyset is refused (GitLab before 16.5)", function()
+    helpers.fault{ path_re = "/users$", query_re = "pagination=keyset", status = 405, times = -1,
+                   body = '{"error":"Keyset pagination is not yet available for this type of request"}' }
+    helpers.config{ offset_pagination_limit = 0 }
+    local free = helpers.client{ retries = 0, offset_limit = 0 }
+    -- (sort given: the fake's offset lists are in id order without one)
+    local items = assert(free:all("/users", { per_page = PER, sort = "desc" }))
+    assert.same(store_ids("/users", true), ids_of(items))
+    local log = logged("/users$")
+    assert.matches("pagination=keyset", log[1].query, 1, true)
+    assert.truthy(#log > 2)
+    for i = 2, #log do
+      assert.is_nil(log[i].query:find("pagination=", 1, true))
+      assert.is_nil(log[i].query:find("order_by=", 1, true))
+    end
+  end)
+
+  it("leaves lists without keyset alone", function()
+    local items = assert(gl:all("/projects/1/merge_requests", { per_page = PER }, { concurrency = 4 }))
+    assert.equal(#store_ids("/projects/1/merge_requests"), #items)
+    assert.truthy(#items > LIMIT)
+  end)
+
+  it("takes offset_limit per call, 0 for none", function()
+    helpers.config{ offset_pagination_limit = 0 }
+    local items = assert(gl:all("/projects", { per_page = PER }, { offset_limit = 0, concurrency = 4 }))
+    assert.equal(#store_ids("/projects"), #items)
+    assert.has_error(function() gl:pages("/projects", nil, { offset_limit = -1 }) end)
+    assert.has_error(function() helpers.client{ offset_limit = "many" } end)
+  end)
+end)

@@ -57,7 +57,9 @@ end
 --   is appended unless present), one credential (`token`, `oauth_token`,
 --   `job_token` or `oauth = {...}` for automatic refresh), `sudo`,
 --   `timeout`, `connect_timeout`, `retries`, `retry_base`, `max_wait`,
---   `deadline`, `per_page`, `concurrency`, `verify`, `ca_file`, `proxy`,
+--   `deadline`, `per_page`, `concurrency`, `offset_limit` (GitLab's
+--   maximum offset for offset pagination, 50000; 0: none), `verify`,
+--   `ca_file`, `proxy`,
 --   `user_agent`, `headers`, `log` (function(line) or true for stderr),
 --   `allow_insecure`, `http2`, `max_body` (bytes of a buffered answer,
 --   after decompression; `math.huge` for no bound; larger answers fail
@@ -76,6 +78,10 @@ function M.new(opts)
   end
   if creds > 1 then
     error("gitlab.new: give only one of token, oauth_token, job_token and oauth", 2)
+  end
+  local ol = opts.offset_limit
+  if ol ~= nil and (ol ~= ol or ol < 0) then
+    error("gitlab.new: option 'offset_limit' must be a number >= 0 (0: no limit)", 2)
   end
   for _, k in ipairs(options.LINES) do
     local v = opts[k]
@@ -118,6 +124,7 @@ function M.new(opts)
     url = base, root = root,
     per_page = opts.per_page or options.by_name.per_page.default,
     concurrency = opts.concurrency or options.by_name.concurrency.default,
+    offset_limit = opts.offset_limit or options.by_name.offset_limit.default,
     _core = c,
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
     _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index

@@ -43,6 +43,9 @@ M.list = {
   { name = "deadline", type = "number", default = 600, core = true, config = true },
   { name = "per_page", type = "number", default = 100, config = true },
   { name = "concurrency", type = "number", default = 4, config = true },
+  -- doc/administration/instance_limits.md: "**Default offset pagination
+  -- limit**: `50000`." (the instance's offset_pagination_limit; 0: none)
+  { name = "offset_limit", type = "number", default = 50000, config = true },
   { name = "verify", type = "boolean", default = true, core = true, config = true, flow = true },
   { name = "ca_file", type = "string", core = true, config = true, flow = true },
   { name = "proxy", type = "string", core = true, config = true, flow = true },

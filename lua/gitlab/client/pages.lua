@@ -10,6 +10,7 @@ local request = require("gitlab.client.request")
 local finish = require("gitlab.client.response").finish
 local send = require("gitlab.client.send")
 local util = require("gitlab.util")
+local options = require("gitlab.options")
 local int_string, copy = util.int_string, util.copy
 
 local build, EMPTY, has_dot_segment = request.build, request.EMPTY, request.has_dot_segment
@@ -50,22 +51,42 @@ end
 -- changed to keyset-based pagination in GitLab 15.0. Iterating pages of
 -- results with a number (`?page=2`) is unsupported."; its options are
 -- "N/A": no order_by or sort).
+--
+-- Offset pagination on these lists stops at a documented offset
+-- (doc/administration/instance_limits.md, "Max offset allowed by the REST
+-- API for offset-based pagination": "there is a limit to the maximum
+-- requested offset into the set of results. This limit is only applied to
+-- endpoints that also support keyset-based pagination."; "**Default
+-- offset pagination limit**: `50000`."; "Set the limit to `0` to disable
+-- it."): the client's `offset_limit`. GitLab refuses page p of per_page
+-- records when p * per_page exceeds it (lib/api/helpers/
+-- pagination_strategies.rb: `params[:page] * params[:per_page] >
+-- offset_limit`, per_page as asked). `resume`: past it the list goes on by
+-- keyset when ordered by that column, through a documented filter (see
+-- resume_query). `auto`: the list is paged by keyset from the start when
+-- the caller names no page and its order is the one keyset gives too
+-- (see keyset_query). `who`: for whom GitLab documents keyset there.
 local SEG = "[^/]+"
 local DESC_ONLY = { order_by = "id", sort = "desc", sorts = { desc = true }, orders = { id = true },
                     what = "`order_by=id`, `sort=desc` only" }
 local KEYSET_RULES = {
   { "^/projects/" .. SEG .. "/repository/tree$", only = true },
   { "^/groups$", order_by = "name", sort = "asc", sorts = { asc = true }, orders = { name = true },
-    what = "`order_by=name`, `sort=asc` only" },
+    what = "`order_by=name`, `sort=asc` only", who = "unauthenticated users only" },
   { "^/projects/" .. SEG .. "/jobs$", DESC_ONLY },
   { "^/audit_events$", DESC_ONLY },
   { "^/groups/" .. SEG .. "/audit_events$", DESC_ONLY },
   { "^/projects/" .. SEG .. "/audit_events$", DESC_ONLY },
   { "^/projects/" .. SEG .. "/packages/" .. SEG .. "/pipelines$", DESC_ONLY },
-  { "^/projects$", order_by = "id", sort = "desc", orders = { id = true }, what = "`order_by=id` only" },
-  { "^/users$", order_by = "id", sort = "desc" },
-  { "^/projects/" .. SEG .. "/issues$", order_by = "created_at", sort = "desc" },
-  { "^/projects/" .. SEG .. "/registry/repositories/" .. SEG .. "/tags$", order_by = "name", sort = "asc" },
+  { "^/projects$", order_by = "id", sort = "desc", orders = { id = true }, what = "`order_by=id` only",
+    resume = "id" },
+  { "^/users$", order_by = "id", sort = "desc", auto = "id",
+    what = "`order_by=id`, `name`, `username`, `created_at` or `updated_at`" },
+  { "^/projects/" .. SEG .. "/issues$", order_by = "created_at", sort = "desc",
+    what = "`order_by=created_at`, `updated_at`, `title`, `id`, `weight`, `due_date` or"
+      .. " `relative_position`" },
+  { "^/projects/" .. SEG .. "/registry/repositories/" .. SEG .. "/tags$", order_by = "name", sort = "asc",
+    what = "`order_by=name`" },
 }
 
 -- The rule for a list path (relative to the API, or a URL).
@@ -81,7 +102,22 @@ local function keyset_rule(path)
 end
 
 -- Fills q for keyset (opts.pagination, keyset-only lists, the mandatory
--- order_by and sort) and refuses what GitLab documents it refuses.
+-- order_by and sort) and refuses what GitLab documents it refuses. Returns
+-- whether the list goes by keyset, its rule, and for a list put on keyset
+-- here without being asked (`auto`) the query it had before.
+--
+-- `auto` (/users): doc/api/rest/_index.md, "Pagination": "Offset-based
+-- pagination. The default method and available on all endpoints except, in
+-- GitLab 16.5 and later, the `users` endpoint."; "The `users` endpoint was
+-- deprecated for offset-based pagination in GitLab 16.5 [...] Use
+-- keyset-based pagination for this endpoint instead."; doc/api/users.md:
+-- "In GitLab 17.0 and later, keyset pagination is required for responses
+-- of 50,000 and above.", `order_by` "Default is `id`", `sort` "Default is
+-- `desc`". Ordered by id (unique), keyset and offset give the same
+-- records in the same order, so a list the caller does not page by number
+-- (no `page`) and orders by id or not at all is paged by keyset: no limit
+-- to reach. Other orders (`name`, ...) may break ties otherwise: those
+-- stay offset, up to the limit.
 local function keyset_query(q, path, opts)
   if q.pagination == nil and opts.pagination ~= nil then q.pagination = opts.pagination end
   local rule, p = keyset_rule(path)
@@ -91,7 +127,13 @@ local function keyset_query(q, path, opts)
     if q.pagination == nil and q.page == nil then q.pagination = "keyset" end
     return q.pagination == "keyset", rule
   end
-  if q.pagination ~= "keyset" then return false end
+  local before
+  if rule.auto and q.pagination == nil and q.page == nil
+     and (q.order_by == nil or tostring(q.order_by) == rule.auto) then
+    before = copy(q)
+    q.pagination = "keyset"
+  end
+  if q.pagination ~= "keyset" then return false, rule end
   if q.order_by == nil then q.order_by = rule.order_by end
   if q.sort == nil then q.sort = rule.sort end
   local order, sort = tostring(q.order_by), tostring(q.sort):lower()
@@ -99,7 +141,50 @@ local function keyset_query(q, path, opts)
     error(("pages: keyset pagination of %s takes %s (doc/api/rest/_index.md, \"Supported"
       .. " resources\"), not order_by=%s, sort=%s"):format(p, rule.what, order, sort), 3)
   end
-  return true, rule
+  return true, rule, before
+end
+
+local function per_page_of(url)
+  return tonumber(url:match("[?&]per_page=(%d+)"))
+end
+
+-- The query that goes on by keyset after `last`, the last record offset
+-- gave, or nil when the docs give no way to start there. doc/api/
+-- projects.md, "List all projects": `id_after` "Limit results to projects
+-- with IDs greater than the specified ID.", `id_before` "Limit results to
+-- projects with IDs less than the specified ID."; doc/api/rest/_index.md,
+-- "Keyset-based pagination": projects take "`order_by=id` only" and "The
+-- link to the next page contains an additional filter `id_after=42` that
+-- excludes already-retrieved records." Ordered by id, what offset has not
+-- given yet is exactly the list filtered past the last id given: no gap,
+-- no record twice (records added or removed meanwhile shift offset pages,
+-- never that bound). The caller's other bound stays.
+local function resume_query(rule, q, last)
+  if not rule.resume or tostring(q.order_by) ~= rule.resume then return nil end
+  local id = int_string(type(last) == "table" and last[rule.resume])
+  if not id then return nil end
+  local sort = tostring(q.sort or rule.sort):lower()
+  if sort ~= "asc" and sort ~= "desc" then return nil end
+  local kq = copy(q)
+  kq.page = nil
+  kq.pagination, kq.order_by, kq.sort = "keyset", rule.resume, sort
+  kq[rule.resume .. (sort == "desc" and "_before" or "_after")] = id
+  return kq
+end
+
+-- Raised instead of asking for page p, which GitLab refuses: the records
+-- up to the limit were yielded (`past`: p is not the first page asked
+-- for), the rest needs keyset.
+local function limit_error(rule, path, p, pp, limit, past)
+  local how = rule.what and (' (doc/api/rest/_index.md, "Supported resources": ' .. rule.what
+    .. (rule.who and ", " .. rule.who or "") .. ")") or ""
+  local resume = past and rule.resume and ('; ordered by %s (order_by = "%s") it goes on by keyset past the'
+    .. " limit by itself"):format(rule.resume, rule.resume) or ""
+  return errors.new{ kind = "pagination", method = "GET", path = path,
+    message = ("GitLab refuses offset pagination of this list past offset %d (page %d of %d per page;"
+      .. ' offset_limit, doc/administration/instance_limits.md, "Max offset allowed by the REST API for'
+      .. ' offset-based pagination"). List it with pagination = "keyset"%s%s')
+      :format(limit, p, pp, how, resume) }
 end
 
 --- Iterates over pages: `for items, resp in gl:pages(path, query) do`.
@@ -126,16 +211,32 @@ end
 -- of the one before. The empty array that ends a keyset list is not
 -- yielded after its first page; `resp.next_cursor`/`resp.prev_cursor` are
 -- the `X-Next-Cursor`/`X-Prev-Cursor` headers where GitLab sends them.
+--
+-- Offset pagination of the lists that also take keyset stops at
+-- `offset_limit` records (GitLab's documented 50000 by default; 0: none):
+-- no page past it is fetched ahead or asked for. Past it a list of
+-- projects ordered by `id` goes on by keyset from the last record given
+-- (`id_before`/`id_after`, documented filters); any other list raises an
+-- error of kind "pagination" naming the limit and `pagination = "keyset"`,
+-- after the records up to it. `/users` without `page`, ordered by id (its
+-- default), is paged by keyset from the start (by offset where GitLab
+-- answers that keyset 405: before 16.5).
 -- @tparam string path
 -- @tparam[opt] table query
--- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`, `pagination`
+-- @tparam[opt] table opts `max_pages`, `concurrency`, `per_page`, `pagination`, `offset_limit`
 function Client:pages(path, query, opts)
   if type(path) ~= "string" then error("pages: path must be a string", 2) end
   if query ~= nil and type(query) ~= "table" then error("pages: query must be a table", 2) end
   opts = opts or {}
   local q = copy(query)
   if q.per_page == nil then q.per_page = opts.per_page or self.per_page end
-  local keyset = keyset_query(q, path, opts)
+  local keyset, rule, auto_from = keyset_query(q, path, opts)
+  local offset_limit = opts.offset_limit
+  if offset_limit == nil then offset_limit = self.offset_limit or options.by_name.offset_limit.default end
+  if type(offset_limit) ~= "number" or offset_limit ~= offset_limit or offset_limit < 0 then
+    error("pages: offset_limit must be a number >= 0 (0: no limit)", 2)
+  end
+  local limited = rule ~= nil and not rule.only and offset_limit > 0
   local concurrency = opts.concurrency or self.concurrency
   local max_pages = opts.max_pages
   local n, done = 0, false
@@ -148,7 +249,19 @@ function Client:pages(path, query, opts)
   -- (whose items are good) was yielded
   local broken
   local batch, pending, last_scheduled, total_pages, template   -- prefetch state
+  -- the last record yielded (where keyset goes on from past the offset
+  -- limit), and the keyset query that then replaces the next offset page
+  local last_item, resume_q
   local ctx = self._ctx
+
+  -- whether GitLab refuses offset page p of pp records on this list
+  local function refused(p, pp)
+    return limited and not keyset and p ~= nil and p * pp > offset_limit
+  end
+
+  local function next_per_page()
+    return next_url and per_page_of(next_url) or tonumber(q.per_page) or 20
+  end
 
   local function fail(e)
     if batch then batch:close(); batch = nil end
@@ -223,6 +336,10 @@ function Client:pages(path, query, opts)
     if keyset or concurrency <= 1 or async.current() or max_pages then return end
     total_pages = first_resp.total_pages
     local cur = first_resp.page or first_no
+    -- never a page GitLab refuses: those up to the offset limit only
+    if total_pages and limited then
+      total_pages = math.min(total_pages, math.floor(offset_limit / next_per_page()))
+    end
     -- by number only when the next page is the following number
     if not total_pages or total_pages <= cur + 1 or next_no ~= cur + 1 then return end
     template = next_url
@@ -233,6 +350,12 @@ function Client:pages(path, query, opts)
   end
 
   local function request_next()
+    if resume_q then
+      local kq = resume_q
+      resume_q = nil
+      seen[(build(self, "GET", path, { query = kq }, "pages")).url] = true
+      return check_page(self:request("GET", path, { query = kq, expect = "array" }))
+    end
     local u, p = next_url, next_no
     if p then seen[p] = true end
     if u then
@@ -251,9 +374,21 @@ function Client:pages(path, query, opts)
     local data, resp
     if n == 0 then
       local first_no = not keyset and (tonumber(q.page) or 1) or nil
+      local pp = tonumber(q.per_page) or 20
+      if refused(first_no, pp) then fail(limit_error(rule, path, first_no, pp, offset_limit)) end
       if first_no then seen[first_no] = true end
       seen[(build(self, "GET", path, { query = q }, "pages")).url] = true
-      data, resp = check_page(self:request("GET", path, { query = q, expect = "array" }))
+      data, resp = self:request("GET", path, { query = q, expect = "array" })
+      if data == nil and auto_from and resp.status == 405 then
+        -- a GitLab without keyset here (doc/api/users.md: "Keyset
+        -- pagination introduced in GitLab 16.5"): by offset, as asked
+        q, keyset, auto_from, first_no = auto_from, false, nil, 1
+        if refused(first_no, pp) then fail(limit_error(rule, path, first_no, pp, offset_limit)) end
+        seen[first_no] = true
+        seen[(build(self, "GET", path, { query = q }, "pages")).url] = true
+        data, resp = self:request("GET", path, { query = q, expect = "array" })
+      end
+      data, resp = check_page(data, resp)
       n = 1
       advance(resp, first_no)
       if next_url or next_no then start_prefetch(resp, first_no) elseif not broken then done = true end
@@ -300,6 +435,14 @@ function Client:pages(path, query, opts)
       done = true
       return nil
     end
+    local p, pp = next_no, next_per_page()
+    if refused(p, pp) then
+      -- past the offset limit: on by keyset where the docs give the way,
+      -- else an error before the request GitLab would refuse
+      local kq = resume_query(rule, q, last_item)
+      if not kq then fail(limit_error(rule, path, p, pp, offset_limit, true)) end
+      keyset, resume_q, next_url, next_no = true, kq, nil, nil
+    end
     data, resp = request_next()
     local asked = next_no
     n = n + 1
@@ -311,6 +454,7 @@ function Client:pages(path, query, opts)
   return function()
     local data, resp = step()
     if data == nil then return nil end
+    if data[#data] ~= nil then last_item = data[#data] end
     -- doc/api/rest/_index.md: "The `X-NEXT-CURSOR` header contains the
     -- cursor value for retrieving the next page's records, while the
     -- `X-PREV-CURSOR` header contains the cursor value for retrieving the

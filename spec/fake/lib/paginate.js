@@ -6,6 +6,9 @@
 const { buildQuery, className } = require('./util');
 
 const MAX_COUNT = 10000; // above this GitLab stops counting
+// doc/administration/instance_limits.md, "Max offset allowed by the REST
+// API for offset-based pagination": "**Default offset pagination limit**:
+// `50000`." (config offset_pagination_limit; 0 disables it)
 const OFFSET_LIMIT = 50000;
 
 function intParam(v, dflt) {
@@ -163,7 +166,10 @@ function keyset(ctx, items, opts) {
         headers['x-prev-cursor'] = cursorOf(prev);
       }
     }
-    headers.link = '<' + linkUrl(ctx, set, ['id_after', 'id_before', 'cursor']) + '>; rel="next"';
+    // the request's own parameters stay, a filter `id_after` beside the
+    // `id_before` of a descending list included (GitLab merges the new
+    // bound into the request's parameters)
+    headers.link = '<' + linkUrl(ctx, set) + '>; rel="next"';
   }
   return ctx.json(200, opts.map ? page.map(opts.map) : page, headers);
 }
@@ -235,16 +241,29 @@ function paginate(ctx, items, opts) {
   }
   const perPage = perPageOf(q);
   let page = intParam(q.page, 1);
-  if (page <= 0) page = 1;
-  if (opts.keyset && q.page !== undefined && page * perPage > OFFSET_LIMIT) {
+  // doc/administration/instance_limits.md, "Max offset allowed by the REST
+  // API for offset-based pagination": "When using offset-based pagination
+  // in the REST API, there is a limit to the maximum requested offset into
+  // the set of results. This limit is only applied to endpoints that also
+  // support keyset-based pagination." (the kinds with opts.keyset, those of
+  // doc/api/rest/_index.md's "Supported resources"); doc/api/projects.md:
+  // "Use offset-based pagination to access up to 50,000 projects."; "Set
+  // the limit to `0` to disable it." The docs give no status or wording:
+  // GitLab's lib/api/helpers/pagination_strategies.rb refuses when
+  // `params[:page] * params[:per_page] > offset_limit` (page 1 by default,
+  // per_page as asked, before the cap at 100) with this 405.
+  const cfg = ctx.state && ctx.state.config;
+  const limit = cfg && cfg.offset_pagination_limit !== undefined ? Number(cfg.offset_pagination_limit) : OFFSET_LIMIT;
+  if (opts.keyset && limit > 0 && page * intParam(q.per_page, 20) > limit) {
     const type = opts.type || 'Object';
     return ctx.json(405, {
       error:
-        'Offset pagination has a maximum allowed offset of ' + OFFSET_LIMIT + ' ' +
+        'Offset pagination has a maximum allowed offset of ' + limit + ' ' +
         'for requests that return objects of type ' + type + '. ' +
         'Remaining records can be retrieved using keyset pagination.',
     });
   }
+  if (page <= 0) page = 1;
   const total = items.length;
   const start = (page - 1) * perPage;
   const slice = start < total ? items.slice(start, start + perPage) : [];

@@ -22,6 +22,11 @@ const DEFAULT_CONFIG = {
   max_url: 8192, // longer request targets get nginx's 414
   log_limit: 100000, // oldest log entries are dropped beyond this
   job_token_strict: false, // job tokens only where GitLab takes them
+  // doc/administration/instance_limits.md, "Max offset allowed by the REST
+  // API for offset-based pagination": "**Default offset pagination
+  // limit**: `50000`." "Set the limit to `0` to disable it." An instance
+  // setting (`offset_pagination_limit`), so specs may lower it.
+  offset_pagination_limit: 50000,
 };
 
 class Tokens {

@@ -645,6 +645,19 @@ class Store {
         return String(v) === String(want);
       });
     }
+    // doc/api/projects.md, "List all projects": `id_after` "Limit results
+    // to projects with IDs greater than the specified ID.", `id_before`
+    // "Limit results to projects with IDs less than the specified ID."
+    // Filters in their own right, by offset as by keyset (where the keyset
+    // Link carries them too).
+    if (c.name === 'projects' && !c.parent) {
+      for (const k of ['id_after', 'id_before']) {
+        if (q[k] === undefined || q[k] === '') continue;
+        const v = Number(q[k]);
+        if (!Number.isFinite(v)) continue;
+        tests.push(k === 'id_after' ? (it) => Number(it.id) > v : (it) => Number(it.id) < v);
+      }
+    }
     if (q.search) {
       const s = String(q.search).toLowerCase();
       tests.push((it) => ['title', 'name', 'description', 'path', 'username', 'email', 'path_with_namespace', 'full_path']
