@@ -671,3 +671,52 @@ describe("GitLab's payloads (spec/fixtures/webhooks)", function()
     assert.are.equal(core.null, ev.data.build_started_at)
   end)
 end)
+
+describe("the README's example (\"Receiving webhooks\")", function()
+  -- the first ```lua block of the section, run with the delivery as the
+  -- globals `headers` and `body`, the tokens from a fake environment
+  local function example()
+    local text = assert(helpers.read_file(helpers.root .. "/README.md"))
+    local at = assert(text:find("## Receiving webhooks", 1, true), "README section not found")
+    return assert(text:match("```lua\n(.-)```", at), "no lua block in the section")
+  end
+
+  local function run(headers, body, envvars)
+    local printed = {}
+    local env = setmetatable({
+      headers = headers, body = body,
+      os = { getenv = function(k) return envvars[k] end },
+      io = { stderr = { write = function(_, ...)
+        printed[#printed + 1] = (table.concat({ ... }):gsub("\n$", ""))
+      end } },
+      print = function(...) printed[#printed + 1] = table.concat({ ... }, " ") end,
+    }, { __index = _G })
+    local chunk
+    if setfenv then
+      chunk = assert(loadstring(example()))
+      setfenv(chunk, env)
+    else
+      chunk = assert(load(example(), "README", "t", env))
+    end
+    return chunk(), table.concat(printed, "\n")
+  end
+
+  it("accepts a signed delivery and refuses a forged one", function()
+    local st, hexkey = openssl_signing_token()
+    local ts = os.time()
+    local body = '{"object_kind":"merge_request","project":{"path_with_namespace":"g/p"},'
+      .. '"object_attributes":{"action":"merge"}}'
+    local headers = { ["X-Gitlab-Token"] = TOKEN, ["X-Gitlab-Event"] = "Merge Request Hook",
+      ["webhook-id"] = "readme-1", ["webhook-timestamp"] = tostring(ts),
+      ["webhook-signature"] = "v1," .. openssl_hmac_b64(hexkey, "readme-1." .. ts .. "." .. body),
+      ["Content-Type"] = "application/json" }
+    local envvars = { GITLAB_WEBHOOK_TOKEN = TOKEN, GITLAB_WEBHOOK_SIGNING_TOKEN = st }
+    local status, out = run(headers, body, envvars)
+    assert.are.equal(204, status)
+    assert.are.equal("Merge Request Hook readme-1 g/p", out)
+    headers["X-Gitlab-Token"] = "forged"
+    status, out = run(headers, body, envvars)
+    assert.are.equal(401, status)
+    assert.are.equal("webhook: X-Gitlab-Token does not match (bad_token)", out)
+  end)
+end)
