@@ -11,7 +11,8 @@
 local helpers = require("helpers")
 
 local q = helpers.shell_quote
-local MODULES = "/usr/lib/nginx/modules"
+-- Debian's place for dynamic modules (NGINX_MODULES overrides it)
+local MODULES = os.getenv("NGINX_MODULES") or "/usr/lib/nginx/modules"
 local PACKAGES = "nginx-light (or nginx), libnginx-mod-http-lua and luajit2"
 
 local TOKEN = "nginx-hook-token-4242"
