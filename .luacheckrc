@@ -14,6 +14,8 @@ files["spec/nvim"] = { std = "max+busted", globals = { "vim" } }
 -- `vim` (vim.bo[buf].modifiable, vim.g.loaded_...)
 files["examples/nvim"] = { std = "luajit", globals = { "vim" } }
 files["examples"] = { std = "max" }
+-- the webhook receiver runs inside nginx's Lua module (OpenResty's LuaJIT)
+files["examples/webhook"] = { std = "luajit+ngx_lua" }
 
 -- benchmarks and tools are scripts run by lua5.4 or luajit
 files["bench"] = { std = "max" }

@@ -86,5 +86,6 @@ build = {
     ["gitlab.resources.object"] = "lua/gitlab/resources/object.lua",
     ["gitlab.resources.path"] = "lua/gitlab/resources/path.lua",
     ["gitlab.util"] = "lua/gitlab/util.lua",
+    ["gitlab.webhook"] = "lua/gitlab/webhook.lua",
   },
 }

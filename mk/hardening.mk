@@ -18,7 +18,7 @@ HARDENING_PKGS := valgrind clang libclang-rt-14-dev
 hardening-deps:
 	$(call apt_install,$(HARDENING_PKGS))
 
-FUZZ_TARGETS := link headers url encode query json json_encode
+FUZZ_TARGETS := link headers url encode query json json_encode base64
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz

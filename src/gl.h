@@ -205,7 +205,7 @@ void gl_http_open(lua_State *L);
 void gl_encode_open(lua_State *L);    /* encode.c */
 int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
 void gl_json_open(lua_State *L);      /* json.c */
-void gl_crypto_open(lua_State *L);    /* crypto.c: OAuth primitives */
+void gl_crypto_open(lua_State *L);    /* crypto.c: OAuth and webhook primitives */
 /* fs.c: private files; the output file of a download, never through a
  * symbolic link (NULL with why[] filled on failure) */
 FILE *gl_open_output(const char *path, int append, char *why, size_t whyn);
