@@ -296,6 +296,19 @@ describe("graphql_nodes", function()
     assert.equal(0, #sent())
   end)
 
+  it("examples/graphql_nodes.lua lists a connection page by page", function()
+    local q = helpers.shell_quote
+    local out, code = helpers.exec(("cd %s && %s env GITLAB_URL=%s GITLAB_TOKEN=glpat-root %s"
+      .. " examples/graphql_nodes.lua group/proj 3 2>&1"):format(q(helpers.root), helpers.child_env(),
+        q(helpers.server().http), q(helpers.lua_interpreter())))
+    assert.equal(0, code, out)
+    assert.matches("Issues of group/proj, 3 per request:", out, 1, true)
+    assert.matches("3 issue%(s%)\nissues: 3\nmerge_requests: 8\n", out)
+    assert.matches("!8    MR 8 %(b8 %-> main%)", out)
+    -- 8 merge requests 3 a page, 3 issues: 3 + 1 + 1 requests
+    assert.equal(5, #sent())
+  end)
+
   describe("inside gitlab.async.run", function()
     it("yields instead of blocking, one page after the other", function()
       helpers.fault{ path = "/api/graphql", delay_ms = 150, times = -1 }

@@ -328,6 +328,44 @@ describe("OAuth for web applications", function()
     end)
   end)
 
+  describe("examples/oauth_webapp.lua", function()
+    local function run(env, args, input)
+      local q = helpers.shell_quote
+      local vars = { "GITLAB_URL=" .. q(srv.http) }
+      for k, v in pairs(env) do vars[#vars + 1] = k .. "=" .. q(v) end
+      -- the callback URL a user pastes, on stdin
+      local pipe = input and ("printf '%s\\n' " .. q(input) .. " | ") or ""
+      return helpers.exec(("cd %s && %s%s env -u GITLAB_TOKEN -u GITLAB_CLIENT_SECRET %s %s"
+        .. " examples/oauth_webapp.lua %s 2>&1"):format(q(helpers.root), pipe, helpers.child_env(),
+          table.concat(vars, " "), q(helpers.lua_interpreter()), args or ""))
+    end
+
+    it("signs a user in, as a confidential app and as a public one with PKCE", function()
+      local out, code = run({ GITLAB_CLIENT_ID = CONFIDENTIAL, GITLAB_CLIENT_SECRET = SECRET,
+        GITLAB_REDIRECT_URI = WEB }, "--browser")
+      assert.equal(0, code, out)
+      assert.matches("^200 Signed in as Administrator %(@root, GitLab user 1%), admin@example%.com", out)
+      local f = form_of(requests("/oauth/token")[1])
+      assert.equal(SECRET, f.client_secret)
+      assert.is_nil(f.code_verifier)
+      out, code = run({ GITLAB_CLIENT_ID = PUBLIC, GITLAB_REDIRECT_URI = LOOP }, "--browser")
+      assert.equal(0, code, out)
+      assert.matches("^200 Signed in as Administrator", out)
+      f = form_of(requests("/oauth/token")[2])
+      assert.is_nil(f.client_secret)
+      assert.is_string(f.code_verifier)
+      assert.equal(2, #requests("/oauth/userinfo"))
+    end)
+
+    it("refuses a callback whose state is not its own", function()
+      local out, code = run({ GITLAB_CLIENT_ID = PUBLIC, GITLAB_REDIRECT_URI = LOOP }, nil,
+        LOOP .. "?code=forged-code&state=forged-state")
+      assert.equal(1, code, out)
+      assert.matches("400 This sign%-in was not started here %(state mismatch%)", out)
+      assert.equal(0, #requests("/oauth/token"))
+    end)
+  end)
+
   describe("arguments", function()
     it("refuses what cannot work, at the caller", function()
       local base = { url = srv.http, client_id = PUBLIC, code = "c", redirect_uri = LOOP }
