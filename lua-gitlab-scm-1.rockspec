@@ -58,6 +58,7 @@ build = {
     ["gitlab.client"] = "lua/gitlab/client.lua",
     ["gitlab.client.api"] = "lua/gitlab/client/api.lua",
     ["gitlab.client.async"] = "lua/gitlab/client/async.lua",
+    ["gitlab.client.graphql"] = "lua/gitlab/client/graphql.lua",
     ["gitlab.client.pages"] = "lua/gitlab/client/pages.lua",
     ["gitlab.client.refresh"] = "lua/gitlab/client/refresh.lua",
     ["gitlab.client.request"] = "lua/gitlab/client/request.lua",

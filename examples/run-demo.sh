@@ -35,6 +35,9 @@ for lua in lua5.4 luajit; do
     echo "== $lua examples/$ex.lua"
     LUA_CPATH="$cpath/?.so;;" "$lua" "examples/$ex.lua"
   done
+  echo
+  echo "== $lua examples/graphql_nodes.lua (GraphQL connections, 2 nodes a page)"
+  LUA_CPATH="$cpath/?.so;;" "$lua" examples/graphql_nodes.lua group/proj 2
 done
 echo
 echo "== lua5.4 examples/artifacts.lua (20 MB through the redirect to object storage)"
@@ -43,5 +46,13 @@ ls -l "$work/artifacts.zip"
 echo
 echo "== luajit examples/device_login.lua (OAuth device flow; config in a temp dir)"
 XDG_CONFIG_HOME="$work" GITLAB_CLIENT_ID=lua-gitlab-public luajit examples/device_login.lua demo
+echo
+echo "== lua5.4 examples/oauth_webapp.lua (web app sign-in: confidential app, code exchange, userinfo)"
+GITLAB_CLIENT_ID=lua-gitlab-confidential GITLAB_CLIENT_SECRET=lua-gitlab-secret \
+  GITLAB_REDIRECT_URI=https://app.example/oauth/callback lua5.4 examples/oauth_webapp.lua --browser
+echo
+echo "== luajit examples/oauth_webapp.lua (web app sign-in: public app with PKCE)"
+GITLAB_CLIENT_ID=lua-gitlab-public GITLAB_REDIRECT_URI=http://127.0.0.1/callback \
+  luajit examples/oauth_webapp.lua --browser
 echo
 echo "demo finished"

@@ -7,7 +7,8 @@
 --
 -- This class assembles the methods of its parts, one concept each:
 -- `gitlab.client.api` (request and its shortcuts, GraphQL),
--- `gitlab.client.pages` (pagination), `gitlab.client.transfer`
+-- `gitlab.client.pages` (pagination), `gitlab.client.graphql` (GraphQL
+-- connections across pages), `gitlab.client.transfer`
 -- (downloads, uploads) and `gitlab.client.async` (the non-blocking API),
 -- over `gitlab.client.request` (building), `gitlab.client.send` (sending,
 -- through `gitlab.client.refresh`) and `gitlab.client.response` (shaping).
@@ -18,7 +19,7 @@ local send = require("gitlab.client.send")
 local options = require("gitlab.options")
 
 local Client = {}
-for _, part in ipairs{ "api", "pages", "transfer", "async" } do
+for _, part in ipairs{ "api", "pages", "graphql", "transfer", "async" } do
   for name, fn in pairs(require("gitlab.client." .. part)) do Client[name] = fn end
 end
 

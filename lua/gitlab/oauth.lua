@@ -1,8 +1,10 @@
 --- OAuth 2 sign-in against GitLab (GitLab is the provider).
 --
 -- Flows: device authorization grant (`device_login`), authorization code
--- with PKCE S256 and a loopback redirect listener (`pkce_login`), token
--- refresh, revocation, token info and dynamic client registration.
+-- with PKCE S256 and a loopback redirect listener (`pkce_login`), the
+-- authorization code flow of a web application (`authorize_url`,
+-- `new_state`, `check_state`, `exchange`, `userinfo`), token refresh,
+-- revocation, token info and dynamic client registration.
 --
 -- Every flow returns `tokens, nil` or `nil, err`; `tokens` is
 -- `{ access_token, refresh_token, expires_at, scope, token_type }` where
@@ -276,6 +278,42 @@ local function random_state()
   return assert(core.base64url(assert(core.random_bytes(24))))
 end
 
+--- A fresh `state` for an authorization request: 32 characters from 24
+-- bytes of the system's random generator. doc/api/oauth2.md: "a value
+-- that can't be predicted [...] It should also be used as a CSRF token".
+-- Keep it with the user's session and compare the callback's with
+-- `check_state`.
+-- @treturn string
+function M.new_state()
+  return random_state()
+end
+
+-- Sums over the bytes of two 32-byte digests, no early exit.
+local function digest_differs(a, b)
+  local d = 0
+  for i = 1, 32 do
+    local x = a:byte(i) - b:byte(i)
+    d = d + x * x
+  end
+  return d ~= 0
+end
+
+--- Does the `state` of a callback match the one of the request? In time
+-- independent of where they differ: both are hashed (SHA-256) and the
+-- digests compared byte for byte without stopping at the first
+-- difference, so timing tells nothing of the expected state.
+-- @tparam string expected the state given to `authorize_url` (a
+--   programmer error raises when it is not a non-empty string)
+-- @param got the callback's `state` parameter (nil, a table, ... are no match)
+-- @treturn boolean
+function M.check_state(expected, got)
+  if type(expected) ~= "string" or expected == "" then
+    error("oauth.check_state: expected state must be a non-empty string", 2)
+  end
+  if type(got) ~= "string" then return false end
+  return not digest_differs(core.sha256(expected), core.sha256(got))
+end
+
 local function urlencode(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c)
     return ("%%%02X"):format(c:byte())
@@ -301,8 +339,12 @@ local function root_url(url)
 end
 
 --- The URL of GitLab's authorize page for the authorization code flow.
--- @tparam table opts `url`, `client_id`, `redirect_uri`, `state`,
---   `code_challenge` (S256), `scopes` (list or space-separated string)
+-- Send the user's browser there; GitLab sends it back to `redirect_uri`
+-- with `code` and `state` (or `error`), which a web application takes to
+-- `check_state` and `exchange`.
+-- @tparam table opts `url`, `client_id`, `redirect_uri`, `state` (from
+--   `new_state`), `code_challenge` (S256, from `pkce_pair`), `scopes`
+--   (list or space-separated string)
 -- @treturn string
 function M.authorize_url(opts)
   check_opts("authorize_url", opts, { "url", "client_id", "redirect_uri" })
@@ -391,6 +433,69 @@ function M.device_login(opts)
       return nil, perr
     end
   end
+end
+
+-------------------------------------------------------------------------------
+-- authorization code: the exchange at the application's callback
+-------------------------------------------------------------------------------
+
+-- The token request of the authorization code grant (doc/api/oauth2.md,
+-- step 2 of both authorization code flows) -> tokens, or nil, err. The
+-- pair keeps what its refresh sends (redirect_uri, code_verifier) and the
+-- scope asked for (the docs' answer has none). opts: transport.
+local function code_grant(opts, o)
+  local data, err = call(opts, "POST", "/oauth/token", { form = {
+    grant_type = "authorization_code",
+    client_id = o.client_id,
+    client_secret = o.client_secret,
+    code = o.code,
+    redirect_uri = o.redirect_uri,
+    code_verifier = o.code_verifier,
+  } })
+  if not data then return nil, err end
+  return make_tokens(data, now_fn(opts), { scope = scope_string(o.scopes),
+    redirect_uri = o.redirect_uri, code_verifier = o.code_verifier })
+end
+
+--- Exchange the code GitLab sent to a web application's callback for
+-- tokens (doc/api/oauth2.md, "Authorization code flow" and "Authorization
+-- code with PKCE", step 2). Check the callback's `state` first
+-- (`check_state`); a callback with `error` instead of `code` is GitLab's
+-- refusal (`access_denied`, ...), nothing to exchange.
+--
+-- A confidential application sends `client_secret` (PKCE or not: GitLab
+-- authenticates it on every token request); a public one sends
+-- `code_verifier` instead, the verifier whose challenge went to
+-- `authorize_url`. `redirect_uri` must be the one the authorization
+-- request gave: GitLab answers `invalid_grant` otherwise, as it does for
+-- a code used before, expired, or issued to another application, and for
+-- a wrong or missing verifier; a wrong secret is 401 `invalid_client`.
+-- The code, verifier and secret go in the request body, never in a URL,
+-- a log line or an error.
+-- @tparam table opts `url`, `client_id`, `code`, `redirect_uri`;
+--   `client_secret` (confidential applications), `code_verifier` (PKCE),
+--   `scopes` (those asked for: the pair's `scope`, since GitLab's answer
+--   has none), transport options (`timeout`, `ca_file`, `log`, ...)
+-- @return tokens `{ access_token, refresh_token, expires_at, scope,
+--   token_type, redirect_uri, code_verifier }` (refresh with `refresh`,
+--   giving it `redirect_uri`, `code_verifier` and `client_secret`), or
+--   nil, err (`err.code` GitLab's OAuth error)
+function M.exchange(opts)
+  check_opts("exchange", opts, { "url", "client_id", "code", "redirect_uri" })
+  for _, k in ipairs{ "client_secret", "code_verifier" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then
+      error(("oauth.exchange: option '%s' must be a string"):format(k), 2)
+    end
+  end
+  local v = opts.code_verifier
+  if v ~= nil and (#v < 43 or #v > 128 or v:find("[^%w%-%._~]")) then
+    error("oauth.exchange: code_verifier must be 43-128 chars of [A-Za-z0-9-._~]", 2)
+  end
+  local sc = opts.scopes
+  if sc ~= nil and type(sc) ~= "string" and type(sc) ~= "table" then
+    error("oauth.exchange: option 'scopes' must be a list or a string", 2)
+  end
+  return code_grant(opts, opts)
 end
 
 -------------------------------------------------------------------------------
@@ -494,7 +599,6 @@ function M.pkce_login(opts)
   for k, v in pairs(opts) do http_opts[k] = v end
   http_opts.timeout = opts.http_timeout
 
-  local now = now_fn(opts)
   local clock = opts.clock or os.time
   local deadline = clock() + (opts.timeout or 300)
   local tokens, err
@@ -535,21 +639,9 @@ function M.pkce_login(opts)
         err = oauth_error("invalid_request", "the redirect held no code")
         break
       end
-      local form = {
-        grant_type = "authorization_code",
-        client_id = opts.client_id,
-        client_secret = opts.client_secret,
-        code = q.code,
-        redirect_uri = redirect_uri,
-        code_verifier = verifier,
-      }
-      local data
-      data, err = call(http_opts, "POST", "/oauth/token", { form = form })
-      -- the pair keeps what its refresh sends (doc/api/oauth2.md)
-      if data then
-        tokens, err = make_tokens(data, now, { scope = scope_string(opts.scopes),
-          redirect_uri = redirect_uri, code_verifier = verifier })
-      end
+      tokens, err = code_grant(http_opts, { client_id = opts.client_id,
+        client_secret = opts.client_secret, code = q.code, redirect_uri = redirect_uri,
+        code_verifier = verifier, scopes = opts.scopes })
       if tokens then
         listener:respond(200, "text/html; charset=utf-8",
           page("Signed in to GitLab", "You can close this tab now."))
@@ -628,7 +720,9 @@ end
 --   email_verified, website, profile, picture, groups, ... }` or nil, err
 function M.userinfo(opts)
   check_opts("userinfo", opts, { "url", "token" })
-  return call(opts, "GET", "/oauth/userinfo", {}, opts.token)
+  -- the claims are an object: a sign-in page answered 200 is an error
+  -- of kind "decode", never claims
+  return call(opts, "GET", "/oauth/userinfo", { expect = "object" }, opts.token)
 end
 
 --- Register an OAuth application dynamically (unauthenticated).

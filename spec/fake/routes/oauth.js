@@ -79,7 +79,10 @@ const SEED_APPS = [
     client_secret: 'lua-gitlab-secret',
     name: 'lua-gitlab (confidential)',
     redirect_uris: ['http://127.0.0.1/callback', 'https://app.example/oauth/callback'],
-    scopes: ['api', 'read_api', 'read_user'],
+    // a web application signing users in: OpenID Connect's scopes too
+    // (doc/integration/openid_connect_provider.md, "Enable OIDC for OAuth
+    // applications": select the `openid` scope)
+    scopes: ['api', 'read_api', 'read_user', 'openid', 'profile', 'email'],
     confidential: true,
   },
 ];
