@@ -77,7 +77,7 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 # Debian packages the harness and the peers need. Installed only when
 # missing; the harness still runs (with n/a rows) when an install fails.
 DEB_PKGS="nginx-light libnginx-mod-http-echo time wrk curl pkg-config \
-  libcurl4-openssl-dev lua5.4 luajit lua-cjson lua-socket \
+  libcurl4-openssl-dev lua5.4 lua-cjson lua-socket \
   python3 python3-gitlab golang-go golang-github-xanzy-go-gitlab-dev"
 
 install_deps() {
@@ -85,6 +85,9 @@ install_deps() {
   for p in $DEB_PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
   done
+  # LuaJIT: Debian's (luajit) or OpenResty's (luajit2, what make deps
+  # installs for the nginx Lua module); the two conflict, so either will do
+  command -v luajit >/dev/null 2>&1 || missing="$missing luajit2"
   command -v node >/dev/null 2>&1 || missing="$missing nodejs"
   command -v npm >/dev/null 2>&1 || missing="$missing npm"
   if [ -n "$missing" ]; then
