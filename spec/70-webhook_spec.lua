@@ -118,7 +118,13 @@ describe("gitlab.core crypto primitives for webhooks", function()
       assert.are.equal(openssl_base64(bytes), b64)
       assert.are.equal(bytes, core.base64_decode(b64))
     end
-    for _, bad in ipairs{ "abc", "ab=c", "a b=", "====", "YQ", "YQ==\n", "-_-_", "YQ=a" } do
+    -- non-canonical: the bits the padding leaves over are not zero (RFC 4648
+    -- section 3.5), so that one string of bytes has one encoding only
+    -- ("YR==" and "YWJ=" would decode as "a" and "ab")
+    assert.are.equal("a", core.base64_decode("YQ=="))
+    assert.are.equal("ab", core.base64_decode("YWI="))
+    for _, bad in ipairs{ "abc", "ab=c", "a b=", "====", "YQ", "YQ==\n", "-_-_", "YQ=a",
+                          "YR==", "Y/==", "YWJ=", "YWL=", "AAAAYWJ=" } do
       local v, msg = core.base64_decode(bad)
       assert.is_nil(v, bad)
       assert.matches("^base64: ", msg)
