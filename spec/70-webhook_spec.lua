@@ -436,6 +436,40 @@ describe("webhook.receive", function()
       refused("bad_json", body_with("{", nil))
     end)
 
+    it("bad_header: a header line that is folded or not \"Name: value\", never a raise",
+       function()
+      -- what a sender puts in its request is refused, not raised: a raise
+      -- would take down a server loop that reads header lines off a socket
+      -- without pcall. RFC 9112 section 5: no whitespace between the name
+      -- and the colon, obs-fold (a line starting with a space or a tab)
+      -- refused; no CR, LF or NUL inside a value.
+      local opts = { token = TOKEN }
+      local good = { "X-Gitlab-Token: " .. TOKEN, "Content-Type: application/json" }
+      assert.is_table((webhook.receive(good, BODY, opts)))
+      for _, line in ipairs{ "no colon", " X-Gitlab-Token: " .. TOKEN, "\tcontinued",
+                             "X-Gitlab-Token : " .. TOKEN, "X Gitlab: 1", ": empty name",
+                             "X-Foo: a\r\nX-Gitlab-Token: b", "X-Foo: a\nb", "X-Foo: a\0b",
+                             " ", "\t\r\n" } do
+        local lines = { good[1], good[2], line }
+        local ok, ev, err = pcall(webhook.receive, lines, BODY, opts)
+        assert.is_true(ok, ev)
+        local e = refused("bad_header", ev, err)
+        assert.matches("header line 3", e.message)
+        assert.is_nil(e.message:find(TOKEN, 1, true))
+      end
+      -- the same for a value with CR or LF in a table of names
+      refused("bad_header", webhook.receive({ ["X-Gitlab-Token"] = TOKEN,
+        ["X-Foo"] = "a\r\nb" }, BODY, opts))
+      -- refused before the token is looked at, without saying anything of it
+      local e = refused("bad_header", webhook.receive({ "X-Gitlab-Token: wrong", "bad line" },
+                                                      BODY, opts))
+      assert.is_nil(e.message:find("wrong", 1, true))
+      -- trailing CR LF and blanks around the value are the line's end, not
+      -- its value; the empty line that ends the headers is skipped
+      assert.is_table((webhook.receive({ "X-Gitlab-Token:\t" .. TOKEN .. " \r\n", "\r\n", "" },
+                                       BODY, opts)))
+    end)
+
     it("checks the body only once the sender is authenticated", function()
       refused("bad_token", webhook.receive({ ["X-Gitlab-Token"] = "nope",
         ["Content-Type"] = "text/plain" }, "not json", { token = TOKEN }))
@@ -488,7 +522,12 @@ describe("webhook.receive", function()
       assert.has_error(function() webhook.receive({}, BODY, { token = TOKEN, tolerance = -1 }) end)
       assert.has_error(function() webhook.receive({}, BODY, { signing_token = "whsec_%%%%" }) end)
       assert.has_error(function() webhook.receive({}, BODY, { signing_token = "whsec_" }) end)
-      assert.has_error(function() webhook.receive({ "no colon" }, BODY, { token = TOKEN }) end)
+      local authentic = { ["X-Gitlab-Token"] = TOKEN }
+      assert.has_error(function() webhook.receive(authentic, BODY, { token = TOKEN,
+                                                     now = function() return 0 / 0 end }) end,
+        "webhook.receive: now() must return a finite number")
+      assert.has_error(function() webhook.receive(authentic, BODY, { token = TOKEN,
+                                                     now = function() return math.huge end }) end)
       assert.has_error(function() webhook.receive({ 42 }, BODY, { token = TOKEN }) end)
       assert.has_error(function() webhook.receive({ x = {} , y = true }, BODY, { token = TOKEN }) end)
       assert.has_error(function() webhook.receive({}, BODY, { token = TOKEN, replay = {} }) end)

@@ -78,7 +78,7 @@ M.DEFAULT_TOLERANCE = 300
 --- The codes of `err.code`.
 M.CODES = {
   "missing_token", "bad_token", "missing_signature", "bad_signature",
-  "stale", "replayed", "guard_failed", "duplicate_header", "not_json", "bad_json",
+  "stale", "replayed", "guard_failed", "duplicate_header", "bad_header", "not_json", "bad_json",
 }
 
 local function fail(code, message)
@@ -93,38 +93,64 @@ local function trim(s)
   return (s:gsub("^[ \t]+", ""):gsub("[ \t\r\n]+$", ""))
 end
 
+-- A header line's name: an RFC 9110 token, the colon right after it
+-- (RFC 9112 section 5.1: no whitespace before the colon).
+local LINE = "^([%w!#%$%%&'%*%+%-%.%^_`|~]+):(.*)$"
+
+-- A value with CR, LF or NUL inside (after the blanks and the CR LF at its
+-- end are taken off) is a request that was split or spliced wrong.
+local function bad_value(v)
+  return v:find("[\r\n]") ~= nil or v:find("\0", 1, true) ~= nil
+end
+
 -- name (lower case) -> first value, and name -> true for a name given more
 -- than once. `headers` is a table of name -> value (a string, or a list of
 -- strings for a repeated header) or a list of "Name: value" lines; both in
--- one table are read too.
+-- one table are read too. What the sender chose (a malformed or folded
+-- line, a value holding CR, LF or NUL) is returned as a third value, a
+-- message for "bad_header"; what the caller built wrong (a value that is
+-- not a string) raises.
 local function collect(headers, fname)
   local first, dup = {}, {}
-  local function add(name, value)
+  local bad
+  local function add(name, value, where)
+    local v = trim(value)
+    if bad_value(v) then
+      bad = bad or where .. " holds a CR, LF or NUL in its value"
+      return
+    end
     local k = name:lower()
-    if first[k] ~= nil then dup[k] = true else first[k] = trim(value) end
+    if first[k] ~= nil then dup[k] = true else first[k] = v end
   end
   for k, v in pairs(headers) do
     if type(k) == "number" then
       if type(v) ~= "string" then
         error(fname .. ": header line " .. k .. " must be a string, got " .. type(v), 3)
       end
-      local name, value = v:match("^([^:%s][^:]*):(.*)$")
-      if not name then
-        error(fname .. ": header line " .. k .. " is not \"Name: value\"", 3)
+      local name, value = v:match(LINE)
+      local where = "header line " .. k
+      if name then
+        add(name, value, where)
+      elseif v:match("^\r?\n?$") then
+        -- the empty line that ends a request's headers
+      elseif v:match("^[ \t]") then
+        bad = bad or where .. " is folded (starts with a blank): obs-fold is refused"
+      else
+        bad = bad or where .. " is not \"Name: value\""
       end
-      add(trim(name), value)
     elseif type(k) == "string" then
+      local where = "header '" .. k .. "'"
       if type(v) == "string" then
-        add(k, v)
+        add(k, v, where)
       elseif type(v) == "number" then
-        add(k, tostring(v))
+        add(k, tostring(v), where)
       elseif type(v) == "table" then
         for i, x in ipairs(v) do
           if type(x) ~= "string" then
             error(fname .. ": header '" .. k .. "' value " .. i .. " must be a string, got "
               .. type(x), 3)
           end
-          add(k, x)
+          add(k, x, where)
         end
       else
         error(fname .. ": header '" .. k .. "' must be a string or a list of strings, got "
@@ -135,7 +161,7 @@ local function collect(headers, fname)
         .. type(k) .. " key", 3)
     end
   end
-  return first, dup
+  return first, dup, bad
 end
 
 -------------------------------------------------------------------------------
@@ -413,7 +439,8 @@ function M.receive(headers, body, opts)
   end
   local clock = opts.now or os.time
 
-  local h, dup = collect(headers, "webhook.receive")
+  local h, dup, bad = collect(headers, "webhook.receive")
+  if bad then return fail("bad_header", bad) end
 
   if token ~= nil then
     if dup["x-gitlab-token"] then return fail("bad_token", "X-Gitlab-Token given more than once") end
@@ -425,7 +452,10 @@ function M.receive(headers, body, opts)
   end
 
   local now = clock()
-  if type(now) ~= "number" then error("webhook.receive: now() must return a number", 2) end
+  if type(now) ~= "number" or now ~= now or now == math.huge or now == -math.huge then
+    -- NaN would pass every comparison with the tolerance: nothing stale
+    error("webhook.receive: now() must return a finite number", 2)
+  end
   if key then
     local _, err = verify(h, dup, body, key, tolerance, now)
     if err then return nil, err end
