@@ -569,8 +569,8 @@ function M.receive(headers, body, opts)
     -- whole seconds (os.time, ngx.time)
     local new, why = guard:first(id, now, key and tonumber(ts) + tolerance + 1 or nil)
     if new == false then
-      return fail("replayed", "this delivery's id was accepted less than "
-        .. ("%g"):format(guard.ttl) .. " s ago")
+      return fail("replayed", ("this delivery's id was accepted already (an id is held %g s, "
+        .. "a signed one until its timestamp is stale)"):format(guard.ttl))
     elseif new == nil then
       return fail("guard_failed", "the replay guard failed: " .. why)
     end
