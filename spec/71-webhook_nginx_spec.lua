@@ -240,6 +240,15 @@ describe("examples/webhook in nginx", function()
     refused(post{ extra = { "X-Gitlab-Event: Note Hook" } }, "duplicate_header", 400)
   end)
 
+  it("sees a repeated header past the hundredth (get_headers reads them all)", function()
+    -- ngx.req.get_headers() reads 100 headers by default: a second
+    -- X-Gitlab-Token behind 120 others would go unseen
+    local extra = {}
+    for i = 1, 120 do extra[i] = "X-Pad-" .. i .. ": " .. i end
+    extra[#extra + 1] = "X-Gitlab-Token: " .. TOKEN
+    refused(post{ extra = extra }, "bad_token")
+  end)
+
   it("reads a body nginx kept in a temporary file", function()
     -- larger than client_body_buffer_size (1m)
     local body = '{"object_kind":"push","pad":"' .. string.rep("x", 2 * 1024 * 1024) .. '"}'
