@@ -395,9 +395,10 @@ static int gl_fuzz_json_encode(const uint8_t *d, size_t n) {
 
 /* -------------------------------------------------------------- base64 */
 /* The webhook signing token's decoder and its neighbours in crypto.c:
- * core.base64_decode(d) is nil (with its message) or bytes that encode and
- * decode back to themselves; core.base64(d) holds only the alphabet and
- * '=', has the length of whole groups and decodes back to d exactly;
+ * core.base64_decode(d) is nil (with its message) or bytes that encode
+ * back to d exactly (only the canonical encoding decodes); core.base64(d)
+ * holds only the alphabet and '=', has the length of whole groups and
+ * decodes back to d exactly;
  * core.secure_compare of d's two halves agrees with memcmp. */
 static void check_base64_alphabet(const char *s, size_t n) {
   size_t i;
@@ -420,6 +421,8 @@ static int gl_fuzz_base64(const uint8_t *d, size_t n) {
     dec = lua_tolstring(L, -1, &dn);          /* stays on the stack */
     lua_pushvalue(L, -1);
     if (fuzz_pcall(L, "base64", 1) != 0 || lua_type(L, -1) != LUA_TSTRING) abort();
+    out = lua_tolstring(L, -1, &on);
+    if (on != n || (n > 0 && memcmp(out, d, n) != 0)) abort();
     if (fuzz_pcall(L, "base64_decode", 1) != 0 || lua_type(L, -1) != LUA_TSTRING) abort();
     out = lua_tolstring(L, -1, &on);
     if (on != dn || memcmp(out, dec, dn) != 0) abort();

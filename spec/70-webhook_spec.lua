@@ -118,7 +118,13 @@ describe("gitlab.core crypto primitives for webhooks", function()
       assert.are.equal(openssl_base64(bytes), b64)
       assert.are.equal(bytes, core.base64_decode(b64))
     end
-    for _, bad in ipairs{ "abc", "ab=c", "a b=", "====", "YQ", "YQ==\n", "-_-_", "YQ=a" } do
+    -- non-canonical: the bits the padding leaves over are not zero (RFC 4648
+    -- section 3.5), so that one string of bytes has one encoding only
+    -- ("YR==" and "YWJ=" would decode as "a" and "ab")
+    assert.are.equal("a", core.base64_decode("YQ=="))
+    assert.are.equal("ab", core.base64_decode("YWI="))
+    for _, bad in ipairs{ "abc", "ab=c", "a b=", "====", "YQ", "YQ==\n", "-_-_", "YQ=a",
+                          "YR==", "Y/==", "YWJ=", "YWL=", "AAAAYWJ=" } do
       local v, msg = core.base64_decode(bad)
       assert.is_nil(v, bad)
       assert.matches("^base64: ", msg)
@@ -430,6 +436,40 @@ describe("webhook.receive", function()
       refused("bad_json", body_with("{", nil))
     end)
 
+    it("bad_header: a header line that is folded or not \"Name: value\", never a raise",
+       function()
+      -- what a sender puts in its request is refused, not raised: a raise
+      -- would take down a server loop that reads header lines off a socket
+      -- without pcall. RFC 9112 section 5: no whitespace between the name
+      -- and the colon, obs-fold (a line starting with a space or a tab)
+      -- refused; no CR, LF or NUL inside a value.
+      local opts = { token = TOKEN }
+      local good = { "X-Gitlab-Token: " .. TOKEN, "Content-Type: application/json" }
+      assert.is_table((webhook.receive(good, BODY, opts)))
+      for _, line in ipairs{ "no colon", " X-Gitlab-Token: " .. TOKEN, "\tcontinued",
+                             "X-Gitlab-Token : " .. TOKEN, "X Gitlab: 1", ": empty name",
+                             "X-Foo: a\r\nX-Gitlab-Token: b", "X-Foo: a\nb", "X-Foo: a\0b",
+                             " ", "\t\r\n" } do
+        local lines = { good[1], good[2], line }
+        local ok, ev, err = pcall(webhook.receive, lines, BODY, opts)
+        assert.is_true(ok, ev)
+        local e = refused("bad_header", ev, err)
+        assert.matches("header line 3", e.message)
+        assert.is_nil(e.message:find(TOKEN, 1, true))
+      end
+      -- the same for a value with CR or LF in a table of names
+      refused("bad_header", webhook.receive({ ["X-Gitlab-Token"] = TOKEN,
+        ["X-Foo"] = "a\r\nb" }, BODY, opts))
+      -- refused before the token is looked at, without saying anything of it
+      local e = refused("bad_header", webhook.receive({ "X-Gitlab-Token: wrong", "bad line" },
+                                                      BODY, opts))
+      assert.is_nil(e.message:find("wrong", 1, true))
+      -- trailing CR LF and blanks around the value are the line's end, not
+      -- its value; the empty line that ends the headers is skipped
+      assert.is_table((webhook.receive({ "X-Gitlab-Token:\t" .. TOKEN .. " \r\n", "\r\n", "" },
+                                       BODY, opts)))
+    end)
+
     it("checks the body only once the sender is authenticated", function()
       refused("bad_token", webhook.receive({ ["X-Gitlab-Token"] = "nope",
         ["Content-Type"] = "text/plain" }, "not json", { token = TOKEN }))
@@ -482,7 +522,12 @@ describe("webhook.receive", function()
       assert.has_error(function() webhook.receive({}, BODY, { token = TOKEN, tolerance = -1 }) end)
       assert.has_error(function() webhook.receive({}, BODY, { signing_token = "whsec_%%%%" }) end)
       assert.has_error(function() webhook.receive({}, BODY, { signing_token = "whsec_" }) end)
-      assert.has_error(function() webhook.receive({ "no colon" }, BODY, { token = TOKEN }) end)
+      local authentic = { ["X-Gitlab-Token"] = TOKEN }
+      assert.has_error(function() webhook.receive(authentic, BODY, { token = TOKEN,
+                                                     now = function() return 0 / 0 end }) end,
+        "webhook.receive: now() must return a finite number")
+      assert.has_error(function() webhook.receive(authentic, BODY, { token = TOKEN,
+                                                     now = function() return math.huge end }) end)
       assert.has_error(function() webhook.receive({ 42 }, BODY, { token = TOKEN }) end)
       assert.has_error(function() webhook.receive({ x = {} , y = true }, BODY, { token = TOKEN }) end)
       assert.has_error(function() webhook.receive({}, BODY, { token = TOKEN, replay = {} }) end)
@@ -538,15 +583,120 @@ describe("webhook.replay_guard", function()
     assert.is_table((webhook.receive({ ["X-Gitlab-Token"] = TOKEN }, BODY, opts)))
   end)
 
-  it("holds at most size ids, dropping the oldest", function()
+  it("holds a signed delivery's id until the delivery is stale, whatever the ttl", function()
+    -- tolerance and ttl both 300 s (the defaults): a replay exactly 300 s
+    -- later is not stale yet (the tolerance is inclusive), so the guard
+    -- must still hold the id then
+    local guard = webhook.replay_guard()
+    local lines, body = delivery{ hexkey = hexkey, id = "edge-1" }
+    local function at(now, l)
+      return webhook.receive(l or lines, body, { signing_token = st, replay = guard,
+                                                 now = clock(now) })
+    end
+    assert.is_table((at(NOW)))
+    refused("replayed", at(NOW + 300))
+    refused("stale", at(NOW + 301))
+    -- GitLab's clock 100 s ahead of ours: the delivery stays fresh here
+    -- until NOW + 400, and so must its id
+    local ahead = delivery{ hexkey = hexkey, id = "ahead-1", ts = NOW + 100 }
+    assert.is_table((at(NOW, ahead)))
+    refused("replayed", at(NOW + 350, ahead))
+    refused("replayed", at(NOW + 400, ahead))
+    refused("stale", at(NOW + 401, ahead))
+    -- a shared dict is told to keep it that long too
+    local calls = {}
+    local dict = {}
+    function dict.add(_, k, v, exptime)
+      calls[#calls + 1] = { k, v, exptime }
+      return true
+    end
+    local shared = webhook.replay_guard{ shared = dict }
+    assert.is_table((webhook.receive(ahead, body, { signing_token = st, replay = shared,
+                                                    now = clock(NOW) })))
+    -- fresh until NOW + 400 by a clock of whole seconds, that is until
+    -- NOW + 401 by the dict's clock of milliseconds
+    assert.are.same({ "gitlab.webhook:ahead-1", true, 401 }, calls[1])
+    -- unsigned, the ttl alone counts
+    local unsigned = webhook.replay_guard{ shared = dict }
+    assert.is_table((webhook.receive({ ["X-Gitlab-Token"] = TOKEN, ["webhook-id"] = "u1",
+      ["webhook-timestamp"] = tostring(NOW + 100) }, BODY, { token = TOKEN, replay = unsigned,
+      now = clock(NOW) })))
+    assert.are.same({ "gitlab.webhook:u1", true, 300 }, calls[2])
+  end)
+
+  it("refuses, when full, rather than forget an id it still holds", function()
     local guard = webhook.replay_guard{ size = 3, ttl = 1000 }
-    for i = 1, 4 do assert.is_true(guard:first("id" .. i, NOW + i)) end
+    for i = 1, 3 do assert.is_true(guard:first("id" .. i, NOW + i)) end
     assert.are.equal(3, guard:count())
-    assert.is_true(guard:first("id1", NOW + 5))     -- dropped: forgotten
-    assert.is_false(guard:first("id4", NOW + 5))
-    assert.is_false(guard:first("id3", NOW + 5))
-    for i = 1, 1000 do guard:first("bulk" .. i, NOW + 10) end
+    local new, why = guard:first("id4", NOW + 5)
+    assert.is_nil(new)
+    assert.matches("full", why)
+    assert.is_false(guard:first("id1", NOW + 5))     -- still held: a replay is refused
     assert.are.equal(3, guard:count())
+    -- through receive: guard_failed, and the replay of a held id still "replayed"
+    local opts = { token = TOKEN, replay = guard, now = clock(NOW + 6) }
+    local err = refused("guard_failed", webhook.receive({ ["X-Gitlab-Token"] = TOKEN,
+      ["webhook-id"] = "id5" }, BODY, opts))
+    assert.matches("full", err.message)
+    refused("replayed", webhook.receive({ ["X-Gitlab-Token"] = TOKEN, ["webhook-id"] = "id2" },
+                                        BODY, opts))
+    -- room again once ids expire
+    assert.is_true(guard:first("id6", NOW + 1002.5))
+    assert.is_true(guard:first("id1", NOW + 1002.5))
+    assert.are.equal(3, guard:count())               -- id3, id6, id1
+    for i = 1, 1000 do guard:first("bulk" .. i, NOW + 1003.5) end
+    assert.are.equal(3, guard:count())               -- id6, id1, bulk1
+  end)
+
+  it("does not let a shared dict evict an id it still holds", function()
+    -- ngx.shared.DICT:add evicts the least recently used entries, expired
+    -- or not, when the dict is full; safe_add answers nil, "no memory"
+    -- instead of evicting an entry that has not expired
+    local used = {}
+    local dict = {}
+    function dict.add() used[#used + 1] = "add"; return true end
+    function dict.safe_add(_, k)
+      used[#used + 1] = "safe_add"
+      if k:find("full", 1, true) then return nil, "no memory" end
+      return true
+    end
+    local guard = webhook.replay_guard{ shared = dict }
+    local opts = { token = TOKEN, replay = guard }
+    assert.is_table((webhook.receive({ ["X-Gitlab-Token"] = TOKEN, ["webhook-id"] = "d1" },
+                                     BODY, opts)))
+    local err = refused("guard_failed", webhook.receive({ ["X-Gitlab-Token"] = TOKEN,
+      ["webhook-id"] = "full" }, BODY, opts))
+    assert.matches("no memory", err.message)
+    assert.are.same({ "safe_add", "safe_add" }, used)
+  end)
+
+  it("forgets an id on request, so that a delivery whose handling failed can be retried",
+     function()
+    local guard = webhook.replay_guard{ size = 2 }
+    local opts = { token = TOKEN, replay = guard, now = clock(NOW) }
+    local h = { ["X-Gitlab-Token"] = TOKEN, ["webhook-id"] = "f1" }
+    local ev = assert(webhook.receive(h, BODY, opts))
+    refused("replayed", webhook.receive(h, BODY, opts))
+    guard:forget(ev.id)
+    assert.are.equal(0, guard:count())
+    assert.is_table((webhook.receive(h, BODY, opts)))
+    refused("replayed", webhook.receive(h, BODY, opts))
+    guard:forget("never-seen")                        -- no error
+    -- forgetting and accepting again, many times, holds no more than size
+    for i = 1, 100 do
+      guard:forget("f1")
+      assert.is_true(guard:first("f1", NOW + i / 1000))
+    end
+    assert.are.equal(1, guard:count())
+    assert.is_true(guard:first("f2", NOW + 1))
+    assert.is_nil((guard:first("f3", NOW + 1)))       -- full: f1 and f2
+    -- with a shared dict: delete
+    local deleted = {}
+    local dict = { add = function() return true end,
+                   delete = function(_, k) deleted[#deleted + 1] = k end }
+    webhook.replay_guard{ shared = dict }:forget("f9")
+    assert.are.same({ "gitlab.webhook:f9" }, deleted)
+    assert.has_error(function() guard:forget(42) end)
   end)
 
   it("uses a shared dict's add when given one", function()

@@ -189,7 +189,8 @@ static int base64_value(unsigned char c)
 }
 
 /* Strict RFC 4648 section 4: whole groups of four, '=' only as the last
- * one or two characters, no whitespace, no URL-safe letters. A signing
+ * one or two characters, no whitespace, no URL-safe letters, and the
+ * canonical encoding only (zero bits before the padding). A signing
  * token is configuration, so the decoder says what is wrong instead of
  * skipping what it does not understand (EVP_DecodeBlock skips blanks and
  * reports the length with the padding counted). */
@@ -228,6 +229,15 @@ static int crypto_base64_decode(lua_State *L)
         return 2;
       }
       v = (v << 6) | (unsigned long)d;
+    }
+    /* The bits the padding leaves over must be zero (RFC 4648 section
+     * 3.5): "YR==" is not another spelling of "YQ==", so that one string
+     * of bytes has one encoding only. */
+    if (i + 4 == len && pad > 0 && (v & (pad == 2 ? 0xffffUL : 0xffUL)) != 0) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "base64: non-canonical, bits after the data are set (at byte %d)",
+                      (int)(len - pad));
+      return 2;
     }
     out[i / 4 * 3] = (unsigned char)(v >> 16);
     out[i / 4 * 3 + 1] = (unsigned char)(v >> 8);

@@ -7,6 +7,13 @@
 # with TLS). Needs the Debian packages nginx-light (or nginx),
 # libnginx-mod-http-lua and luajit2.
 set -eu
+# The workers run as the user who starts nginx (the `user` line): not root,
+# for a process that reads what anyone can post to it.
+if [ "$(id -u)" -eq 0 ] && [ "${WEBHOOK_RUN_AS_ROOT:-}" != 1 ]; then
+  echo "run.sh: run it as an unprivileged user (the nginx workers would run as root;" \
+       "WEBHOOK_RUN_AS_ROOT=1 to do it anyway)" >&2
+  exit 1
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 port=${1:-8089}
 modules=/usr/lib/nginx/modules

@@ -45,7 +45,11 @@
 -- Content-Type, `"duplicate_header"` for any other (X-Gitlab-Event,
 -- X-Gitlab-Instance, X-Gitlab-Event-UUID, X-Gitlab-Webhook-UUID,
 -- Idempotency-Key, and webhook-id or webhook-timestamp unsigned), checked
--- once the delivery is authenticated.
+-- once the delivery is authenticated. A list of lines is what the sender
+-- wrote, so a line that is not "Name: value" (a blank before the colon, an
+-- obs-fold continuation starting with a space or a tab) or a value holding
+-- CR, LF or NUL is refused, `"bad_header"`, before anything else, rather
+-- than raised; the empty line that ends the headers is skipped.
 --
 -- The body, once the delivery is authenticated (nothing about a body is
 -- told to a sender that has not proved who it is):
@@ -78,7 +82,7 @@ M.DEFAULT_TOLERANCE = 300
 --- The codes of `err.code`.
 M.CODES = {
   "missing_token", "bad_token", "missing_signature", "bad_signature",
-  "stale", "replayed", "guard_failed", "duplicate_header", "not_json", "bad_json",
+  "stale", "replayed", "guard_failed", "duplicate_header", "bad_header", "not_json", "bad_json",
 }
 
 local function fail(code, message)
@@ -93,38 +97,62 @@ local function trim(s)
   return (s:gsub("^[ \t]+", ""):gsub("[ \t\r\n]+$", ""))
 end
 
+-- A header line's name: an RFC 9110 token, the colon right after it
+-- (RFC 9112 section 5.1: no whitespace before the colon).
+local LINE = "^([%w!#%$%%&'%*%+%-%.%^_`|~]+):(.*)$"
+
+-- A value with CR, LF or NUL inside (after the blanks and the CR LF at its
+-- end are taken off) is a request that was split or spliced wrong.
+local function bad_value(v)
+  return v:find("[\r\n]") ~= nil or v:find("\0", 1, true) ~= nil
+end
+
 -- name (lower case) -> first value, and name -> true for a name given more
 -- than once. `headers` is a table of name -> value (a string, or a list of
 -- strings for a repeated header) or a list of "Name: value" lines; both in
--- one table are read too.
+-- one table are read too. What the sender chose (a malformed or folded
+-- line, a value holding CR, LF or NUL) is returned as a third value, a
+-- message for "bad_header"; what the caller built wrong (a value that is
+-- not a string) raises.
 local function collect(headers, fname)
   local first, dup = {}, {}
-  local function add(name, value)
+  local bad
+  local function add(name, value, where)
+    local v = trim(value)
+    if bad_value(v) then
+      bad = bad or where .. " holds a CR, LF or NUL in its value"
+      return
+    end
     local k = name:lower()
-    if first[k] ~= nil then dup[k] = true else first[k] = trim(value) end
+    if first[k] ~= nil then dup[k] = true else first[k] = v end
   end
   for k, v in pairs(headers) do
     if type(k) == "number" then
       if type(v) ~= "string" then
         error(fname .. ": header line " .. k .. " must be a string, got " .. type(v), 3)
       end
-      local name, value = v:match("^([^:%s][^:]*):(.*)$")
-      if not name then
-        error(fname .. ": header line " .. k .. " is not \"Name: value\"", 3)
+      local name, value = v:match(LINE)
+      local where = "header line " .. k
+      if name then
+        add(name, value, where)
+      elseif v:match("^[ \t]") then
+        bad = bad or where .. " is folded (starts with a blank): obs-fold is refused"
+      elseif not v:match("^\r?\n?$") then   -- (the empty line that ends the headers)
+        bad = bad or where .. " is not \"Name: value\""
       end
-      add(trim(name), value)
     elseif type(k) == "string" then
+      local where = "header '" .. k .. "'"
       if type(v) == "string" then
-        add(k, v)
+        add(k, v, where)
       elseif type(v) == "number" then
-        add(k, tostring(v))
+        add(k, tostring(v), where)
       elseif type(v) == "table" then
         for i, x in ipairs(v) do
           if type(x) ~= "string" then
             error(fname .. ": header '" .. k .. "' value " .. i .. " must be a string, got "
               .. type(x), 3)
           end
-          add(k, x)
+          add(k, x, where)
         end
       else
         error(fname .. ": header '" .. k .. "' must be a string or a list of strings, got "
@@ -135,7 +163,7 @@ local function collect(headers, fname)
         .. type(k) .. " key", 3)
     end
   end
-  return first, dup
+  return first, dup, bad
 end
 
 -------------------------------------------------------------------------------
@@ -193,22 +221,28 @@ Guard.__index = Guard
 
 --- A guard against the same delivery twice: passed as `receive`'s `replay`
 -- option, it refuses (`err.code == "replayed"`) a delivery whose id
--- (`webhook-id`, else `Idempotency-Key`) was accepted within `ttl` seconds.
--- GitLab keeps both ids across retries and "Resend Request", so a repeat
--- is refused too: answer it as handled. A delivery without either id
--- (GitLab before 17.4, unsigned) cannot be told apart and is let through.
+-- (`webhook-id`, else `Idempotency-Key`) was accepted within `ttl` seconds,
+-- and a signed one until its timestamp is stale (`tolerance` past it by
+-- the receiver's clock, even when GitLab's clock is ahead). GitLab keeps
+-- both ids across retries and "Resend Request", so a repeat is refused
+-- too: answer it as handled (2xx; GitLab counts any other status as a
+-- failure, and disables a hook after a few in a row). A delivery without
+-- either id (GitLab before 17.4, unsigned) cannot be told apart and is let
+-- through. When handling an accepted delivery fails, `guard:forget(event.id)`
+-- lets its retry in.
 --
--- In memory (the default) a guard holds at most `size` ids, the oldest
--- dropped first, for one Lua state: in nginx that is one worker process,
--- so a replay that reaches another worker passes. With `shared` (an
--- OpenResty `ngx.shared.DICT`, `lua_shared_dict` in nginx.conf) the ids
--- are kept by the dict with `ttl` as their expiry, for every worker, and
--- `add` checks and records in one step; the dict evicts its least recently
--- used entries when full.
+-- In memory (the default) a guard holds at most `size` ids, for one Lua
+-- state: in nginx that is one worker process, so a replay that reaches
+-- another worker passes. With `shared` (an OpenResty `ngx.shared.DICT`,
+-- `lua_shared_dict` in nginx.conf) the ids are kept by the dict, with
+-- their expiry, for every worker, and `safe_add` checks and records in one
+-- step. Either way a full guard never forgets an id it still holds (that
+-- would let its replay through): it refuses the new one, `"guard_failed"`,
+-- until ids expire. Size it for the deliveries of `ttl` seconds (signed:
+-- up to twice the tolerance); a shared dict holds roughly 8000 ids a
+-- megabyte.
 --
--- `receive` refuses a guard whose `ttl` is shorter than its `tolerance`: a
--- delivery replayed after the guard forgot it but before it went stale
--- would pass.
+-- `receive` refuses a guard whose `ttl` is shorter than its `tolerance`.
 -- @tparam[opt] table opts `size` (10000), `ttl` (`DEFAULT_TOLERANCE`),
 --   `shared` (a shared dict), `prefix` (of the dict's keys,
 --   "gitlab.webhook:")
@@ -237,44 +271,118 @@ function M.replay_guard(opts)
   if type(prefix) ~= "string" then error("webhook.replay_guard: prefix must be a string", 2) end
   return setmetatable({
     size = size, ttl = ttl, shared = shared, prefix = prefix,
-    -- in memory: expiry by id, and the ids in the order they came (with a
-    -- fixed ttl that is also the order they expire in)
-    expires = {}, ids = {}, at = {}, head = 1, tail = 0,
+    -- in memory: the entry ({ id =, at = expiry }) of each id held, the
+    -- entries in a binary min-heap by expiry (a forgotten id's entry stays
+    -- in the heap, dead, until it expires or the heap is compacted), and
+    -- how many ids are held
+    held = {}, heap = {}, live = 0,
   }, Guard)
 end
 
--- Drops the oldest id.
-function Guard:_drop()
-  local i = self.head
-  local id = self.ids[i]
-  if self.expires[id] == self.at[i] then self.expires[id] = nil end
-  self.ids[i], self.at[i] = nil, nil
-  self.head = i + 1
+local function heap_push(h, e)
+  local i = #h + 1
+  h[i] = e
+  while i > 1 do
+    local p = math.floor(i / 2)
+    if h[p].at <= e.at then break end
+    h[i], h[p] = h[p], e
+    i = p
+  end
 end
 
---- Records `id` as accepted at `now`.
--- @treturn boolean|nil true when `id` is new, false when it was accepted
---   within `ttl`; nil and a message when the shared dict failed
-function Guard:first(id, now)
+local function heap_pop(h)
+  local n = #h
+  local top, last = h[1], h[n]
+  h[n] = nil
+  n = n - 1
+  if n > 0 then
+    local i = 1
+    while true do
+      local c = 2 * i
+      if c > n then break end
+      if c < n and h[c + 1].at < h[c].at then c = c + 1 end
+      if h[c].at >= last.at then break end
+      h[i] = h[c]
+      i = c
+    end
+    h[i] = last
+  end
+  return top
+end
+
+-- Drops what has expired by `now`.
+function Guard:_expire(now)
+  local h = self.heap
+  while h[1] and h[1].at <= now do
+    local e = heap_pop(h)
+    if self.held[e.id] == e then
+      self.held[e.id] = nil
+      self.live = self.live - 1
+    end
+  end
+  -- dead entries (forgotten ids) outnumbering the live ones: rebuilt
+  if #h > 2 * self.live + 16 then
+    local live = {}
+    for _, e in ipairs(h) do
+      if self.held[e.id] == e then live[#live + 1] = e end
+    end
+    self.heap = {}
+    for _, e in ipairs(live) do heap_push(self.heap, e) end
+  end
+end
+
+--- Records `id` as accepted at `now`, to be held until `now + ttl`, or
+-- until `expires` (a time by the same clock) when that is later.
+-- @treturn boolean|nil true when `id` is new, false when it is held; nil
+--   and a message when the guard is full of ids it still holds, or the
+--   shared dict failed
+function Guard:first(id, now, expires)
+  local hold = self.ttl
+  if expires and expires - now > hold then hold = expires - now end
   if self.shared then
-    local ok, err = self.shared:add(self.prefix .. id, true, self.ttl)
+    local dict = self.shared
+    local ok, err
+    if dict.safe_add then
+      ok, err = dict:safe_add(self.prefix .. id, true, hold)
+    else
+      ok, err = dict:add(self.prefix .. id, true, hold)
+    end
     if ok then return true end
     if err == "exists" then return false end
     return nil, tostring(err)
   end
-  while self.head <= self.tail and self.at[self.head] <= now do self:_drop() end
-  local e = self.expires[id]
-  if e and e > now then return false end
-  if self.tail - self.head + 1 >= self.size then self:_drop() end
-  self.tail = self.tail + 1
-  self.ids[self.tail], self.at[self.tail] = id, now + self.ttl
-  self.expires[id] = now + self.ttl
+  self:_expire(now)
+  local e = self.held[id]
+  if e and e.at > now then return false end
+  if self.live >= self.size then
+    return nil, ("the guard is full: %d ids held, none expired yet"):format(self.live)
+  end
+  e = { id = id, at = now + hold }
+  self.held[id] = e
+  self.live = self.live + 1
+  heap_push(self.heap, e)
   return true
+end
+
+--- Forgets `id`, so that the delivery is accepted again: for a receiver
+-- whose handling of an accepted delivery failed, before it answers with
+-- an error, so that GitLab's retry is not refused as a replay.
+-- @tparam string id the event's `id`
+function Guard:forget(id)
+  if type(id) ~= "string" then error("guard:forget: id must be a string", 2) end
+  if self.shared then
+    if self.shared.delete then self.shared:delete(self.prefix .. id) end
+    return
+  end
+  if self.held[id] then
+    self.held[id] = nil
+    self.live = self.live - 1
+  end
 end
 
 --- How many ids the guard holds in memory (0 with a shared dict).
 function Guard:count()
-  return self.tail - self.head + 1
+  return self.live
 end
 
 -------------------------------------------------------------------------------
@@ -413,7 +521,8 @@ function M.receive(headers, body, opts)
   end
   local clock = opts.now or os.time
 
-  local h, dup = collect(headers, "webhook.receive")
+  local h, dup, bad = collect(headers, "webhook.receive")
+  if bad then return fail("bad_header", bad) end
 
   if token ~= nil then
     if dup["x-gitlab-token"] then return fail("bad_token", "X-Gitlab-Token given more than once") end
@@ -425,7 +534,10 @@ function M.receive(headers, body, opts)
   end
 
   local now = clock()
-  if type(now) ~= "number" then error("webhook.receive: now() must return a number", 2) end
+  if type(now) ~= "number" or now ~= now or now == math.huge or now == -math.huge then
+    -- NaN would pass every comparison with the tolerance: nothing stale
+    error("webhook.receive: now() must return a finite number", 2)
+  end
   if key then
     local _, err = verify(h, dup, body, key, tolerance, now)
     if err then return nil, err end
@@ -450,10 +562,15 @@ function M.receive(headers, body, opts)
   if type(kind) ~= "string" then kind = nil end
 
   if guard and id then
-    local new, why = guard:first(id, now)
+    -- signed, the id is held until the delivery is stale by our clock: its
+    -- timestamp may be ahead of it (GitLab's clock, by up to `tolerance`),
+    -- and at ts + tolerance it still passes (the check is inclusive), so
+    -- the first moment it is stale is ts + tolerance + 1 by a clock of
+    -- whole seconds (os.time, ngx.time)
+    local new, why = guard:first(id, now, key and tonumber(ts) + tolerance + 1 or nil)
     if new == false then
-      return fail("replayed", "this delivery's id was accepted less than "
-        .. ("%g"):format(guard.ttl) .. " s ago")
+      return fail("replayed", ("this delivery's id was accepted already (an id is held %g s, "
+        .. "a signed one until its timestamp is stale)"):format(guard.ttl))
     elseif new == nil then
       return fail("guard_failed", "the replay guard failed: " .. why)
     end
