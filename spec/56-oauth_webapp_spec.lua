@@ -319,6 +319,18 @@ describe("OAuth for web applications", function()
       never_in(TOKEN, shown(err))
     end)
 
+    it("userinfo's token never goes to another host, even when redirected there", function()
+      helpers.fault{ path = "/oauth/userinfo", status = 302, times = 1,
+        headers = { location = srv.other .. "/oauth/userinfo" } }
+      local none = oauth.userinfo{ url = srv.http, token = "oauth-root" }
+      assert.is_nil(none)
+      local sent = helpers.requests{ path = "/oauth/userinfo" }
+      assert.equal(2, #sent)
+      assert.equal("Bearer oauth-root", sent[1].headers.authorization)
+      assert.equal("other", sent[2].origin)
+      assert.is_nil(sent[2].headers.authorization)
+    end)
+
     it("never show in log lines", function()
       local lines = {}
       local function log(l) lines[#lines + 1] = l end
