@@ -36,6 +36,32 @@ describe("graphql", function()
     assert.equal("root", assert(gl2:graphql("{ currentUser { username } }")).currentUser.username)
   end)
 
+  -- The GraphQL specification, "Response": the answer is a map with `data`
+  -- (the result), or `errors` (a non-empty list) when the request failed.
+  -- A 200 that is neither (a sign-in page, a proxy's JSON) is no data.
+  it("refuses a 200 that is no GraphQL answer", function()
+    local cases = {
+      { headers = { ["content-type"] = "text/html" }, body = "<html><title>Sign in</title></html>",
+        kind = "decode", msg = "expected a JSON object, got text/html" },
+      { body = { 1, 2 }, kind = "decode", msg = "expected a JSON object, got a JSON array" },
+      { body = { message = "upstream says hi" }, kind = "decode", msg = "neither data nor errors" },
+      { body = { errors = { message = "boom" } }, kind = "graphql", msg = "^boom$" },
+      { body = { errors = "boom" }, kind = "graphql", msg = "^boom$" },
+    }
+    for _, c in ipairs(cases) do
+      helpers.fault{ path = "/api/graphql", status = 200, times = 1, headers = c.headers, body = c.body }
+      local data, err = gl:graphql("{ currentUser { username } }")
+      assert.is_nil(data, c.msg)
+      assert.equal(c.kind, err.kind, c.msg)
+      assert.matches(c.msg, err.message)
+      assert.equal(200, err.status)
+    end
+    -- an empty errors list is no error
+    helpers.fault{ path = "/api/graphql", status = 200, times = 1,
+      body = { data = { currentUser = { username = "x" } }, errors = {} } }
+    assert.equal("x", assert(gl:graphql("{ currentUser { username } }")).currentUser.username)
+  end)
+
   it("rejects a non-string query", function()
     assert.has_error(function() gl:graphql(42) end)
   end)

@@ -160,6 +160,31 @@ describe("graphql_nodes", function()
     assert.equal(2, #sent())
   end)
 
+  -- as gl:paginate: max_pages = 0 or max_items = 0 is no request at all
+  it("takes max_pages and max_items as gl:paginate does", function()
+    for _, o in ipairs{ { max_pages = 0 }, { max_items = 0 } } do
+      local got, err = walk(gl, MRS, VARS, PATH, o)
+      assert.is_nil(err)
+      assert.equal(0, #got)
+    end
+    assert.equal(0, #sent())
+    local got = walk(gl, MRS, VARS, PATH, { max_pages = 1, max_items = 2 })
+    assert.equal("8 7", iids(got))
+    assert.equal(1, #sent())
+    -- what cannot be a limit raises at the call, before any request
+    for _, o in ipairs{ { max_pages = "2" }, { max_items = -1 }, { max_pages = 1.5 }, { max_items = 0 / 0 },
+                        { max_pages = true } } do
+      local ok, e = pcall(function() gl:graphql_nodes(MRS, VARS, PATH, o) end)
+      assert.is_false(ok)
+      assert.matches("graphql_nodes: max_%a+ must be an integer >= 0", e)
+      assert.matches("23%-graphql_nodes_spec", e)
+      ok, e = pcall(function() gl:graphql_nodes_all(MRS, VARS, PATH, o) end)
+      assert.is_false(ok)
+      assert.matches("graphql_nodes_all: max_%a+ must be", e)
+    end
+    assert.equal(1, #sent())
+  end)
+
   it("raises GraphQL errors with their messages", function()
     local got, err = walk(gl, MRS, { path = "group/proj", after = "not_json_string" }, PATH)
     assert.equal(0, #got)
@@ -241,7 +266,8 @@ describe("graphql_nodes", function()
     answer({ data = { project = { mergeRequests = { nodes = { { iid = "1" } },
       pageInfo = { hasNextPage = true, endCursor = "c1" } } } } })
     local got, err = walk(gl, MRS, VARS, PATH)
-    assert.equal("1 1", iids(got))
+    -- page 2 ends where it started: its nodes are page 1's again, not yielded
+    assert.equal("1", iids(got))
     assert.equal("pagination", err.kind)
     assert.matches('page 2 of the connection project%.mergeRequests gives endCursor "c1", where page 2 started already',
       err.message)
@@ -254,17 +280,79 @@ describe("graphql_nodes", function()
         pageInfo = { hasNextPage = true, endCursor = c } } } } }, { times = 1 })
     end
     got, err = walk(gl, MRS, VARS, PATH)
-    assert.equal("1 2 3", iids(got))
+    assert.equal("1 2", iids(got))
     assert.equal("pagination", err.kind)
     assert.matches("where page 2 started already", err.message)
+    -- $after passed to another field than the connection: GitLab answers
+    -- page 1 again, whose nodes are not yielded twice
+    helpers.admin("DELETE", "/faults")
+    helpers.admin("DELETE", "/requests")
+    local q = [[query($path: ID!, $after: String) { project(fullPath: $path) {
+      mergeRequests(first: 3) { nodes { iid } pageInfo { hasNextPage endCursor } }
+      issues(first: 1, after: $after) { nodes { iid } } } }]]
+    got, err = walk(gl, q, VARS, PATH)
+    assert.equal("8 7 6", iids(got))
+    assert.equal("pagination", err.kind, err.message)
+    assert.matches("where page 2 started already: the next page would not advance", err.message)
+    assert.equal(2, #sent())
     -- hasNextPage without an endCursor
     helpers.admin("DELETE", "/faults")
-    answer({ data = { project = { mergeRequests = { nodes = {},
-      pageInfo = { hasNextPage = true, endCursor = gitlab.null } } } } })
+    answer('{"data":{"project":{"mergeRequests":{"nodes":[],'
+      .. '"pageInfo":{"hasNextPage":true,"endCursor":null}}}}}',
+      { headers = { ["content-type"] = "application/json" } })
     got, err = walk(gl, MRS, VARS, PATH)
     assert.equal(0, #got)
     assert.equal("pagination", err.kind)
     assert.matches("hasNextPage but gives no endCursor", err.message)
+  end)
+
+  -- doc/api/graphql/getting_started.md, "Pagination": nodes and edges are
+  -- lists; GitLab never answers an object there
+  it("refuses nodes or edges that are not a list, and a path through a list", function()
+    answer({ data = { project = { mergeRequests = { nodes = { a = 1 },
+      pageInfo = { hasNextPage = false } } } } })
+    local got, err = walk(gl, MRS, VARS, PATH)
+    assert.equal(0, #got)
+    assert.equal("decode", err.kind)
+    assert.matches("nodes of the connection project%.mergeRequests is a JSON object, not a list", err.message)
+    helpers.admin("DELETE", "/faults")
+    answer({ data = { project = { mergeRequests = { edges = { a = 1 },
+      pageInfo = { hasNextPage = false } } } } })
+    got, err = walk(gl, MRS_EDGES, VARS, PATH)
+    assert.equal(0, #got)
+    assert.equal("decode", err.kind)
+    assert.matches("edges of the connection project%.mergeRequests is a JSON object, not a list", err.message)
+    -- a path through a connection's nodes: one connection is paged, not a list of them
+    helpers.admin("DELETE", "/faults")
+    local q = [[query($after: String) { projects(first: 5) { nodes {
+      mergeRequests(first: 3, after: $after) { nodes { iid } pageInfo { hasNextPage endCursor } } } } }]]
+    got, err = walk(gl, q, nil, "projects.nodes.mergeRequests")
+    assert.equal(0, #got)
+    assert.equal("decode", err.kind)
+    assert.matches("data%.projects%.nodes is a list", err.message)
+  end)
+
+  it("follows a connection under aliases", function()
+    local q = [[query($path: ID!, $after: String) { p: project(fullPath: $path) {
+      open: mergeRequests(first: 3, after: $after) { list: nodes { number: iid }
+        info: pageInfo { more: hasNextPage endCursor } }
+      mergeRequests(first: 1) { nodes { iid } pageInfo { hasNextPage endCursor } } } }]]
+    local d = assert(gl:graphql(q, VARS))
+    assert.is_nil(d.project)
+    assert.equal(3, #d.p.open.list)
+    -- the path names the aliases; pageInfo and nodes must be selected
+    -- under their own names
+    local got, err = walk(gl, q, VARS, "p.open")
+    assert.equal(0, #got)
+    assert.matches("neither nodes nor edges", err.message)
+    q = [[query($path: ID!, $after: String) { p: project(fullPath: $path) {
+      open: mergeRequests(first: 3, after: $after) { nodes { number: iid }
+        pageInfo { hasNextPage endCursor } } } }]]
+    got, err = walk(gl, q, VARS, "p.open")
+    assert.is_nil(err)
+    local n = {}
+    for i, x in ipairs(got) do n[i] = x.number end
+    assert.equal("8 7 6 5 4 3 2 1", table.concat(n, " "))
   end)
 
   it("yields a null node as gitlab.null", function()
@@ -354,6 +442,50 @@ describe("graphql_nodes", function()
       assert.is_false(caught.ok)
       assert.equal("graphql", caught.err.kind)
       assert.matches("valid cursor", caught.err.message)
+    end)
+
+    it("leaves nothing in flight when the loop is left midway", function()
+      local first
+      gitlab.async.run(function()
+        local next_node = gl:graphql_nodes(MRS, VARS, PATH)
+        first = next_node()
+      end)
+      gl:wait()
+      assert.equal("8", first.iid)
+      assert.equal(0, gl:running())
+      assert.equal(1, #sent())
+    end)
+  end)
+
+  -- gl:attach(uv): the pages come in on the loop, which keeps turning
+  -- (Neovim's editor stays usable) while each page is on its way
+  local has_luv, luv = pcall(require, "luv")
+  local describe_luv = has_luv and describe or pending
+  describe_luv("from a luv callback, in gitlab.async.run", function()
+    it("pages without blocking the loop", function()
+      helpers.fault{ path = "/api/graphql", delay_ms = 150, times = -1 }
+      gl:attach(luv)
+      local got, ticks, done, finished_at = {}, 0, false, nil
+      local start, tick, guard = luv.new_timer(), luv.new_timer(), luv.new_timer()
+      luv.update_time()
+      tick:start(20, 20, function() ticks = ticks + 1 end)
+      guard:start(10000, 0, function() luv.stop() end)
+      start:start(0, 0, function()
+        gitlab.async.run(function()
+          for node in gl:graphql_nodes(MRS, VARS, PATH) do got[#got + 1] = node end
+          done, finished_at = true, ticks
+          luv.stop()
+        end)
+      end)
+      luv.run()
+      for _, h in ipairs{ start, tick, guard } do h:stop(); h:close() end
+      gl:close()
+      luv.run("nowait")
+      assert.is_true(done)
+      assert.equal("8 7 6 5 4 3 2 1", iids(got))
+      assert.equal(3, #sent())
+      -- 3 pages of 150 ms: the 20 ms timer fired all along
+      assert.is_true(finished_at >= 10, "ticks " .. tostring(finished_at))
     end)
   end)
 end)

@@ -227,6 +227,19 @@ describe("gitlab.oauth", function()
       assert.equal("root", assert(gl:user()).username)
     end)
 
+    -- RFC 6749 section 5.2's error answer in a 200: still an error, and
+    -- authorization_pending keeps the device flow polling
+    it("keeps polling on authorization_pending answered with a 200", function()
+      admin("POST", "oauth", { device_script = { "approved" } })
+      helpers.fault{ path = "/oauth/token", status = 200, times = 1,
+        body = { error = "authorization_pending", error_description = "not yet" } }
+      local tokens, err = oauth.device_login{ url = srv.http, client_id = PUBLIC,
+        on_code = function() end, sleep = no_sleep }
+      assert.is_nil(err)
+      assert.is_string(tokens.access_token)
+      assert.equal(2, #requests("/oauth/token"))
+    end)
+
     it("stops on access_denied", function()
       admin("POST", "oauth", { device_script = { "authorization_pending", "denied" } })
       local tokens, err = oauth.device_login{ url = srv.http, client_id = PUBLIC,

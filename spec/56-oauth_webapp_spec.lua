@@ -58,10 +58,21 @@ local function form_of(r)
   return oauth._parse_query(r.body)
 end
 
--- Every string of an error, as a caller could show it.
+-- Every string of an error, as a caller could show it: tostring(err) and
+-- every string reachable from it (message, body, headers, the decoded
+-- body `json`, `details`, the response with its raw header lines, ...).
 local function shown(err)
-  local list = { tostring(err), tostring(err.message), tostring(err.body or "") }
-  for k, v in pairs(err.headers or {}) do list[#list + 1] = k .. ": " .. tostring(v) end
+  local list, seen = { tostring(err) }, {}
+  local function walk(v, depth)
+    if type(v) == "string" then list[#list + 1] = v return end
+    if type(v) ~= "table" or seen[v] or depth > 10 then return end
+    seen[v] = true
+    for k, x in pairs(v) do
+      walk(k, depth + 1)
+      walk(x, depth + 1)
+    end
+  end
+  walk(err, 0)
   return list
 end
 
@@ -308,6 +319,18 @@ describe("OAuth for web applications", function()
       never_in(TOKEN, shown(err))
     end)
 
+    it("userinfo's token never goes to another host, even when redirected there", function()
+      helpers.fault{ path = "/oauth/userinfo", status = 302, times = 1,
+        headers = { location = srv.other .. "/oauth/userinfo" } }
+      local none = oauth.userinfo{ url = srv.http, token = "oauth-root" }
+      assert.is_nil(none)
+      local sent = helpers.requests{ path = "/oauth/userinfo" }
+      assert.equal(2, #sent)
+      assert.equal("Bearer oauth-root", sent[1].headers.authorization)
+      assert.equal("other", sent[2].origin)
+      assert.is_nil(sent[2].headers.authorization)
+    end)
+
     it("never show in log lines", function()
       local lines = {}
       local function log(l) lines[#lines + 1] = l end
@@ -324,6 +347,70 @@ describe("OAuth for web applications", function()
       assert.is_true(#lines >= 4)
       for _, s in ipairs{ code, verifier, SECRET, t.access_token, t.refresh_token } do
         never_in(s, lines)
+      end
+    end)
+  end)
+
+  -- RFC 6749 section 5.1: the token answer is a JSON object with an
+  -- access_token; section 5.2: an error answer has `error`. GitLab
+  -- answers its errors 400/401 (doc/api/oauth2.md's device flow shows
+  -- them); a 200 with `error` is one too, never tokens.
+  describe("answers that are no tokens", function()
+    local function exchange()
+      return oauth.exchange{ url = srv.http, client_id = CONFIDENTIAL, client_secret = SECRET,
+        code = "code-1234", redirect_uri = WEB }
+    end
+
+    it("a 200 with an error field: GitLab's code, secrets scrubbed", function()
+      helpers.fault{ path = "/oauth/token", status = 200, times = -1,
+        body = { error = "invalid_grant", error_description = "code code-1234 is spent" } }
+      local none, err = exchange()
+      assert.is_nil(none)
+      assert.equal("oauth", err.kind)
+      assert.equal("invalid_grant", err.code)
+      assert.matches("is spent", err.message)
+      never_in("code-1234", shown(err))
+      never_in(SECRET, shown(err))
+    end)
+
+    it("an HTML page or JSON that is no object: kind decode, as userinfo's", function()
+      helpers.fault{ path = "/oauth/token", status = 200, times = 1,
+        headers = { ["content-type"] = "text/html" }, body = "<html><title>Sign in</title></html>" }
+      local none, err = exchange()
+      assert.is_nil(none)
+      assert.equal("decode", err.kind)
+      assert.matches("expected a JSON object, got text/html", err.message)
+      helpers.fault{ path = "/oauth/token", status = 200, times = 1, body = { "de6780bc" } }
+      none, err = exchange()
+      assert.is_nil(none)
+      assert.equal("decode", err.kind)
+      -- token_info too: an HTML page is no token information
+      helpers.fault{ path = "/oauth/token/info", status = 200, times = 1,
+        headers = { ["content-type"] = "text/html" }, body = "<html><title>Sign in</title></html>" }
+      none, err = oauth.token_info{ url = srv.http, token = "oauth-root" }
+      assert.is_nil(none)
+      assert.equal("decode", err.kind)
+    end)
+
+    it("an empty access_token", function()
+      helpers.fault{ path = "/oauth/token", status = 200, times = 1,
+        body = { access_token = "", token_type = "bearer", expires_in = 7200 } }
+      local none, err = exchange()
+      assert.is_nil(none)
+      assert.equal("oauth", err.kind)
+      assert.equal("invalid_response", err.code)
+    end)
+
+    -- OpenID Connect Core 1.0, section 5.3.2: "The sub (subject) Claim
+    -- MUST always be returned in the UserInfo Response."
+    it("userinfo: JSON null, or claims without sub", function()
+      for _, body in ipairs{ "null", '{"name":"Administrator"}' } do
+        helpers.fault{ path = "/oauth/userinfo", status = 200, times = 1, body = body,
+          headers = { ["content-type"] = "application/json" } }
+        local none, err = oauth.userinfo{ url = srv.http, token = "oauth-root" }
+        assert.is_nil(none, body)
+        assert.equal("decode", err.kind)
+        assert.matches("sub", err.message)
       end
     end)
   end)
@@ -387,6 +474,57 @@ describe("OAuth for web applications", function()
       end
       assert.has_error(function() oauth.exchange() end)
       assert.equal(0, #requests("/oauth/token"))
+    end)
+
+    -- doc/api/oauth2.md, "Prevent CSRF attacks": "One-time use CSRF tokens
+    -- carried in the state parameter" with each request to /oauth/authorize
+    -- (PKCE's verifier, bound to the session, does that work too)
+    it("authorize_url: a state or a code_challenge, strings", function()
+      local o = { url = srv.http, client_id = PUBLIC, redirect_uri = LOOP }
+      local ok, err = pcall(function() oauth.authorize_url(o) end)
+      assert.is_false(ok)
+      assert.matches("oauth%.authorize_url: .*state", err)
+      assert.matches("56%-oauth_webapp_spec", err)
+      for _, bad in ipairs{ { state = "" }, { state = 42 }, { state = { "s" } },
+                            { state = "s", code_challenge = 7 }, { code_challenge = "" } } do
+        local x = { url = srv.http, client_id = PUBLIC, redirect_uri = LOOP }
+        for k, v in pairs(bad) do x[k] = v end
+        ok, err = pcall(function() oauth.authorize_url(x) end)
+        assert.is_false(ok)
+        assert.matches("oauth%.authorize_url", err)
+      end
+      -- PKCE alone, a state alone
+      local _, challenge = oauth.pkce_pair()
+      assert.matches("code_challenge=", oauth.authorize_url{ url = srv.http, client_id = PUBLIC,
+        redirect_uri = LOOP, code_challenge = challenge })
+      assert.matches("state=s1", oauth.authorize_url{ url = srv.http, client_id = PUBLIC,
+        redirect_uri = LOOP, state = "s1" })
+    end)
+
+    -- doc/api/oauth2.md, "Use HTTPS in production": "For production, use
+    -- HTTPS for your redirect_uri." The code goes there in the URL: the
+    -- library's plain-http rule holds (loopback only, unless allow_insecure).
+    -- RFC 6749 section 3.1.2: "The endpoint URI MUST NOT include a
+    -- fragment component."
+    it("authorize_url: no code to a plain-http host or a fragment", function()
+      local function url(redirect_uri, extra)
+        local o = { url = srv.http, client_id = CONFIDENTIAL, redirect_uri = redirect_uri, state = "s" }
+        for k, v in pairs(extra or {}) do o[k] = v end
+        return oauth.authorize_url(o)
+      end
+      for _, bad in ipairs{ "http://app.example/oauth/callback", "HTTP://app.example/cb",
+                            "https://app.example/cb#frag" } do
+        local ok, err = pcall(url, bad)
+        assert.is_false(ok, bad)
+        assert.matches("oauth%.authorize_url: redirect_uri", err)
+      end
+      -- loopback, https, a native app's own scheme (RFC 8252), and
+      -- allow_insecure
+      for _, good in ipairs{ LOOP, "http://localhost:8080/cb", "http://[::1]/cb", WEB,
+                             "com.example.app:/oauth2redirect" } do
+        assert.is_string(url(good))
+      end
+      assert.is_string(url("http://app.example/cb", { allow_insecure = true }))
     end)
 
     it("userinfo refuses an answer that is not the claims", function()

@@ -22,8 +22,13 @@
 -- URLs or errors).
 -- Invalid arguments raise; network and server failures return `nil, err`.
 -- `err` is the client's error object for HTTP failures (with `err.code`
--- set to GitLab's OAuth `error` field when there is one), or an error
--- object `{ kind = "oauth", code = ..., message = ... }` made here.
+-- set to GitLab's OAuth `error` field when there is one) and for a 2xx
+-- that is not a JSON object (kind "decode": an HTML sign-in page), or an
+-- error object `{ kind = "oauth", code = ..., message = ... }` made here
+-- (a 200 carrying an OAuth `error`: `code` is that error; an answer
+-- without an access_token: "invalid_response"). No error holds a secret
+-- of the request anywhere (message, body, headers, `json`, `details`,
+-- `response`), even when the server echoes it.
 --
 -- Automatic refresh for a client: `gitlab.new`, when its options hold
 -- `oauth = { ... }`, calls
@@ -88,28 +93,49 @@ end
 local SECRET_FIELDS = { "refresh_token", "client_secret", "code", "code_verifier",
                         "device_code", "token" }
 
--- Replaces every secret of the request (form) in the error's message, body
--- and header values by "[REDACTED]".
+local function form_escape(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+-- Replaces every secret of the request (form) by "[REDACTED]" in every
+-- string the error holds: message, body, headers, the decoded body
+-- (`json`, `details`), the response and its raw header lines; a secret
+-- echoed form-encoded too.
 local function scrub(err, form)
   if type(err) ~= "table" or type(form) ~= "table" then return err end
   local secrets = {}
   for _, k in ipairs(SECRET_FIELDS) do
     local v = form[k]
-    if type(v) == "string" and #v >= 4 then secrets[#secrets + 1] = v end
+    if type(v) == "string" and #v >= 4 then
+      secrets[#secrets + 1] = v
+      if form_escape(v) ~= v then secrets[#secrets + 1] = form_escape(v) end
+    end
   end
   if #secrets == 0 then return err end
   local function clean(s)
+    if type(s) ~= "string" then return s end
     for _, v in ipairs(secrets) do s = util.redact_secret(s, v) end
     return s
   end
-  pcall(function()
-    err.message = clean(err.message)
-    err.body = clean(err.body)
-    local h = err.headers
-    if type(h) == "table" then
-      for k, v in pairs(h) do h[k] = clean(v) end
+  local seen = {}
+  local function walk(t, depth)
+    if seen[t] or depth > 32 then return end
+    seen[t] = true
+    local moved = {}
+    for k, v in pairs(t) do
+      if type(v) == "string" then
+        local c = clean(v)
+        if c ~= v then t[k] = c end
+      elseif type(v) == "table" then
+        walk(v, depth + 1)
+      end
+      if type(k) == "string" and clean(k) ~= k then moved[#moved + 1] = k end
     end
-  end)
+    for _, k in ipairs(moved) do
+      t[clean(k)], t[k] = t[k], nil
+    end
+  end
+  pcall(walk, err, 0)
   return err
 end
 
@@ -219,7 +245,14 @@ end
 -- `code_verifier` (what a refresh of the pair sends).
 local function make_tokens(data, now, keep)
   keep = keep or {}
-  if type(data) ~= "table" or type(data.access_token) ~= "string" then
+  -- RFC 6749 section 5.2's error answer, sent with a 200 (GitLab sends
+  -- 400 or 401): an error, with its code, never tokens
+  if type(data) == "table" and type(data.error) == "string" and data.error ~= "" then
+    local desc = str(data.error_description)
+    return nil, oauth_error(data.error, desc and (data.error .. ": " .. desc) or data.error,
+      { error_description = desc })
+  end
+  if type(data) ~= "table" or type(data.access_token) ~= "string" or data.access_token == "" then
     return nil, oauth_error("invalid_response",
       "the token endpoint answered without an access_token")
   end
@@ -249,6 +282,18 @@ local function make_tokens(data, now, keep)
     redirect_uri = str(keep.redirect_uri),
     code_verifier = str(keep.code_verifier),
   }
+end
+
+-- One request to the token endpoint with the grant's form -> tokens, or
+-- nil, err (the form's secrets scrubbed). The answer is a JSON object
+-- (RFC 6749 section 5.1): a 200 that is none (an HTML sign-in page) is
+-- kind "decode", as everywhere in the client.
+local function token_grant(opts, form, keep)
+  local data, err = call(opts, "POST", "/oauth/token", { form = form, expect = "object" })
+  if not data then return nil, err end
+  local tokens, terr = make_tokens(data, now_fn(opts), keep)
+  if not tokens then return nil, scrub(terr, form) end
+  return tokens
 end
 
 -------------------------------------------------------------------------------
@@ -338,16 +383,60 @@ local function root_url(url)
   return (select(2, util.api_urls(url)))
 end
 
+-- Where GitLab may send the code: doc/api/oauth2.md, "Use HTTPS in
+-- production" ("For production, use HTTPS for your redirect_uri"); the
+-- code travels in that URL, so the client's plain-http rule holds for it
+-- (loopback only, unless allow_insecure). RFC 6749 section 3.1.2: "The
+-- endpoint URI MUST NOT include a fragment component." Another scheme
+-- (a native app's own, RFC 8252 section 7.1) is the app's business.
+local function check_redirect_uri(fname, uri, allow_insecure)
+  if uri:find("#", 1, true) then
+    error(("oauth.%s: redirect_uri must not have a fragment (RFC 6749 section 3.1.2): %s")
+      :format(fname, uri), 3)
+  end
+  local scheme = uri:match("^(%a[%w+.-]*):")
+  if scheme and scheme:lower() == "http" and not core.is_loopback(uri) and not allow_insecure then
+    error(("oauth.%s: redirect_uri %s is plain http to a host that is not loopback: the code"
+      .. " would travel in the clear (doc/api/oauth2.md, \"Use HTTPS in production\"); use https,"
+      .. " or allow_insecure = true"):format(fname, uri), 3)
+  end
+end
+
 --- The URL of GitLab's authorize page for the authorization code flow.
 -- Send the user's browser there; GitLab sends it back to `redirect_uri`
 -- with `code` and `state` (or `error`), which a web application takes to
 -- `check_state` and `exchange`.
+--
+-- A request carries a `state`, a `code_challenge`, or both: "One-time
+-- use CSRF tokens carried in the state parameter" (doc/api/oauth2.md,
+-- "Prevent CSRF attacks"), or PKCE's verifier kept in the session; one
+-- with neither raises. `redirect_uri` is https, loopback http, or an
+-- app's own scheme: plain http to another host raises unless
+-- `allow_insecure` (the code would travel in the clear), as does a
+-- fragment.
 -- @tparam table opts `url`, `client_id`, `redirect_uri`, `state` (from
 --   `new_state`), `code_challenge` (S256, from `pkce_pair`), `scopes`
---   (list or space-separated string)
+--   (list or space-separated string), `allow_insecure`
 -- @treturn string
 function M.authorize_url(opts)
   check_opts("authorize_url", opts, { "url", "client_id", "redirect_uri" })
+  local state, challenge = opts.state, opts.code_challenge
+  if state ~= nil and (type(state) ~= "string" or state == "") then
+    error("oauth.authorize_url: option 'state' must be a non-empty string (from new_state)", 2)
+  end
+  -- RFC 7636 section 4.2: S256's challenge is BASE64URL(SHA256(verifier)),
+  -- 43 characters
+  if challenge ~= nil and (type(challenge) ~= "string" or #challenge ~= 43
+                           or challenge:find("[^%w%-_]")) then
+    error("oauth.authorize_url: option 'code_challenge' must be the S256 challenge of"
+      .. " pkce_pair (43 characters of base64url)", 2)
+  end
+  if state == nil and challenge == nil then
+    error("oauth.authorize_url: give a 'state' (from new_state, kept in the user's session)"
+      .. " or a 'code_challenge' (from pkce_pair), or both: without either the callback"
+      .. " cannot tell a forged redirect (doc/api/oauth2.md, \"Prevent CSRF attacks\")", 2)
+  end
+  check_redirect_uri("authorize_url", opts.redirect_uri, opts.allow_insecure)
   local params = {
     { "client_id", opts.client_id },
     { "redirect_uri", opts.redirect_uri },
@@ -394,6 +483,7 @@ function M.device_login(opts)
   local info, err = call(opts, "POST", "/oauth/authorize_device", {
     form = { client_id = opts.client_id, client_secret = opts.client_secret,
              scope = scope_string(opts.scopes) },
+    expect = "object",
   })
   if not info then return nil, err end
   if type(info) ~= "table" or type(info.device_code) ~= "string" then
@@ -417,16 +507,15 @@ function M.device_login(opts)
         "the device code expired before the sign-in was approved")
     end
     sleep(interval)
-    local data, perr = call(opts, "POST", "/oauth/token", {
-      form = {
-        grant_type = DEVICE_GRANT,
-        device_code = info.device_code,
-        client_id = opts.client_id,
-        client_secret = opts.client_secret,
-      },
-    })
-    if data then return make_tokens(data, now, { scope = scope_string(opts.scopes) }) end
-    local code = error_fields(perr)
+    local tokens, perr = token_grant(opts, {
+      grant_type = DEVICE_GRANT,
+      device_code = info.device_code,
+      client_id = opts.client_id,
+      client_secret = opts.client_secret,
+    }, { scope = scope_string(opts.scopes) })
+    if tokens then return tokens end
+    -- GitLab's error answer, or one sent with a 200 (make_tokens)
+    local code = error_fields(perr) or (perr.kind == "oauth" and perr.code)
     if code == "slow_down" then
       interval = interval + 5
     elseif code ~= "authorization_pending" then
@@ -444,17 +533,15 @@ end
 -- pair keeps what its refresh sends (redirect_uri, code_verifier) and the
 -- scope asked for (the docs' answer has none). opts: transport.
 local function code_grant(opts, o)
-  local data, err = call(opts, "POST", "/oauth/token", { form = {
+  return token_grant(opts, {
     grant_type = "authorization_code",
     client_id = o.client_id,
     client_secret = o.client_secret,
     code = o.code,
     redirect_uri = o.redirect_uri,
     code_verifier = o.code_verifier,
-  } })
-  if not data then return nil, err end
-  return make_tokens(data, now_fn(opts), { scope = scope_string(o.scopes),
-    redirect_uri = o.redirect_uri, code_verifier = o.code_verifier })
+  }, { scope = scope_string(o.scopes), redirect_uri = o.redirect_uri,
+       code_verifier = o.code_verifier })
 end
 
 --- Exchange the code GitLab sent to a web application's callback for
@@ -621,7 +708,7 @@ function M.pkce_login(opts)
       listener:respond(404, "text/plain; charset=utf-8", "Not found\n")
     else
       local q = parse_query(query)
-      if q.state ~= state then
+      if not M.check_state(state, q.state) then
         listener:respond(400, "text/html; charset=utf-8",
           page("Sign-in failed", "The answer did not match this sign-in "
             .. "request (state mismatch). Start the sign-in again."))
@@ -673,9 +760,7 @@ end
 --   from opts) or nil, err
 function M.refresh(opts)
   check_opts("refresh", opts, { "url", "client_id", "refresh_token" })
-  local data, err = call(opts, "POST", "/oauth/token", { form = refresh_form(opts, opts.refresh_token) })
-  if not data then return nil, err end
-  local tokens, terr = make_tokens(data, now_fn(opts), opts)
+  local tokens, terr = token_grant(opts, refresh_form(opts, opts.refresh_token), opts)
   if not tokens then return nil, terr end
   -- RFC 6749 section 6: without a new refresh token the old one stays
   if tokens.refresh_token == nil then tokens.refresh_token = opts.refresh_token end
@@ -706,14 +791,17 @@ end
 --   { uid }, created_at }` or nil, err
 function M.token_info(opts)
   check_opts("token_info", opts, { "url", "token" })
-  -- The token goes in the Authorization header, never in the URL.
-  return call(opts, "GET", "/oauth/token/info", {}, opts.token)
+  -- The token goes in the Authorization header, never in the URL. The
+  -- information is an object: a sign-in page answered 200 is kind "decode".
+  return call(opts, "GET", "/oauth/token/info", { expect = "object" }, opts.token)
 end
 
 --- The signed-in user's OpenID Connect claims (`/oauth/userinfo`).
 -- The token needs the `openid` scope (doc/integration/
 -- openid_connect_provider.md); GitLab answers 403 `invalid_scope` without
 -- it and 401 `invalid_token` for an unknown, expired or revoked token.
+-- An answer without the `sub` claim (an HTML page, JSON null, an object
+-- without it) is an error of kind "decode", never claims.
 -- @tparam table opts `url`, `token` (an OAuth access token, sent in the
 --   Authorization header, never in the URL)
 -- @return `{ sub, name, nickname, preferred_username, email,
@@ -722,7 +810,18 @@ function M.userinfo(opts)
   check_opts("userinfo", opts, { "url", "token" })
   -- the claims are an object: a sign-in page answered 200 is an error
   -- of kind "decode", never claims
-  return call(opts, "GET", "/oauth/userinfo", { expect = "object" }, opts.token)
+  local claims, resp = call(opts, "GET", "/oauth/userinfo", { expect = "object" }, opts.token)
+  if claims == nil then return nil, resp end
+  -- OpenID Connect Core 1.0, section 5.3.2: "The sub (subject) Claim
+  -- MUST always be returned in the UserInfo Response." JSON null (which
+  -- passes for an object) or an object without it is not the claims.
+  local sub = type(claims) == "table" and claims.sub
+  if not ((type(sub) == "string" and sub ~= "") or type(sub) == "number") then
+    return nil, errors.new{ kind = "decode", method = "GET", path = "/oauth/userinfo",
+      status = resp.status, headers = resp.headers,
+      message = "the answer has no sub claim (OpenID Connect Core, section 5.3.2): not the user's claims" }
+  end
+  return claims, resp
 end
 
 --- Register an OAuth application dynamically (unauthenticated).
@@ -741,7 +840,7 @@ function M.register(opts)
   for k, v in pairs(opts) do
     if not skip[k] then body[k] = v end
   end
-  return call(opts, "POST", "/oauth/register", { body = body })
+  return call(opts, "POST", "/oauth/register", { body = body, expect = "object" })
 end
 
 -------------------------------------------------------------------------------
@@ -811,7 +910,7 @@ function M.attach(gl, oauth, copts)
   end
 
   function grant.request(rt)
-    return "POST", token_url, { auth = false, form = refresh_form(oauth, rt) }
+    return "POST", token_url, { auth = false, form = refresh_form(oauth, rt), expect = "object" }
   end
 
   -- The token endpoint's answer (data, or nil and the client's error) for
@@ -823,7 +922,8 @@ function M.attach(gl, oauth, copts)
       -- to save with it
       tokens, err = make_tokens(data, now, { scope = scope,
         redirect_uri = oauth.redirect_uri, code_verifier = oauth.code_verifier })
-    else err = scrub(annotate(err), refresh_form(oauth, rt)) end
+    else err = annotate(err) end
+    if not tokens then err = scrub(err, refresh_form(oauth, rt)) end
     if not tokens and oauth.reload and error_fields(err) == "invalid_grant" then
       -- Another process sharing the saved pair may have refreshed it first
       -- (GitLab then rejects our now-old refresh token): use its pair.

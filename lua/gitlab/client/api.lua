@@ -3,12 +3,14 @@
 -- `graphql`.
 -- @module gitlab.client.api
 
+local core = require("gitlab.core")
 local errors = require("gitlab.errors")
 local options = require("gitlab.options")
 local request = require("gitlab.client.request")
 local send = require("gitlab.client.send")
 
 local check_opts, build = request.check_opts, request.build
+local null = core.null
 
 local Client = {}
 
@@ -68,21 +70,36 @@ end
 
 --- GraphQL (`POST /api/graphql`); GraphQL errors become an error object
 -- of kind "graphql" with `err.errors` holding GitLab's list.
+-- The answer is a JSON object with `data`, or `errors` (the GraphQL
+-- specification, "Response"); a 2xx that is neither (an HTML sign-in
+-- page, a proxy's JSON) is an error of kind "decode", never data.
 -- @tparam string query
 -- @tparam[opt] table variables
+-- @return data, resp; or nil, err
 function Client:graphql(query, variables)
   if type(query) ~= "string" then error("graphql: query must be a string", 2) end
   local data, resp = self:request("POST", "/api/graphql",
-    { root = true, body = { query = query, variables = variables } })
+    { root = true, expect = "object", body = { query = query, variables = variables } })
   if data == nil then return nil, resp end
-  if type(data) == "table" and type(data.errors) == "table" and #data.errors > 0 then
+  local list = type(data) == "table" and data.errors
+  if list ~= nil and list ~= null and not (type(list) == "table" and next(list) == nil) then
+    -- a list of error objects as GitLab sends it; one error, or a
+    -- message alone, as something else may
+    if type(list) ~= "table" or getmetatable(list) ~= core.array_mt then list = { list } end
     local msgs = {}
-    for _, e in ipairs(data.errors) do msgs[#msgs + 1] = errors.flatten(e.message or e) end
+    for _, e in ipairs(list) do
+      msgs[#msgs + 1] = errors.flatten(type(e) == "table" and e.message or e) or "GraphQL error"
+    end
     return nil, errors.new{ kind = "graphql", method = "POST", path = "/api/graphql",
-      message = table.concat(msgs, "; "), errors = data.errors, data = data.data,
+      message = table.concat(msgs, "; "), errors = list, data = data.data,
       response = resp, status = resp.status }
   end
-  return type(data) == "table" and data.data or data, resp
+  if type(data) ~= "table" or data.data == nil then
+    return nil, errors.new{ kind = "decode", method = "POST", path = "/api/graphql",
+      message = "the answer has neither data nor errors: not a GraphQL answer",
+      response = resp, status = resp.status, headers = resp.headers }
+  end
+  return data.data, resp
 end
 
 -------------------------------------------------------------------------------

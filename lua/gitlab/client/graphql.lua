@@ -13,7 +13,7 @@
 local core = require("gitlab.core")
 local errors = require("gitlab.errors")
 
-local null = core.null
+local null, array_mt = core.null, core.array_mt
 
 local Client = {}
 
@@ -41,9 +41,18 @@ end
 
 -- The connection at `path` (names split on dots) in `data`, or nil, err.
 local function find_connection(data, names, path, resp)
+  if data == null then
+    return nil, shape_error(resp, ("the answer has data = null: no connection %s to page"):format(path))
+  end
   local v, where = data, "data"
   for _, name in ipairs(names) do
     if type(v) ~= "table" then break end
+    if getmetatable(v) == array_mt then
+      -- connections side by side (one per node of a list) are pages of
+      -- no single list
+      return nil, shape_error(resp, ("%s is a list: the path %s cannot go through it (page one"
+        .. " connection: select it by a field that gives one, like project(fullPath:))"):format(where, path))
+    end
     v, where = v[name], where .. "." .. name
     if v == nil then
       return nil, shape_error(resp, ("the answer has no %s: no connection %s to page"
@@ -59,15 +68,25 @@ local function find_connection(data, names, path, resp)
   return v
 end
 
+-- A list of the answer (nodes, edges) that is an object instead: no
+-- nodes to take, never an empty page.
+local function not_a_list(resp, what, path)
+  return shape_error(resp, ("%s of the connection %s is a JSON object, not a list"):format(what, path))
+end
+
 -- The nodes of one page of connection `conn` (`nodes`, or `edges { node }`).
 local function page_nodes(conn, path, resp)
   local list = conn.nodes
-  if type(list) == "table" then return list end
+  if type(list) == "table" then
+    if getmetatable(list) ~= array_mt then return nil, not_a_list(resp, "nodes", path) end
+    return list
+  end
   local edges = conn.edges
   if type(edges) ~= "table" then
     return nil, shape_error(resp, ("the connection %s has neither nodes nor edges"
       .. " (select nodes { ... } or edges { node { ... } })"):format(path))
   end
+  if getmetatable(edges) ~= array_mt then return nil, not_a_list(resp, "edges", path) end
   list = {}
   for i = 1, #edges do
     local e = edges[i]
@@ -97,6 +116,13 @@ local function nodes_iterator(self, fname, query, variables, path, opts)
     bad("path must name the connection in data, like \"project.mergeRequests\"")
   end
   if opts ~= nil and type(opts) ~= "table" then bad("opts must be a table") end
+  for _, k in ipairs{ "max_pages", "max_items" } do
+    local v = opts and opts[k]
+    -- NaN is no integer: NaN ~= NaN
+    if v ~= nil and (type(v) ~= "number" or v ~= math.floor(v) or v < 0) then
+      bad(("%s must be an integer >= 0, got %s"):format(k, type(v) == "string" and ("%q"):format(v) or tostring(v)))
+    end
+  end
   if not (query .. " "):find("%$after[^%w_]") then
     bad("the query must take $after (query($after: String) { ... (after: $after) ... }):"
       .. " each page starts after the last one's endCursor")
@@ -120,7 +146,9 @@ local function nodes_iterator(self, fname, query, variables, path, opts)
   end
 
   -- Why the connection cannot be followed past page n (info its
-  -- pageInfo), or nil; sets vars.after to the next page's cursor.
+  -- pageInfo), or nil; sets vars.after to the next page's cursor. A
+  -- second value true: page n itself did not advance (it ends where a
+  -- page before it started), its nodes are not to be yielded.
   local function follow(info, n, resp)
     if type(info) ~= "table" or type(info.hasNextPage) ~= "boolean" then
       return shape_error(resp, ("page %d of the connection %s has no pageInfo.hasNextPage"
@@ -137,7 +165,7 @@ local function nodes_iterator(self, fname, query, variables, path, opts)
         .. " endCursor (select pageInfo { hasNextPage endCursor })"):format(n, path))
     elseif seen[c] then
       return loop_error(resp, ("page %d of the connection %s gives endCursor \"%s\", where page %d"
-        .. " started already: the next page would not advance"):format(n, path, shown(c), seen[c] + 1))
+        .. " started already: the next page would not advance"):format(n, path, shown(c), seen[c] + 1)), true
     end
     seen[c] = n
     vars.after = c
@@ -153,12 +181,16 @@ local function nodes_iterator(self, fname, query, variables, path, opts)
     local list
     list, err = page_nodes(conn, path, resp)
     if not list then fail(err) end
-    broken = follow(conn.pageInfo, pages, resp)
+    local again
+    broken, again = follow(conn.pageInfo, pages, resp)
+    if again then fail(broken) end
     return list
   end
 
   return function()
     if max_items and count >= max_items then return nil end
+    -- max_pages = 0, as `pages` takes it: no page at all
+    if max_pages and pages >= max_pages and not nodes then done = true end
     while true do
       if nodes then
         i = i + 1
@@ -199,15 +231,19 @@ end
 -- raises the error object from the loop: GraphQL errors (kind
 -- "graphql", `err.errors` GitLab's list, the messages in `err.message`)
 -- and HTTP failures as `gl:graphql` gives them; an answer without the
--- connection or its nodes (kind "decode"). A page whose `pageInfo`
--- cannot be followed raises after its nodes were yielded: no `pageInfo`
--- or `hasNextPage` (kind "decode"), `hasNextPage` true without an
--- endCursor or with one already followed (kind "pagination": the next
--- page would not advance). A null node is yielded as `gitlab.null`.
+-- connection or its nodes, `nodes` or `edges` that are no list, a path
+-- through a list (kind "decode"). A page whose `pageInfo` cannot be
+-- followed raises after its nodes were yielded: no `pageInfo` or
+-- `hasNextPage` (kind "decode"), `hasNextPage` true without an endCursor
+-- (kind "pagination"). A page that ends at a cursor already followed did
+-- not advance (the connection did not take `$after`, or went back): it
+-- raises kind "pagination" before its nodes, which came already. A null
+-- node is yielded as `gitlab.null`.
 -- @tparam string query
 -- @tparam[opt] table variables
 -- @tparam string path e.g. "project.mergeRequests"
--- @tparam[opt] table opts `max_pages`, `max_items`
+-- @tparam[opt] table opts `max_pages` (pages at most; 0: none, as
+--   `gl:pages`), `max_items` (nodes at most): integers >= 0
 -- @return an iterator over the nodes
 function Client:graphql_nodes(query, variables, path, opts)
   local it = nodes_iterator(self, "graphql_nodes", query, variables, path, opts)

@@ -374,14 +374,18 @@ module.exports = function (api) {
       data.currentUser = ctx.user ? { username: ctx.user.username, id: 'gid://gitlab/User/' + ctx.user.id } : null;
     }
     const pm = /\bproject\s*\(\s*fullPath\s*:\s*(?:"([^"]*)"|\$(\w+))\s*\)/.exec(q);
+    // the answer names a field by its alias when the query gives one
+    // (`p: project(...)` answers `data.p`)
+    const ptop = tree.find((t) => t.name === 'project');
+    const pkey = (ptop && ptop.alias) || 'project';
     let hit = null;
     if (pm) {
       const full = pm[1] !== undefined ? pm[1] : vars[pm[2]];
       hit = api.store.get('/projects/' + encodeURIComponent(String(full)));
-      if (hit) data.project = { fullPath: hit.path_with_namespace, name: hit.name, id: 'gid://gitlab/Project/' + hit.id };
+      if (hit) data[pkey] = { fullPath: hit.path_with_namespace, name: hit.name, id: 'gid://gitlab/Project/' + hit.id };
       else {
-        data.project = null;
-        errors.push({ message: "The resource that you are attempting to access does not exist or you don't have permission to perform this action", path: ['project'] });
+        data[pkey] = null;
+        errors.push({ message: "The resource that you are attempting to access does not exist or you don't have permission to perform this action", path: [pkey] });
       }
     }
     const page = (f, items, type, where) => {
@@ -396,12 +400,12 @@ module.exports = function (api) {
       if (top.name === 'projects') {
         const c = api.store.collection('/projects');
         data[top.alias || top.name] = page(top, c ? c.items : [], 'Project', []);
-      } else if (top.name === 'project' && hit && data.project) {
+      } else if (top === ptop && hit && data[pkey]) {
         for (const f of top.selections || []) {
           const conn = CONNECTIONS[f.name];
           if (!conn) continue;
           const c = api.store.collection('/projects/' + hit.id + '/' + conn.coll);
-          data.project[f.alias || f.name] = page(f, c ? c.items : [], conn.type, ['project']);
+          data[pkey][f.alias || f.name] = page(f, c ? c.items : [], conn.type, [pkey]);
         }
       }
     }
