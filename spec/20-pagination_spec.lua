@@ -86,6 +86,28 @@ describe("pagination", function()
     assert.equal(10, #assert(gl:all(path, { per_page = 5 }, { max_pages = 2 })))
   end)
 
+  it("refuses a max_items or max_pages that is no integer >= 0, at the call, sending nothing", function()
+    for _, bad in ipairs{ "2", -1, 1.5, 0 / 0, true } do
+      for _, k in ipairs{ "max_items", "max_pages" } do
+        local reqs = helpers.traced(function()
+          local ok, err = pcall(function()
+            for _ in gl:paginate(path, { per_page = 5 }, { [k] = bad }) do end
+          end)
+          assert.is_false(ok)
+          assert.matches(k .. " must be an integer >= 0", tostring(err))
+          -- raised where the caller called, not inside the library
+          assert.matches("20%-pagination_spec%.lua", tostring(err))
+        end)
+        assert.same({}, reqs)
+      end
+    end
+    -- 0 pages: no request at all, as graphql_nodes takes it
+    local reqs = helpers.traced(function()
+      assert.same({}, assert(gl:all(path, { per_page = 5 }, { max_pages = 0 })))
+    end)
+    assert.same({}, reqs)
+  end)
+
   it("keeps the configured base URL when Link names another host", function()
     helpers.config({ external_url = "http://gitlab.invalid:1" })
     local ok, list = pcall(listed, { per_page = 10, pagination = "keyset", order_by = "id" })

@@ -84,6 +84,24 @@ end
 --- A shallow copy of `t` (a new empty table for nil).
 -- @tparam[opt] table t
 -- @treturn table
+--- Checks the `max_items` and `max_pages` of a list call's options:
+-- integers >= 0 (0: nothing at all; NaN is none). Raises
+-- "`where`: max_items must be an integer >= 0, got ..." at `level`, counted
+-- as `error` counts from the function calling `check_limits`.
+-- @tparam table|nil opts
+-- @tparam string where the public function's name, for the message
+-- @tparam integer level
+function M.check_limits(opts, where, level)
+  if type(opts) ~= "table" then return end
+  for _, k in ipairs{ "max_pages", "max_items" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or v ~= math.floor(v) or v < 0) then
+      error(("%s: %s must be an integer >= 0, got %s"):format(where, k,
+        type(v) == "string" and ("%q"):format(v) or tostring(v)), level + 1)
+    end
+  end
+end
+
 function M.copy(t)
   local c = {}
   if t then for k, v in pairs(t) do c[k] = v end end

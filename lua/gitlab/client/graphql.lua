@@ -12,6 +12,7 @@
 
 local core = require("gitlab.core")
 local errors = require("gitlab.errors")
+local util = require("gitlab.util")
 
 local null, array_mt = core.null, core.array_mt
 
@@ -116,13 +117,7 @@ local function nodes_iterator(self, fname, query, variables, path, opts)
     bad("path must name the connection in data, like \"project.mergeRequests\"")
   end
   if opts ~= nil and type(opts) ~= "table" then bad("opts must be a table") end
-  for _, k in ipairs{ "max_pages", "max_items" } do
-    local v = opts and opts[k]
-    -- NaN is no integer: NaN ~= NaN
-    if v ~= nil and (type(v) ~= "number" or v ~= math.floor(v) or v < 0) then
-      bad(("%s must be an integer >= 0, got %s"):format(k, type(v) == "string" and ("%q"):format(v) or tostring(v)))
-    end
-  end
+  util.check_limits(opts, fname, 3)
   if not (query .. " "):find("%$after[^%w_]") then
     bad("the query must take $after (query($after: String) { ... (after: $after) ... }):"
       .. " each page starts after the last one's endCursor")

@@ -11,7 +11,7 @@ local finish = require("gitlab.client.response").finish
 local send = require("gitlab.client.send")
 local util = require("gitlab.util")
 local options = require("gitlab.options")
-local int_string, copy = util.int_string, util.copy
+local int_string, copy, check_limits = util.int_string, util.copy, util.check_limits
 
 local build, EMPTY, has_dot_segment = request.build, request.EMPTY, request.has_dot_segment
 
@@ -227,6 +227,7 @@ end
 function Client:pages(path, query, opts)
   if type(path) ~= "string" then error("pages: path must be a string", 2) end
   if query ~= nil and type(query) ~= "table" then error("pages: query must be a table", 2) end
+  check_limits(opts, "pages", 2)
   opts = opts or {}
   local q = copy(query)
   if q.per_page == nil then q.per_page = opts.per_page or self.per_page end
@@ -474,6 +475,7 @@ end
 -- @tparam[opt] table query
 -- @tparam[opt] table opts `max_items`, `max_pages`, `concurrency`
 function Client:paginate(path, query, opts)
+  check_limits(opts, "paginate", 2)
   local next_page = self:pages(path, query, opts)
   local items, i, count = nil, 0, 0
   local max_items = opts and opts.max_items
@@ -498,6 +500,7 @@ end
 -- @tparam[opt] table opts `max_items`, `max_pages`
 -- @return list or nil, err
 function Client:all(path, query, opts)
+  check_limits(opts, "all", 2)
   local list = {}
   local ok, err = pcall(function()
     for item in self:paginate(path, query, opts) do list[#list + 1] = item end
