@@ -14,14 +14,7 @@ local List = require("gitlab.resources.list").List
 
 local gl
 
--- the API requests fn makes, as "METHOD /path" (without /api/v4)
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do
-    out[#out + 1] = e.method .. " " .. e.path:gsub("^/api/v4", "", 1)
-  end
-  return out
-end
+local function sent(fn) return helpers.sent(fn, true) end
 
 local function is_kind(kind, v)
   return object.is_object(v) and tostring(v):find("<gitlab." .. kind .. " ", 1, true) == 1

@@ -10,22 +10,7 @@ local List = require("gitlab.resources.list").List
 
 local gl
 
--- "METHOD /api/v4/path" of every API request fn makes
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do out[#out + 1] = e.method .. " " .. e.path end
-  return out
-end
-
--- fn makes exactly the one request `want` ("METHOD /path" under /api/v4)
--- and succeeds; its first result
-local function sends(want, fn)
-  local result
-  local reqs = sent(function() result = { fn() } end)
-  assert.same({ (want:gsub(" /", " /api/v4/", 1)) }, reqs)
-  assert.is_truthy(result[1], tostring(result[2]))
-  return result[1]
-end
+local sends = helpers.sends
 
 -- a JSON object (not an array) came back
 local function is_object(v)

@@ -12,25 +12,9 @@ local List = require("gitlab.resources.list").List
 
 local gl
 
--- an integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike
-local function int(n) return ("%d"):format(n) end
+local int = helpers.int
 
--- "METHOD /api/v4/path" of every API request fn makes
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do out[#out + 1] = e.method .. " " .. e.path end
-  return out
-end
-
--- fn makes exactly the one request `want` ("METHOD /path" under /api/v4)
--- and succeeds; returns what fn returned
-local function sends(want, fn)
-  local result
-  local reqs = sent(function() result = { fn() } end)
-  assert.same({ (want:gsub(" /", " /api/v4/", 1)) }, reqs)
-  assert.is_truthy(result[1], tostring(result[2]))
-  return result[1], result[2]
-end
+local sends = helpers.sends
 
 local function is_list(v) return getmetatable(v) == List end
 

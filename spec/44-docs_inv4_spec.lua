@@ -10,25 +10,11 @@ local helpers = require("helpers")
 
 local gl
 
--- an integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike
-local function int(n) return ("%d"):format(n) end
+local int = helpers.int
 
--- "METHOD /api/v4/path" of every API request fn makes
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do out[#out + 1] = e.method .. " " .. e.path end
-  return out
-end
+local function sent(fn) return helpers.sent(fn) end
 
--- fn makes exactly the one request `want` ("METHOD /path" under /api/v4)
--- and succeeds; returns its result
-local function sends(want, fn)
-  local result
-  local reqs = sent(function() result = { fn() } end)
-  assert.same({ (want:gsub(" /", " /api/v4/", 1)) }, reqs)
-  assert.is_truthy(result[1], tostring(result[2]))
-  return result[1], result[2]
-end
+local sends = helpers.sends
 
 -- a decoded JSON object: a table with keys and no array part
 local function is_object(v)

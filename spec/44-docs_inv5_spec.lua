@@ -24,34 +24,11 @@ local gitlab = require("gitlab")
 
 local gl
 
--- an integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike
-local function int(n) return ("%d"):format(n) end
+local int = helpers.int
 
--- "METHOD /api/v4/path" of every API request fn makes
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do out[#out + 1] = e.method .. " " .. e.path end
-  return out
-end
+local sends = helpers.sends
 
--- fn makes exactly the one request `want` ("METHOD /path" under /api/v4)
--- and succeeds; returns its first result
-local function sends(want, fn)
-  local result
-  local reqs = sent(function() result = { fn() } end)
-  assert.same({ (want:gsub(" /", " /api/v4/", 1)) }, reqs)
-  assert.is_truthy(result[1], tostring(result[2]))
-  return result[1]
-end
-
--- the raw API reaches `path` and GitLab (the fake) answers `status`
-local function refused(method, path, status)
-  local data, err
-  local reqs = sent(function() data, err = gl:request(method, path) end)
-  assert.same({ method .. " /api/v4" .. path }, reqs)
-  assert.is_nil(data)
-  assert.equal(status, err.status)
-end
+local function refused(method, path, status) return helpers.raw_reaches(gl, method, path, status) end
 
 describe("catalog against GitLab's docs: packages, container registry", function()
   local g

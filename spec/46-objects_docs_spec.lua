@@ -9,26 +9,11 @@ local resources = require("gitlab.resources")
 
 local gl
 
--- an integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike
-local function int(n) return ("%d"):format(n) end
+local int = helpers.int
 
--- "METHOD /path" (under /api/v4) of every API request fn makes
-local function sent(fn)
-  local out = {}
-  for _, e in ipairs(helpers.traced(fn)) do
-    out[#out + 1] = e.method .. " " .. e.path:gsub("^/api/v4", "")
-  end
-  return out
-end
+local function sent(fn) return helpers.sent(fn, true) end
 
--- fn makes exactly the one request `want` and succeeds; its results
-local function sends(want, fn)
-  local result
-  local reqs = sent(function() result = { fn() } end)
-  assert.same({ want }, reqs)
-  assert.is_truthy(result[1], tostring(result[2]))
-  return result[1], result[2]
-end
+local sends = helpers.sends
 
 -- fn raises an error whose message has every one of `words`, and sends nothing
 local function refuses(fn, words)

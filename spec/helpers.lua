@@ -465,6 +465,41 @@ function helpers.client(opts)
   return gitlab.new(o)
 end
 
+-- An integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike.
+function helpers.int(n) return ("%d"):format(n) end
+
+-- "METHOD /api/v4/path" of every API request fn makes (with `strip`,
+-- "METHOD /path", the path under /api/v4).
+function helpers.sent(fn, strip)
+  local out = {}
+  for _, e in ipairs(helpers.traced(fn)) do
+    out[#out + 1] = e.method .. " " .. (strip and e.path:gsub("^/api/v4", "", 1) or e.path)
+  end
+  return out
+end
+
+local luassert = require("luassert")
+
+-- fn makes exactly the one request `want` ("METHOD /path", the path under
+-- /api/v4) and succeeds; returns its results.
+function helpers.sends(want, fn)
+  local result
+  local reqs = helpers.sent(function() result = { fn() } end, true)
+  luassert.same({ want }, reqs)
+  luassert.is_truthy(result[1], tostring(result[2]))
+  return result[1], result[2]
+end
+
+-- The raw API reaches `path` (sent as it is) and the fake answers `status`:
+-- a route the resource layer does not (or no longer) send.
+function helpers.raw_reaches(gl, method, path, status)
+  local data, err
+  local reqs = helpers.sent(function() data, err = gl:request(method, path) end, true)
+  luassert.same({ method .. " " .. path }, reqs)
+  luassert.is_nil(data)
+  luassert.equal(status, err.status)
+end
+
 --- Runs fn and returns the API requests the fake saw meanwhile (its log
 -- entries, admin calls left out).
 function helpers.traced(fn)
