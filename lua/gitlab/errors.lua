@@ -66,6 +66,23 @@ function M.is_error(v)
   return getmetatable(v) == Error
 end
 
+--- Makes an iterator (`make()`), runs it to its end and collects what it
+-- yields: the list, or `nil, err` when either raised an error object of
+-- this library (anything else raised is raised again, as it was).
+-- @tparam function make returns an iterator that raises error objects on failure
+-- @return list or nil, err
+function M.collect(make)
+  local list = {}
+  local ok, err = pcall(function()
+    for v in make() do list[#list + 1] = v end
+  end)
+  if not ok then
+    if M.is_error(err) then return nil, err end
+    error(err, 0)
+  end
+  return list
+end
+
 local sorted_keys = require("gitlab.util").sorted_keys
 
 -- GitLab's message shapes, flattened to one line:

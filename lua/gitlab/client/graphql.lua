@@ -254,15 +254,7 @@ end
 -- @return list or nil, err (the error `graphql_nodes` would raise)
 function Client:graphql_nodes_all(query, variables, path, opts)
   local it = nodes_iterator(self, "graphql_nodes_all", query, variables, path, opts)
-  local list = {}
-  local ok, err = pcall(function()
-    for node in it do list[#list + 1] = node end
-  end)
-  if not ok then
-    if errors.is_error(err) then return nil, err end
-    error(err, 0)
-  end
-  return list
+  return errors.collect(function() return it end)
 end
 
 return Client

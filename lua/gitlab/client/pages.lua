@@ -501,15 +501,7 @@ end
 -- @return list or nil, err
 function Client:all(path, query, opts)
   check_limits(opts, "all", 2)
-  local list = {}
-  local ok, err = pcall(function()
-    for item in self:paginate(path, query, opts) do list[#list + 1] = item end
-  end)
-  if not ok then
-    if errors.is_error(err) then return nil, err end
-    error(err, 0)
-  end
-  return list
+  return errors.collect(function() return self:paginate(path, query, opts) end)
 end
 
 return Client
