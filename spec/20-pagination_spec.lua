@@ -632,6 +632,28 @@ describe("the offset limit", function()
     assert.is_true((collect(free, "/projects", { page = 501, per_page = 100 })))
   end)
 
+  -- packages.md "List package pipelines": "The results are paginated"
+  -- (linked to keyset-based pagination); GitLab's lib/api/package_pipelines
+  -- route sets `params[:pagination] = 'keyset'` ("keyset is the only
+  -- available pagination") and declares only per_page and cursor: the list
+  -- is keyset whatever is asked, so the offset limit never applies to it
+  it("pages package pipelines by keyset, past the offset limit", function()
+    helpers.seed{ path = "/projects/1/packages", count = 1, template = { name = "pp", version = "1.0.0" } }
+    local pkg = helpers.store("/projects/1/packages").items[1]
+    local pp = "/projects/1/packages/" .. helpers.int(pkg.id) .. "/pipelines"
+    helpers.seed{ path = pp, count = 45, template = { ref = "v{n}" } }
+    helpers.admin("DELETE", "/requests")
+    local ok, err, items = collect(gl, pp, { per_page = PER })
+    assert.is_true(ok, tostring(err))
+    assert.equal(45, #items)
+    local want = store_ids(pp, true)
+    for i, x in ipairs(items) do assert.equal(want[i], x.id) end
+    for _, r in ipairs(logged("/pipelines$")) do
+      assert.matches("pagination=keyset", r.query)
+      assert.is_nil(("&" .. r.query):match("&page=%d"), r.query)
+    end
+  end)
+
   it("prefetches no page past the limit, and raises before asking for it", function()
     local ok, err, items = collect(gl, "/projects", { per_page = PER }, { concurrency = 4 })
     assert.is_false(ok)

@@ -77,7 +77,12 @@ local KEYSET_RULES = {
   { "^/audit_events$", DESC_ONLY },
   { "^/groups/" .. SEG .. "/audit_events$", DESC_ONLY },
   { "^/projects/" .. SEG .. "/audit_events$", DESC_ONLY },
-  { "^/projects/" .. SEG .. "/packages/" .. SEG .. "/pipelines$", DESC_ONLY },
+  -- packages.md "List package pipelines": paginated by keyset; GitLab's
+  -- route sets `params[:pagination] = 'keyset'` ("keyset is the only
+  -- available pagination"): keyset whatever is asked, like the tree
+  { "^/projects/" .. SEG .. "/packages/" .. SEG .. "/pipelines$",
+    { order_by = "id", sort = "desc", sorts = DESC_ONLY.sorts, orders = DESC_ONLY.orders,
+      what = DESC_ONLY.what, only = true } },
   { "^/projects$", order_by = "id", sort = "desc", orders = { id = true }, what = "`order_by=id` only",
     resume = "id" },
   { "^/users$", order_by = "id", sort = "desc", auto = "id",
@@ -125,7 +130,7 @@ local function keyset_query(q, path, opts)
   if rule.only then
     -- a page number asked for by name goes as asked (and GitLab refuses it)
     if q.pagination == nil and q.page == nil then q.pagination = "keyset" end
-    return q.pagination == "keyset", rule
+    if q.pagination ~= "keyset" or not rule.order_by then return q.pagination == "keyset", rule end
   end
   local before
   if rule.auto and q.pagination == nil and q.page == nil

@@ -668,6 +668,16 @@ class Store {
   }
 
   list(ctx, c) {
+    // packages.md "List package pipelines" is paginated by keyset; GitLab's
+    // route sets `params[:pagination] = 'keyset'` ("keyset is the only
+    // available pagination"), declares only per_page and cursor, and
+    // orders by id desc: whatever the client asks, it gets keyset pages
+    if (c.name === 'pipelines' && c.parent && c.parent.coll.name === 'packages') {
+      const forced = { pagination: 'keyset', order_by: 'id', sort: 'desc' };
+      if (ctx.query.per_page !== undefined) forced.per_page = ctx.query.per_page;
+      if (ctx.query.cursor !== undefined) forced.cursor = ctx.query.cursor;
+      ctx.query = forced;
+    }
     const q = ctx.query;
     if (q.sort !== undefined && !['asc', 'desc'].includes(String(q.sort).toLowerCase())) {
       return ctx.json(400, { error: 'sort does not have a valid value' });
