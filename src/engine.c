@@ -71,6 +71,7 @@ void gl_engine_init(gl_engine *e, gl_client *c) {
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, (void *)e);
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, GL_MAX_HOST_CONNECTIONS);
   }
 }
 

@@ -39,6 +39,11 @@
 #define GL_MAX_HEADERS    (1024 * 1024)
 #define GL_MAX_REDIRECTS  5
 #define GL_SPARE_MAX      (256 * 1024)   /* largest buffer kept between requests */
+/* Connections an engine opens to one host at most: HTTP/2 needs one (the
+ * transfers multiplex on it); HTTP/1.1 transfers past this many wait in
+ * libcurl for a free connection, and that wait counts toward their
+ * timeout. */
+#define GL_MAX_HOST_CONNECTIONS 32L
 /* Default cap on a buffered 2xx body, counted after content decoding (a
  * small gzip answer may inflate a thousandfold); option max_body. */
 #define GL_MAX_BODY       ((curl_off_t)64 * 1024 * 1024)

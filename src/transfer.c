@@ -266,6 +266,12 @@ int gl_transfer_setup(gl_transfer *t) {
   if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
+  /* On the engine, transfers started together to an https origin wait for
+   * the connection being set up, and share it once ALPN chose HTTP/2,
+   * instead of each opening its own (plain http never negotiates HTTP/2
+   * here: waiting would only serialise the connects). */
+  if (c->http2 && !sync && strncmp(t->url, "https://", 8) == 0)
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   if (!t->idempotent) {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t);
