@@ -58,6 +58,46 @@ describe("gitlab.new", function()
   end)
 end)
 
+describe("the client's methods", function()
+  local PARTS = { "pages", "graphql", "transfer", "async" }
+
+  it("are every export of the parts loaded on first use, and only those", function()
+    local lazy = require("gitlab.client")._lazy_parts
+    local gl = gitlab.new{ url = helpers.server().http, token = TOKEN }
+    local listed = {}
+    for _, part in ipairs(PARTS) do
+      for name, fn in pairs(require("gitlab.client." .. part)) do
+        assert.equal(part, lazy[name], name .. " of gitlab.client." .. part .. " is not listed")
+        assert.equal(fn, gl[name], name)
+        listed[name] = true
+      end
+    end
+    for name in pairs(lazy) do assert.is_true(listed[name], name .. " is listed but no part has it") end
+    for name, fn in pairs(require("gitlab.client.api")) do assert.equal(fn, gl[name], name) end
+  end)
+
+  it("leave a part unloaded until one of its methods is used", function()
+    -- a child process: this one has loaded everything already
+    local q = helpers.shell_quote
+    local script = os.tmpname()
+    helpers.write_file(script, table.concat({
+      "package.path = " .. ("%q"):format(package.path),
+      "package.cpath = " .. ("%q"):format(package.cpath),
+      "local gl = require('gitlab').new{ url = 'http://127.0.0.1:9' }",
+      "local function loaded() local t = {} for _, p in ipairs{ 'pages', 'graphql', 'transfer', 'async' } do",
+      "  t[#t + 1] = package.loaded['gitlab.client.' .. p] and p or '-' end return table.concat(t, ' ') end",
+      "print(loaded())",
+      "assert(type(gl.paginate) == 'function') print(loaded())",
+      "assert(type(gl.request_async) == 'function') print(loaded())",
+      "assert(gl:running() == 0) print(loaded())",
+    }, "\n"))
+    local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
+      q(helpers.lua_interpreter()) .. " " .. q(script) .. " 2>&1")
+    os.remove(script)
+    assert.equal("- - - -\npages - - -\npages - - async\npages - - async\n", out)
+  end)
+end)
+
 describe("credentials", function()
   local srv
   setup(function() srv = helpers.server() end)
