@@ -263,7 +263,16 @@ int gl_transfer_setup(gl_transfer *t) {
   }
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
-  if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  /* one store of trusted certificates for all the client's connections
+   * (tls.c) instead of libcurl reading the CA file for each */
+  if (c->verify && strncmp(t->url, "https://", 8) == 0 && gl_client_ca_store(c) &&
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, gl_tls_ctx_callback) == CURLE_OK) {
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)&c->ca_store);
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+  } else if (c->ca_file) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  }
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
   /* On the engine, transfers started together to an https origin wait for
