@@ -408,6 +408,55 @@ describe("request_async", function()
   end)
 end)
 
+-- The engine keeps the easy handles of finished transfers for the next
+-- ones, and the blocking handle skips a second reset: nothing a request
+-- set (method, body, headers, range, output) may reach the next one.
+describe("handles used again", function()
+  local gl
+  before_each(function() gl = helpers.client{ retries = 0 } end)
+  after_each(function() gl:close() end)
+
+  -- one request after the other on the engine: each finds the handle the
+  -- one before left
+  local function async(method, path, opts)
+    local got
+    gl:request_async(method, path, opts, function(err, data, resp) got = { err, data, resp } end)
+    gl:wait()
+    assert.is_nil(got[1], got[1] and got[1].message)
+    return got[2], got[3]
+  end
+  local function sync(method, path, opts)
+    local data, resp = gl:request(method, path, opts)
+    assert.is_truthy(data, resp and resp.message)
+    return data, resp
+  end
+
+  for name, send in pairs{ engine = async, blocking = sync } do
+    it("carry nothing of a request over to the next (" .. name .. ")", function()
+      local dir = helpers.tmpdir()
+      local e = send("POST", "/__echo", { body = { title = "x" }, headers = { ["X-One"] = "1" } })
+      assert.equal("POST", e.method)
+      e = send("GET", "/__echo")
+      assert.equal("GET", e.method)
+      assert.equal(0, e.body_size)
+      assert.is_nil(e.headers["x-one"])
+      assert.is_nil(e.headers["content-type"])
+      assert.is_true(send("HEAD", "/__echo"))
+      e = send("GET", "/__echo")
+      assert.equal("GET", e.method)
+      assert.truthy(send("GET", "/__bytes", { query = { size = 100 }, output = dir .. "/a", resume_from = 10 }))
+      e = send("DELETE", "/__echo", { timeout = 5 })
+      assert.equal("DELETE", e.method)
+      assert.is_nil(e.headers.range)
+      e = send("GET", "/__echo")
+      assert.is_nil(e.headers.range)
+      assert.equal("GET", e.method)
+      assert.equal("string", type(send("GET", "/__bytes", { query = { size = 10 }, raw = true })))
+      os.execute("rm -rf " .. helpers.shell_quote(dir))
+    end)
+  end
+end)
+
 -- How many connections the engine opens: the fake counts what each of its
 -- listeners accepts (GET /__admin/connections) and logs the connection
 -- every request came on.

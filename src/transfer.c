@@ -200,7 +200,9 @@ int gl_transfer_setup(gl_transfer *t) {
   /* a transfer that failed while it was built (a form part's file that
    * cannot be read) starts no attempt: nothing is sent */
   if (t->err_kind) return 0;
-  if (!warm) curl_easy_reset(e);
+  /* a handle fresh from curl_easy_init or an engine's spares is reset */
+  if (!warm && !t->easy_clean) curl_easy_reset(e);
+  t->easy_clean = 0;
   if (sync) c->easy_plain = 0;     /* until this setup has finished */
   t->headers.n = 0;
   t->body.n = 0;
