@@ -33,7 +33,7 @@
 
 /* 1 when libcurl's TLS backend is this OpenSSL: libcurl says
  * "OpenSSL/3.0.19" (in parentheses when another backend was chosen),
- * OpenSSL "OpenSSL 3.0.19  27 Jan 2026". */
+ * OpenSSL "OpenSSL 3.0.19 27 Jan 2026". */
 int gl_tls_shared_store_ok(void) {
   const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
   const char *cv = vi ? vi->ssl_version : NULL, *ov = OpenSSL_version(OPENSSL_VERSION);
