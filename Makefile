@@ -13,7 +13,7 @@ SAN_FLAGS :=
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DGL_SANITIZE
 endif
-LIBS     := $(shell pkg-config --libs libcurl libcrypto 2>/dev/null || echo -lcurl -lcrypto)
+LIBS     := $(shell pkg-config --libs libcurl libssl libcrypto 2>/dev/null || echo -lcurl -lssl -lcrypto)
 SRC      := $(sort $(wildcard src/*.c))
 HDR      := $(wildcard src/*.h)
 CFLAGS_54  = $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)

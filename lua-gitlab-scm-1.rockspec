@@ -24,6 +24,7 @@ dependencies = {
 external_dependencies = {
   CURL = { library = "curl" },
   CRYPTO = { library = "crypto" },
+  SSL = { library = "ssl" },
 }
 build = {
   type = "builtin",
@@ -47,12 +48,13 @@ build = {
         "src/sandbox.c",
         "src/spawn.c",
         "src/sync.c",
+        "src/tls.c",
         "src/transfer.c",
         "src/util.c",
       },
-      libraries = { "curl", "crypto" },
-      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
+      libraries = { "curl", "ssl", "crypto" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)", "$(SSL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)", "$(SSL_LIBDIR)" },
     },
     ["gitlab.async"] = "lua/gitlab/async.lua",
     ["gitlab.client"] = "lua/gitlab/client.lua",

@@ -534,5 +534,23 @@ describe("fake server", function()
       assert.equal("1.1", api("/version", { origin = "https", http1 = true, cacert = ca }).http_version)
       assert.are_not.equal(0, api("/version", { origin = "https", cacert = helpers.certs().wrong_ca }).code)
     end)
+
+    it("counts and numbers the connections of each origin", function()
+      local ca = helpers.certs().ca
+      helpers.admin("DELETE", "/connections")
+      api("/version")
+      api("/version", { origin = "https", http2 = true, cacert = ca })
+      api("/version", { origin = "https", http1 = true, cacert = ca })
+      local c = helpers.admin("GET", "/connections")
+      assert.truthy(c.http.accepted >= 1)   -- the admin calls count too
+      assert.same({ accepted = 2, tls = 2, resumed = 0 }, c.https)
+      local ids = {}
+      for _, e in ipairs(helpers.requests{ path = "/api/v4/version" }) do
+        assert.equal("number", type(e.connection))
+        assert.is_nil(ids[e.connection])
+        ids[e.connection] = true
+      end
+      assert.equal(0, helpers.admin("DELETE", "/connections") and helpers.admin("GET", "/connections").https.accepted)
+    end)
   end)
 end)

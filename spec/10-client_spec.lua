@@ -58,6 +58,46 @@ describe("gitlab.new", function()
   end)
 end)
 
+describe("the client's methods", function()
+  local PARTS = { "pages", "graphql", "transfer", "async" }
+
+  it("are every export of the parts loaded on first use, and only those", function()
+    local lazy = require("gitlab.client")._lazy_parts
+    local gl = gitlab.new{ url = helpers.server().http, token = TOKEN }
+    local listed = {}
+    for _, part in ipairs(PARTS) do
+      for name, fn in pairs(require("gitlab.client." .. part)) do
+        assert.equal(part, lazy[name], name .. " of gitlab.client." .. part .. " is not listed")
+        assert.equal(fn, gl[name], name)
+        listed[name] = true
+      end
+    end
+    for name in pairs(lazy) do assert.is_true(listed[name], name .. " is listed but no part has it") end
+    for name, fn in pairs(require("gitlab.client.api")) do assert.equal(fn, gl[name], name) end
+  end)
+
+  it("leave a part unloaded until one of its methods is used", function()
+    -- a child process: this one has loaded everything already
+    local q = helpers.shell_quote
+    local script = os.tmpname()
+    helpers.write_file(script, table.concat({
+      "package.path = " .. ("%q"):format(package.path),
+      "package.cpath = " .. ("%q"):format(package.cpath),
+      "local gl = require('gitlab').new{ url = 'http://127.0.0.1:9' }",
+      "local function loaded() local t = {} for _, p in ipairs{ 'pages', 'graphql', 'transfer', 'async' } do",
+      "  t[#t + 1] = package.loaded['gitlab.client.' .. p] and p or '-' end return table.concat(t, ' ') end",
+      "print(loaded())",
+      "assert(type(gl.paginate) == 'function') print(loaded())",
+      "assert(type(gl.request_async) == 'function') print(loaded())",
+      "assert(gl:running() == 0) print(loaded())",
+    }, "\n"))
+    local out = helpers.exec("cd " .. q(helpers.root) .. " && " .. helpers.child_env() ..
+      q(helpers.lua_interpreter()) .. " " .. q(script) .. " 2>&1")
+    os.remove(script)
+    assert.equal("- - - -\npages - - -\npages - - async\npages - - async\n", out)
+  end)
+end)
+
 describe("credentials", function()
   local srv
   setup(function() srv = helpers.server() end)
@@ -357,6 +397,38 @@ describe("TLS", function()
   it("can skip verification when asked", function()
     local gl = gitlab.new{ url = srv.https, token = TOKEN, verify = false }
     assert.equal("root", assert(gl:get("/user")).username)
+  end)
+
+  it("reads the CA file once per client, not for each new connection", function()
+    -- (libcurl alone reads it for every connection: 30 ms and more with a
+    -- system bundle.) The server closes each connection after its answer;
+    -- the file is gone before the second and third requests connect.
+    helpers.reset()
+    helpers.fault{ path = "/api/v4/user", set_headers = { connection = "close" }, times = -1 }
+    helpers.admin("DELETE", "/connections")
+    local ca = os.tmpname()
+    helpers.write_file(ca, helpers.read_file(certs.ca))
+    local gl = gitlab.new{ url = srv.https, token = TOKEN, ca_file = ca, http2 = false, retries = 0 }
+    assert.equal("root", assert(gl:get("/user")).username)
+    os.remove(ca)
+    local u, err = gl:get("/user")
+    assert.equal("root", u and u.username, err and err.message)
+    gl:request_async("GET", "/user", nil, function(e, data) u, err = data, e end)
+    gl:wait()
+    assert.equal("root", u and u.username, err and err.message)
+    assert.equal(3, helpers.admin("GET", "/connections").https.tls)   -- three handshakes
+    gl:close()
+    helpers.reset()
+  end)
+
+  it("reports a CA file it cannot read in libcurl's words", function()
+    for _, path in ipairs{ "/nonexistent/ca.pem", "/etc" } do
+      local gl = gitlab.new{ url = srv.https, token = TOKEN, ca_file = path, retries = 0 }
+      local _, err = gl:get("/user")
+      assert.equal("tls", err.kind)
+      assert.equal("error setting certificate file: " .. path, err.message)
+      gl:close()
+    end
   end)
 end)
 

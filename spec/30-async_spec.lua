@@ -408,6 +408,130 @@ describe("request_async", function()
   end)
 end)
 
+-- The engine keeps the easy handles of finished transfers for the next
+-- ones, and the blocking handle skips a second reset: nothing a request
+-- set (method, body, headers, range, output) may reach the next one.
+describe("handles used again", function()
+  local gl
+  before_each(function() gl = helpers.client{ retries = 0 } end)
+  after_each(function() gl:close() end)
+
+  -- one request after the other on the engine: each finds the handle the
+  -- one before left
+  local function async(method, path, opts)
+    local got
+    gl:request_async(method, path, opts, function(err, data, resp) got = { err, data, resp } end)
+    gl:wait()
+    assert.is_nil(got[1], got[1] and got[1].message)
+    return got[2], got[3]
+  end
+  local function sync(method, path, opts)
+    local data, resp = gl:request(method, path, opts)
+    assert.is_truthy(data, resp and resp.message)
+    return data, resp
+  end
+
+  for name, send in pairs{ engine = async, blocking = sync } do
+    it("carry nothing of a request over to the next (" .. name .. ")", function()
+      local dir = helpers.tmpdir()
+      local e = send("POST", "/__echo", { body = { title = "x" }, headers = { ["X-One"] = "1" } })
+      assert.equal("POST", e.method)
+      e = send("GET", "/__echo")
+      assert.equal("GET", e.method)
+      assert.equal(0, e.body_size)
+      assert.is_nil(e.headers["x-one"])
+      assert.is_nil(e.headers["content-type"])
+      assert.is_true(send("HEAD", "/__echo"))
+      e = send("GET", "/__echo")
+      assert.equal("GET", e.method)
+      assert.truthy(send("GET", "/__bytes", { query = { size = 100 }, output = dir .. "/a", resume_from = 10 }))
+      e = send("DELETE", "/__echo", { timeout = 5 })
+      assert.equal("DELETE", e.method)
+      assert.is_nil(e.headers.range)
+      e = send("GET", "/__echo")
+      assert.is_nil(e.headers.range)
+      assert.equal("GET", e.method)
+      assert.equal("string", type(send("GET", "/__bytes", { query = { size = 10 }, raw = true })))
+      os.execute("rm -rf " .. helpers.shell_quote(dir))
+    end)
+  end
+end)
+
+-- How many connections the engine opens: the fake counts what each of its
+-- listeners accepts (GET /__admin/connections) and logs the connection
+-- every request came on.
+describe("connections", function()
+  local gl
+  local function https() return helpers.admin("GET", "/connections").https end
+  -- starts n GETs of /projects/1 at once and waits for them all
+  local function fan_out(client, n)
+    local ok = 0
+    for _ = 1, n do
+      client:request_async("GET", "/projects/1", nil, function(err, data)
+        assert(not err, err and err.message)
+        assert(data.id == 1)
+        ok = ok + 1
+      end)
+    end
+    client:wait()
+    assert.equal(n, ok)
+  end
+  before_each(function()
+    helpers.reset()
+    helpers.admin("DELETE", "/requests")
+    helpers.admin("DELETE", "/connections")
+  end)
+  after_each(function() if gl then gl:close() end end)
+
+  it("multiplexes 16 concurrent requests over one HTTP/2 connection", function()
+    if not core.http2 then pending("libcurl without HTTP/2") return end
+    gl = helpers.client{ https = true }
+    fan_out(gl, 16)
+    assert.equal(1, https().accepted)
+    local seen = {}
+    for _, e in ipairs(helpers.requests{ origin = "https", path = "/api/v4/projects/1" }) do
+      assert.equal(2, e.http_version)
+      seen[e.connection] = true
+    end
+    assert.is_not_nil(next(seen))
+    assert.is_nil(next(seen, next(seen)), "requests came on more than one connection")
+  end)
+
+  it("keeps using the blocking requests' connection, and they the engine's", function()
+    if not core.http2 then pending("libcurl without HTTP/2") return end
+    gl = helpers.client{ https = true }
+    assert(gl:get("/projects/1"))
+    fan_out(gl, 16)
+    assert(gl:get("/projects/1"))
+    assert.equal(1, https().accepted)
+  end)
+
+  it("opens connections in parallel over HTTP/1.1, at most 32 to one host", function()
+    helpers.fault{ path = "/api/v4/projects/1", delay_ms = 300, times = -1 }
+    gl = helpers.client{ https = true, http2 = false }
+    fan_out(gl, 8)
+    local n = https().accepted
+    assert.truthy(n >= 4, "8 slow requests came on " .. n .. " connection(s)")
+    gl:close()
+    helpers.admin("DELETE", "/connections")
+    gl = helpers.client{ https = true, http2 = false }
+    fan_out(gl, 40)
+    n = https().accepted
+    assert.truthy(n > 8 and n <= 32, "40 slow requests came on " .. n .. " connections")
+  end)
+
+  it("resumes the TLS session of a blocking request in the engine", function()
+    -- the server closes every connection after its answer
+    helpers.fault{ path = "/api/v4/projects/1", set_headers = { connection = "close" }, times = -1 }
+    gl = helpers.client{ https = true, http2 = false }
+    assert(gl:get("/projects/1"))
+    fan_out(gl, 1)
+    local c = https()
+    assert.equal(2, c.tls)
+    assert.equal(1, c.resumed)
+  end)
+end)
+
 describe("gitlab.async.run", function()
   local gl
   setup(function()

@@ -58,6 +58,7 @@ static int l_bawait(lua_State *L) {
   }
   gl_engine_take_done(&b->e, t);
   n = gl_transfer_push_result(L, t);
+  gl_engine_recycle(&b->e, t);
   gl_transfer_free(L, t);
   gl_client_leave(L, b->e.client);
   return n;

@@ -219,6 +219,19 @@ gl_client *gl_client_new(lua_State *L) {
   c->easy = curl_easy_init();
   if (!c->share || !c->easy || !c->base || !c->origin || !c->user_agent)
     luaL_error(L, "client: out of memory");
+#if LIBCURL_VERSION_NUM >= 0x075400
+  if (c->verify && gl_tls_shared_store_ok()) {
+    /* libcurl's built-in CA file and directory, read from a handle that
+     * has not been set up yet (CURLINFO_CAINFO: libcurl 7.84) */
+    char *f = NULL, *d = NULL;
+    if (curl_easy_getinfo(c->easy, CURLINFO_CAINFO, &f) == CURLE_OK &&
+        curl_easy_getinfo(c->easy, CURLINFO_CAPATH, &d) == CURLE_OK) {
+      c->ca_default_file = gl_strdup(f);
+      c->ca_default_path = gl_strdup(d);
+      c->ca_shared = (!f || c->ca_default_file) && (!d || c->ca_default_path);
+    }
+  }
+#endif
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -265,6 +278,25 @@ static void close_now(lua_State *L, gl_client *c) {
   free(c->auth_name); free(c->sudo); free(c->base); free(c->origin);
   free(c->user_agent); free(c->ca_file); free(c->proxy);
   c->auth_name = c->sudo = c->base = c->origin = c->user_agent = c->ca_file = c->proxy = NULL;
+  /* connections still open (a batch's) hold their own references */
+  gl_tls_store_free(c->ca_store);
+  c->ca_store = NULL;
+  c->ca_shared = 0;
+  free(c->ca_default_file); free(c->ca_default_path);
+  c->ca_default_file = c->ca_default_path = NULL;
+}
+
+/* Loaded on the first https attempt and again once GL_CA_STORE_TTL has
+ * passed; connections made before hold the old store until they close.
+ * When the file or directory cannot be read, NULL: libcurl then reads
+ * them itself and reports why it could not. */
+void *gl_client_ca_store(gl_client *c) {
+  if (!c->ca_shared) return NULL;
+  if (c->ca_store && gl_now() - c->ca_store_at < GL_CA_STORE_TTL) return c->ca_store;
+  gl_tls_store_free(c->ca_store);
+  c->ca_store = gl_tls_store_new(c->ca_file ? c->ca_file : c->ca_default_file, c->ca_default_path);
+  c->ca_store_at = gl_now();
+  return c->ca_store;
 }
 
 void gl_client_enter(gl_client *c) { c->depth++; }

@@ -71,6 +71,7 @@ void gl_engine_init(gl_engine *e, gl_client *c) {
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, (void *)e);
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, GL_MAX_HOST_CONNECTIONS);
   }
 }
 
@@ -112,6 +113,7 @@ void gl_engine_close(lua_State *L, gl_engine *e) {
     unlink_done(e, t);
     gl_transfer_free(L, t);
   }
+  while (e->nspare > 0) curl_easy_cleanup(e->spare[--e->nspare]);
   if (e->multi) curl_multi_cleanup(e->multi);
   e->multi = NULL;
   free(e->sockev);
@@ -286,10 +288,26 @@ void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t) {
   if (!e->closed && e->on_socket_ref != LUA_NOREF) gl_engine_flush_hooks(L, e);
 }
 
+/* Takes the easy handle of a finished transfer (out of the multi) before
+ * the transfer is freed: reset, it serves the next transfer of this
+ * engine, often the one the callback starts. */
+void gl_engine_recycle(gl_engine *e, gl_transfer *t) {
+  CURL *h = t->easy;
+  if (!h || t->engine != e || t->state != GL_T_DONE) return;
+  t->easy = NULL;
+  if (!e->closed && e->nspare < GL_ENGINE_SPARE) {
+    curl_easy_reset(h);   /* nothing of the transfer stays pointed at */
+    e->spare[e->nspare++] = h;
+  } else {
+    curl_easy_cleanup(h);
+  }
+}
+
 int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
   t->L = L;
-  t->easy = curl_easy_init();
+  t->easy = e->nspare > 0 ? e->spare[--e->nspare] : curl_easy_init();
   if (!t->easy) return 0;
+  t->easy_clean = 1;
   t->engine = e;              /* the engine's from now on */
   t->next = e->active;
   t->prev = NULL;

@@ -8,7 +8,7 @@
  * through a function pointer the upper layer set (gl_client.close_engine).
  *
  * LAYER util: util
- * LAYER parsers: encode http json crypto fs sandbox spawn listen
+ * LAYER parsers: encode http json crypto tls fs sandbox spawn listen
  * LAYER client: client
  * LAYER request: request
  * LAYER transfer: transfer result
@@ -39,6 +39,19 @@
 #define GL_MAX_HEADERS    (1024 * 1024)
 #define GL_MAX_REDIRECTS  5
 #define GL_SPARE_MAX      (256 * 1024)   /* largest buffer kept between requests */
+/* Connections an engine opens to one host at most: HTTP/2 needs one (the
+ * transfers multiplex on it); HTTP/1.1 transfers past this many wait in
+ * libcurl for a free connection, and that wait counts toward their
+ * timeout. */
+#define GL_MAX_HOST_CONNECTIONS 32L
+/* Easy handles an engine keeps from finished transfers for the next ones:
+ * libcurl makes and frees one in about 17K instructions, resets one in
+ * 2.6K. */
+#define GL_ENGINE_SPARE   16
+/* Seconds a client keeps its store of trusted certificates before it reads
+ * the CA file again (CURLOPT_CA_CACHE_TIMEOUT's default): a long-running
+ * process sees an updated bundle within a day. */
+#define GL_CA_STORE_TTL   86400.0
 /* Default cap on a buffered 2xx body, counted after content decoding (a
  * small gzip answer may inflate a thousandfold); option max_body. */
 #define GL_MAX_BODY       ((curl_off_t)64 * 1024 * 1024)
@@ -78,6 +91,8 @@ struct gl_engine {
                                collect: sinks, progress and log functions may
                                run; handles cannot be added or removed, and
                                the engine cannot be driven again */
+  CURL *spare[GL_ENGINE_SPARE];   /* reset easy handles for the next transfers */
+  int nspare;
   int reap;                 /* a transfer was canceled while in_curl: free
                                it once curl has returned */
 };
@@ -117,6 +132,14 @@ struct gl_client {
                                deferred until the outermost returns */
   int close_pending;
   struct gl_auth *auth;     /* extra headers + credential; secret */
+  /* trusted certificates for every TLS connection of the client (tls.c),
+   * loaded on the first https attempt; ca_shared: libcurl's TLS library is
+   * ours and its default CA file and directory are known (else libcurl
+   * loads them per connection itself) */
+  void *ca_store;           /* X509_STORE *, or NULL */
+  double ca_store_at;       /* gl_now() when loaded */
+  char *ca_default_file, *ca_default_path;   /* libcurl's built-in ones */
+  int ca_shared;
   gl_buf spare_body, spare_headers; /* buffers of the last blocking request,
                                        reused by the next (bounded) */
 };
@@ -153,6 +176,7 @@ struct gl_transfer {
   long status;
   int routed;               /* this attempt's body goes to sink/output */
   int sends;                /* times curl sent this attempt (prereq calls) */
+  int easy_clean;           /* easy is new or reset: the first setup needs no reset */
   int body_truncated;
   curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
   curl_off_t prog_now, prog_total;
@@ -206,6 +230,12 @@ void gl_encode_open(lua_State *L);    /* encode.c */
 int  gl_json_decode_buf(lua_State *L, const char *s, size_t n, char *msg);
 void gl_json_open(lua_State *L);      /* json.c */
 void gl_crypto_open(lua_State *L);    /* crypto.c: OAuth and webhook primitives */
+/* tls.c: one store of trusted certificates per client, handed to each new
+ * connection by the SSL_CTX callback (parm: the client's ca_store) */
+int  gl_tls_shared_store_ok(void);
+void *gl_tls_store_new(const char *cafile, const char *capath);
+void gl_tls_store_free(void *store);
+CURLcode gl_tls_ctx_callback(CURL *curl, void *sslctx, void *parm);
 /* fs.c: private files; the output file of a download, never through a
  * symbolic link (NULL with why[] filled on failure) */
 FILE *gl_open_output(const char *path, int append, char *why, size_t whyn);
@@ -222,6 +252,9 @@ gl_auth *gl_client_auth(gl_client *c);      /* held for the caller */
 void gl_auth_release(gl_auth **a);
 /* 0, or 1 with the log function's error on the stack */
 int  gl_client_log(gl_client *c, lua_State *L, const char *line);
+/* the client's store of trusted certificates (loaded now if needed), or
+ * NULL: libcurl is to load them itself */
+void *gl_client_ca_store(gl_client *c);
 void gl_client_enter(gl_client *c);
 void gl_client_leave(lua_State *L, gl_client *c);   /* may close the client */
 /* the class, with the methods of the upper layers (NULL-terminated) */
@@ -249,6 +282,7 @@ void gl_engine_init(gl_engine *e, gl_client *c);
 void gl_engine_close(lua_State *L, gl_engine *e);
 int  gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t);   /* 0: no memory */
 void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t);
+void gl_engine_recycle(gl_engine *e, gl_transfer *t);   /* keeps a done transfer's easy */
 int  gl_engine_step(lua_State *L, gl_engine *e, double timeout, gl_transfer *until);
 void gl_engine_socket_action(lua_State *L, gl_engine *e, curl_socket_t fd, int mask);
 void gl_engine_timeout(lua_State *L, gl_engine *e);

@@ -25,9 +25,14 @@ gl_transfer *gl_handle_new(lua_State *L, gl_client *c, int ri) {
  * with the error on the stack. */
 int gl_handle_call(lua_State *L, gl_transfer *t) {
   int n;
-  if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) { gl_transfer_free(L, t); return 0; }
+  if (t->cb_ref == LUA_NOREF || t->cb_ref == LUA_REFNIL) {
+    if (t->engine) gl_engine_recycle(t->engine, t);
+    gl_transfer_free(L, t);
+    return 0;
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref);
   n = gl_transfer_push_result(L, t);
+  if (t->engine) gl_engine_recycle(t->engine, t);
   gl_transfer_free(L, t);
   return gl_pcall(L, n, 0);
 }

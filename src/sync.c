@@ -12,12 +12,14 @@ static int l_request(lua_State *L) {
   t->L = L;
   if (!c->easy_busy) {
     t->easy = c->easy;
+    /* reset at the end of the last request unless that was a plain GET */
+    t->easy_clean = !c->easy_plain;
     c->easy_busy = took = 1;
     t->body = c->spare_body; t->headers = c->spare_headers;
     c->spare_body.p = c->spare_headers.p = NULL;
     c->spare_body.cap = c->spare_headers.cap = 0;
   }
-  else t->easy = curl_easy_init();   /* re-entered from a callback */
+  else { t->easy = curl_easy_init(); t->easy_clean = 1; }   /* re-entered from a callback */
   if (!t->easy) { gl_transfer_free(L, t); gl_client_leave(L, c); return luaL_error(L, "out of memory"); }
   for (;;) {
     CURLcode rc;

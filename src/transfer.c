@@ -200,7 +200,9 @@ int gl_transfer_setup(gl_transfer *t) {
   /* a transfer that failed while it was built (a form part's file that
    * cannot be read) starts no attempt: nothing is sent */
   if (t->err_kind) return 0;
-  if (!warm) curl_easy_reset(e);
+  /* a handle fresh from curl_easy_init or an engine's spares is reset */
+  if (!warm && !t->easy_clean) curl_easy_reset(e);
+  t->easy_clean = 0;
   if (sync) c->easy_plain = 0;     /* until this setup has finished */
   t->headers.n = 0;
   t->body.n = 0;
@@ -263,9 +265,24 @@ int gl_transfer_setup(gl_transfer *t) {
   }
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
-  if (c->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  /* one store of trusted certificates for all the client's connections
+   * (tls.c) instead of libcurl reading the CA file for each */
+  if (c->verify && strncmp(t->url, "https://", 8) == 0 && gl_client_ca_store(c) &&
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, gl_tls_ctx_callback) == CURLE_OK) {
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)&c->ca_store);
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+  } else if (c->ca_file) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  }
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS
                                                      : (long)CURL_HTTP_VERSION_1_1);
+  /* On the engine, transfers started together to an https origin wait for
+   * the connection being set up, and share it once ALPN chose HTTP/2,
+   * instead of each opening its own (plain http never negotiates HTTP/2
+   * here: waiting would only serialise the connects). */
+  if (c->http2 && !sync && strncmp(t->url, "https://", 8) == 0)
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   if (!t->idempotent) {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t);

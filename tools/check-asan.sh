@@ -52,7 +52,7 @@ for t in spec/c/*_test.c; do
   echo "== C test $(basename "$t")"
   if ! cc -std=c99 -Wall -Wextra -pedantic -Werror -g -fsanitize=address,undefined \
       -fno-sanitize-recover=undefined -I src $(pkg-config --cflags lua5.4) -o "$bin" "$t" \
-      src/*.c $(pkg-config --libs lua5.4 libcurl libcrypto) -lm 2>"$log/cc.err"; then
+      src/*.c $(pkg-config --libs lua5.4 libcurl libssl libcrypto) -lm 2>"$log/cc.err"; then
     cat "$log/cc.err"; failed=$((failed + 1)); continue
   fi
   LSAN_OPTIONS=suppressions=tools/lsan.supp:print_suppressions=0 "$bin" >"$log/c.out" 2>&1; rc=$?

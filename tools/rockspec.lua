@@ -56,6 +56,7 @@ dependencies = {
 external_dependencies = {
   CURL = { library = "curl" },
   CRYPTO = { library = "crypto" },
+  SSL = { library = "ssl" },
 }
 build = {
   type = "builtin",
@@ -68,9 +69,9 @@ assert(#csrc > 0, "no src/*.c under " .. root)
 for _, f in ipairs(csrc) do w(('        "%s",\n'):format(f)) end
 w([[
       },
-      libraries = { "curl", "crypto" },
-      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
+      libraries = { "curl", "ssl", "crypto" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)", "$(SSL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)", "$(SSL_LIBDIR)" },
     },
 ]])
 local lfiles = files("lua", "*.lua")

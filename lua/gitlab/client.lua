@@ -19,7 +19,22 @@ local send = require("gitlab.client.send")
 local options = require("gitlab.options")
 
 local Client = {}
-for _, part in ipairs{ "api", "pages", "graphql", "transfer", "async" } do
+for name, fn in pairs(require("gitlab.client.api")) do Client[name] = fn end
+
+-- The other parts are loaded on the first use of one of their methods:
+-- a script of raw calls does not compile pagination, GraphQL connections,
+-- file transfers and the non-blocking API (about 45% of the Lua a client
+-- loads). Each method names its part here; spec/10 checks that this list
+-- and the parts' exports agree. Hard dependencies all the same: an error
+-- loading a part is raised to whoever asked for the method.
+local LAZY = {
+  pages = "pages", paginate = "pages", all = "pages",
+  graphql_nodes = "graphql", graphql_nodes_all = "graphql",
+  download = "transfer", upload = "transfer",
+  request_async = "async", poll = "async", wait = "async", running = "async", attach = "async",
+}
+
+local function load_part(part)
   for name, fn in pairs(require("gitlab.client." .. part)) do Client[name] = fn end
 end
 
@@ -31,6 +46,11 @@ local resources_mod
 Client.__index = function(self, k)
   local v = Client[k]
   if v ~= nil then return v end
+  local part = LAZY[k]
+  if part then
+    load_part(part)
+    return Client[k]
+  end
   if type(k) ~= "string" or k:sub(1, 1) == "_" then return nil end
   if resources_mod == nil then resources_mod = require("gitlab.resources") end
   local m = resources_mod.manager(self, k)
@@ -67,5 +87,8 @@ function Client:close()
   send.close_waiters(self)
 end
 Client.__close = Client.close
+
+-- for spec/10: which method comes from which lazily loaded part
+Client._lazy_parts = LAZY
 
 return Client

@@ -95,6 +95,29 @@ function plainServer(handler) {
   return s;
 }
 
+// Counts the connections each listener accepts (GET /__admin/connections:
+// TCP connections, and on TLS listeners the finished handshakes and those
+// that resumed a TLS session) and numbers them: every request's log entry
+// names its connection, so a test can tell one multiplexed HTTP/2
+// connection from many. A TLS connection gets its number once the
+// handshake is done (the socket the requests see is the TLS one).
+function countConnections(app, server, name, tls) {
+  const n = { accepted: 0 };
+  if (tls) Object.assign(n, { tls: 0, resumed: 0 });
+  app.connections[name] = n;
+  server.on('connection', (socket) => {
+    n.accepted++;
+    if (!tls) socket.glConnection = ++app.connectionSeq;
+  });
+  if (tls) {
+    server.on('secureConnection', (socket) => {
+      n.tls++;
+      if (socket.isSessionReused()) n.resumed++;
+      socket.glConnection = ++app.connectionSeq;
+    });
+  }
+}
+
 function loadRoutes(app, dir) {
   let files = [];
   try {
@@ -124,6 +147,8 @@ async function main() {
   const main = plainServer(app.listener('http'));
   const other = plainServer(app.listener('other'));
   servers.push(main, other);
+  countConnections(app, main, 'http', false);
+  countConnections(app, other, 'other', false);
   const urls = {};
   const host = opts.host.includes(':') ? '[' + opts.host + ']' : opts.host;
   urls.http = 'http://' + host + ':' + (await listen(main, opts.port, opts.host));
@@ -138,6 +163,7 @@ async function main() {
       settings: { maxHeaderListSize: 1 << 20 },
     }, app.listener(name));
     quietErrors(secure);
+    countConnections(app, secure, name, true);
     servers.push(secure);
     urls[name] = 'https://' + host + ':' + (await listen(secure, port, opts.host));
   };

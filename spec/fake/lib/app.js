@@ -35,6 +35,8 @@ class Ctx {
     this.method = req.method;
     this.headers = cleanHeaders(req.headers);
     this.httpVersion = req.httpVersionMajor === 2 ? 2 : 1;
+    // the number server.js gave the connection (HTTP/2: the session's socket)
+    this.connection = (req.socket && req.socket.glConnection) || null;
     const url = req.url || '/';
     const qi = url.indexOf('?');
     this.rawPath = qi < 0 ? url : url.slice(0, qi);
@@ -169,6 +171,10 @@ class App {
     this.adminRoutes = [];
     this.modules = [];
     this.loadErrors = [];
+    // connections per listener name: { accepted, tls, resumed } (counted
+    // by server.js); not part of the state /__admin/reset puts back
+    this.connections = {};
+    this.connectionSeq = 0;
     this.api = this.makeApi();
   }
 
@@ -363,6 +369,7 @@ class App {
       time: new Date().toISOString(),
       origin: ctx.origin,
       http_version: ctx.httpVersion,
+      connection: ctx.connection,
       method: ctx.method,
       path: ctx.rawPath,
       query: ctx.rawQuery,
@@ -500,6 +507,14 @@ class App {
       return ok();
     }
     if (name === 'urls' && M === 'GET') return ok(st.urls);
+    // connections per listener since the start or the last DELETE
+    if (name === 'connections') {
+      if (M === 'DELETE') {
+        for (const n of Object.values(this.connections)) for (const k of Object.keys(n)) n[k] = 0;
+        return ok();
+      }
+      if (M === 'GET') return ok(JSON.parse(JSON.stringify(this.connections)));
+    }
     if (name === 'requests') {
       if (M === 'DELETE') {
         st.log = [];
