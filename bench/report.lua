@@ -113,12 +113,25 @@ for _, l in ipairs(lines(probe_file)) do
     probe[f[1]][f[2]] = { proto = f[3], tls = f[4], conns = tonumber(f[5]), reqs = tonumber(f[6]) }
   end
 end
+-- The HTTP version of a row: what the client itself reported in its runs,
+-- else what nginx logged for it in the probe (W0's for W0, W4's for the
+-- other HTTPS workloads: the same client code, the same ALPN offer).
 local function http_label(c, w)
-  local pr = probe[c] and probe[c][w == "w0" and "w0" or "w4"]
   local https = w == "w0" or w == "w1s" or w == "w2s" or w == "w4"
-  if not https then return "1.1" end
-  if pr and pr.proto ~= "" then return (pr.proto:gsub("HTTP/2%.0", "2"):gsub("HTTP/", "")) end
-  return "?"
+  local own = {}
+  for _, pl in ipairs(placements) do
+    local s = stats[pl][w] and stats[pl][w][c]
+    for v in pairs(s and s.http or {}) do own[v] = true end
+  end
+  local list = {}
+  for v in pairs(own) do list[#list + 1] = v end
+  table.sort(list)
+  if #list > 0 then return table.concat(list, ",") end
+  local pr = probe[c] and (probe[c][w == "w0" and "w0" or "w4"] or probe[c].w0)
+  if https and pr and pr.proto ~= "" then
+    return (pr.proto:gsub("HTTP/2%.0", "2"):gsub("HTTP/", ""))
+  end
+  return https and "?" or "1.1"
 end
 
 local LABEL = {
@@ -193,12 +206,13 @@ local PIN_TEXT = {
 
 p("## Benchmarks")
 p("")
-p(string.format("Median of %s runs per client, workload and placement (W0: %s runs) "
+p(string.format("Median of %s runs per client, workload and placement (W0: %s runs, W3: %s) "
   .. "on %s cores; every server on 127.0.0.1. Seconds are measured inside each "
   .. "client around the workload (after start-up), except W0, which is the whole "
   .. "process from fork to exit. *× ours* is the client's time divided by ours "
   .. "(above 1.00: slower than ours); *HTTP* is the protocol the client used "
-  .. "(nginx's log).", meta.runs or "?", meta.w0_runs or "?", meta.cores or "?"))
+  .. "(nginx's log).", meta.runs or "?", meta.w0_runs or "?", meta.w3_runs or meta.runs or "?",
+  meta.cores or "?"))
 p("")
 if meta.load_before then
   local busy = (tonumber(meta.load_before:match("^(%S+)")) or 0) > 0.5

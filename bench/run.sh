@@ -12,16 +12,20 @@
 #   w2    every one of 10,000 issues, per_page=100 (100 pages, HTTP/1.1)
 #   w2s   w2 over HTTPS
 #   w3    w2 against a server that answers each request 50 ms late
+#         (BENCH_W3_RUNS rounds, first placement only: it is server delay)
 #   w4    fan-out: GETs of /projects/1 .. /1000 over HTTPS, 16 in flight
 #   s-get s-get-unbounded s-post s-put
 #         the cost of the safety checks, this library only (bench/ours.lua):
 #         2,000 GETs with and without the body bound (max_body), 2,000
 #         POSTs (prerequest callback that refuses a re-send) against 2,000
-#         PUTs of the same body (none)
+#         PUTs of the same body (none); in placement "same" only (where a
+#         client's CPU shows most) when both run
 #
 # Environment knobs:
-#   BENCH_RUNS=5                  rounds: runs per client, workload and
+#   BENCH_RUNS=4                  rounds: runs per client, workload and
 #                                 placement (median reported)
+#   BENCH_W3_RUNS=3               W3 runs only in the first rounds (each
+#                                 one waits 100 x 50 ms per sequential client)
 #   BENCH_W0_RUNS=20              W0 runs per client and placement in all
 #                                 (spread over the rounds)
 #   BENCH_WORKLOADS="..."         subset of the workloads above
@@ -69,7 +73,8 @@ ROOT=$PWD
 OUT=$ROOT/build/bench
 LUA54=${LUA54:-lua5.4}
 LUAJIT=${LUAJIT:-luajit}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-4}
+W3_RUNS=${BENCH_W3_RUNS:-3}
 W0_RUNS=${BENCH_W0_RUNS:-20}
 W0_PER_ROUND=$(((W0_RUNS + RUNS - 1) / RUNS))
 WORKLOADS=${BENCH_WORKLOADS:-"w0 w1 w1s w2 w2s w3 w4 s-get s-get-unbounded s-post s-put"}
@@ -97,6 +102,8 @@ case $PIN in
   *)          PIN=off; PLACEMENTS=off ;;
 esac
 FIRST_PLACEMENT=${PLACEMENTS%% *}
+SAFETY_PLACEMENT=$FIRST_PLACEMENT
+case " $PLACEMENTS " in *" same "*) SAFETY_PLACEMENT=same ;; esac
 
 mkdir -p "$OUT"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)   # before we add any load
@@ -649,7 +656,8 @@ for r in $(seq 1 "$RUNS"); do
     log "round $r/$RUNS, $pl"
     place "$pl"
     for w in $WORKLOADS; do
-      [ "$w" = w3 ] && [ "$pl" != "$FIRST_PLACEMENT" ] && continue
+      [ "$w" = w3 ] && { [ "$pl" != "$FIRST_PLACEMENT" ] || [ "$r" -gt "$W3_RUNS" ]; } && continue
+      case $w in s-*) [ "$pl" != "$SAFETY_PLACEMENT" ] && continue ;; esac
       reps=1
       [ "$w" = w0 ] && reps=$W0_PER_ROUND
       for k in $(seq 1 "$reps"); do
@@ -681,7 +689,7 @@ IR_TSV="$OUT/ir.tsv"
 IR_N=${BENCH_IR_REQUESTS:-500}
 if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null 2>&1 &&
    command -v callgrind_annotate >/dev/null 2>&1; then
-  place "$FIRST_PLACEMENT"
+  place "$SAFETY_PLACEMENT"
   for w in $WORKLOADS; do
     case $w in s-*) ;; *) continue ;; esac
     for c in $CLIENTS; do
@@ -711,6 +719,7 @@ fi
 # ------------------------------------------------------------------ report
 {
   echo "runs=$RUNS"
+  echo "w3_runs=$((W3_RUNS < RUNS ? W3_RUNS : RUNS))"
   echo "w0_runs=$((W0_PER_ROUND * RUNS))"
   echo "delay=$DELAY"
   echo "cores=$(nproc)"
