@@ -5,7 +5,10 @@
 // bytes on every machine, so runs compare.
 //
 // usage: node bench/gen.js OUTDIR
-//   writes OUTDIR/project.json and OUTDIR/issues/1.json .. 100.json
+//   writes OUTDIR/project.json, OUTDIR/issues/1.json .. 100.json,
+//   OUTDIR/projects/1.json .. 1000.json (W4: one document per project, id N;
+//   1.json is project.json) and OUTDIR/issue.json (one issue, for the
+//   POST/PUT/GET rows that measure the safety checks)
 'use strict';
 
 const fs = require('fs');
@@ -140,29 +143,38 @@ function issue(n) {
   };
 }
 
-function project() {
+// Project n (W1 reads project 1, W4 projects 1..1000). Derived from n
+// alone, without rand(), so the issues above stay the same bytes.
+function project(n = 1) {
   const owner = USERS[0];
+  const name = n === 1 ? 'platform' : 'service-' + String(n).padStart(4, '0');
+  const api = HOST + '/api/v4/projects/' + n;
   return {
-    id: 1, description: 'The platform: API, workers and the web frontend.',
-    name: 'platform', name_with_namespace: 'Acme / platform',
-    path: 'platform', path_with_namespace: 'acme/platform',
-    created_at: '2019-03-14T09:26:53.123Z', default_branch: 'main',
+    id: n, description: n === 1 ? 'The platform: API, workers and the web frontend.'
+      : 'Service ' + n + ': ' + WORDS[n % WORDS.length] + ' and ' +
+        WORDS[(n * 7) % WORDS.length] + '.',
+    name, name_with_namespace: 'Acme / ' + name,
+    path: name, path_with_namespace: 'acme/' + name,
+    created_at: n === 1 ? '2019-03-14T09:26:53.123Z'
+      : new Date(Date.UTC(2019, 3, 1) + n * 86400000).toISOString(),
+    default_branch: 'main',
     tag_list: ['api', 'platform'], topics: ['api', 'platform'],
-    ssh_url_to_repo: 'git@gitlab.example.com:acme/platform.git',
-    http_url_to_repo: HOST + '/acme/platform.git',
-    web_url: HOST + '/acme/platform',
-    readme_url: HOST + '/acme/platform/-/blob/main/README.md',
-    forks_count: 12, avatar_url: null, star_count: 87,
+    ssh_url_to_repo: 'git@gitlab.example.com:acme/' + name + '.git',
+    http_url_to_repo: HOST + '/acme/' + name + '.git',
+    web_url: HOST + '/acme/' + name,
+    readme_url: HOST + '/acme/' + name + '/-/blob/main/README.md',
+    forks_count: n === 1 ? 12 : n % 17, avatar_url: null,
+    star_count: n === 1 ? 87 : (n * 13) % 200,
     last_activity_at: '2024-11-20T17:02:11.456Z',
     namespace: { id: 7, name: 'Acme', path: 'acme', kind: 'group',
       full_path: 'acme', parent_id: null, avatar_url: null,
       web_url: HOST + '/groups/acme' },
-    _links: { self: HOST + '/api/v4/projects/1',
-      issues: HOST + '/api/v4/projects/1/issues',
-      merge_requests: HOST + '/api/v4/projects/1/merge_requests',
-      repo_branches: HOST + '/api/v4/projects/1/repository/branches',
-      labels: HOST + '/api/v4/projects/1/labels',
-      members: HOST + '/api/v4/projects/1/members' },
+    _links: { self: api,
+      issues: api + '/issues',
+      merge_requests: api + '/merge_requests',
+      repo_branches: api + '/repository/branches',
+      labels: api + '/labels',
+      members: api + '/members' },
     packages_enabled: true, empty_repo: false, archived: false,
     visibility: 'internal', owner: null,
     resolve_outdated_diff_discussions: false,
@@ -174,7 +186,8 @@ function project() {
     wiki_access_level: 'enabled', builds_access_level: 'enabled',
     pages_access_level: 'private', emails_enabled: true,
     shared_runners_enabled: true, lfs_enabled: true,
-    creator_id: owner.id, import_status: 'none', open_issues_count: 6021,
+    creator_id: owner.id, import_status: 'none',
+    open_issues_count: n === 1 ? 6021 : (n * 37) % 1000,
     ci_default_git_depth: 20, public_jobs: true,
     ci_config_path: null, shared_with_groups: [],
     only_allow_merge_if_pipeline_succeeds: true,
@@ -186,19 +199,33 @@ function project() {
 }
 
 fs.mkdirSync(path.join(out, 'issues'), { recursive: true });
-fs.writeFileSync(path.join(out, 'project.json'), JSON.stringify(project()));
+fs.mkdirSync(path.join(out, 'projects'), { recursive: true });
+fs.writeFileSync(path.join(out, 'project.json'), JSON.stringify(project(1)));
 let total = 0;
+let first = null;
 for (let p = 1; p <= PAGES; p++) {
   const items = [];
   // newest first, as GitLab's default order_by=created_at&sort=desc
   for (let k = 0; k < PER_PAGE; k++) {
     items.push(issue(PAGES * PER_PAGE - ((p - 1) * PER_PAGE + k)));
   }
+  if (p === PAGES) first = items[items.length - 1];   // iid 1
   const body = JSON.stringify(items);
   total += Buffer.byteLength(body);
   fs.writeFileSync(path.join(out, 'issues', p + '.json'), body);
 }
+// W4: 1,000 projects, each its own document (checksum: the sum of the ids)
+const PROJECTS = 1000;
+let projectsBytes = 0;
+for (let n = 1; n <= PROJECTS; n++) {
+  const body = JSON.stringify(project(n));
+  projectsBytes += Buffer.byteLength(body);
+  fs.writeFileSync(path.join(out, 'projects', n + '.json'), body);
+}
+fs.writeFileSync(path.join(out, 'issue.json'), JSON.stringify(first));
 process.stdout.write(JSON.stringify({
   project_bytes: fs.statSync(path.join(out, 'project.json')).size,
   issues_bytes: total, pages: PAGES, per_page: PER_PAGE,
+  projects: PROJECTS, projects_bytes: projectsBytes,
+  issue_bytes: fs.statSync(path.join(out, 'issue.json')).size,
 }) + '\n');
