@@ -205,7 +205,13 @@ function Client:upload(path, opts)
       error("upload: a raw upload takes no field, fields or filename", 2)
     end
     local headers = util.copy(opts.headers)
-    if opts.content_type then headers["Content-Type"] = opts.content_type end
+    if opts.content_type then
+      -- one Content-Type: content_type replaces a header of any case
+      for k in pairs(util.copy(headers)) do
+        if type(k) == "string" and k:lower() == "content-type" then headers[k] = nil end
+      end
+      headers["Content-Type"] = opts.content_type
+    end
     ropts.headers, ropts.file = headers, opts.file
     return self:request(method, path, ropts)
   end

@@ -86,6 +86,12 @@ function bytes(ctx) {
   return serveRanged(ctx, size, (s, e) => bytesStream(seed, s, e, rate), headers);
 }
 
+function pairs(raw) {
+  const out = [];
+  for (let i = 0; raw && i + 1 < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
 // ANY /api/v4/__echo
 function echo(ctx) {
   return ctx.json(200, {
@@ -95,6 +101,9 @@ function echo(ctx) {
     query: ctx.query,
     query_pairs: ctx.queryPairs,
     headers: ctx.headers,
+    // every header line as sent ([name, value] pairs, names as written):
+    // Node's ctx.headers keeps one of a repeated Content-Type
+    raw_headers: pairs(ctx.req && ctx.req.rawHeaders),
     body: ctx.bodyText,
     body_size: ctx.bodySize,
     body_sha256: ctx.bodySha256,
