@@ -75,11 +75,7 @@ describe("catalog against GitLab's docs", function()
     local epic
 
     before_each(function()
-      -- an epic elsewhere first, so the group's epic has id 2 and iid 1
-      assert(gl.groups:lazy(2).epics:create{ title = "elsewhere" })
-      epic = assert(g.epics:create{ title = "the epic" })
-      assert.equal(1, epic.iid)
-      assert.equal(2, epic.id)
+      epic = helpers.epic_apart(gl)
     end)
 
     it("to-do item: POST .../epics/:epic_iid/todo, singular (epics.md)", function()
@@ -198,18 +194,7 @@ describe("catalog against GitLab's docs", function()
   end)
 
   describe("served but no longer documented: kept, marked deprecated in docs/reference.md", function()
-    local reference
-
-    setup(function()
-      reference = assert(helpers.read_file(helpers.root .. "/docs/reference.md"))
-    end)
-
-    -- the paragraph under a section heading of docs/reference.md
-    local function section(title)
-      local at = reference:find("\n## " .. title .. "\n", 1, true)
-      assert.is_truthy(at, title)
-      return reference:sub(at, (reference:find("\n## ", at + 1, true) or #reference))
-    end
+    local section = helpers.reference_section
 
     it("project.services, discussion notes' get, branch protect, terraform state get", function()
       assert.matches("Deprecated alias", section("project.services `/projects/:id/services`"))

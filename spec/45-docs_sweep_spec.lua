@@ -67,11 +67,7 @@ describe("the rest of the catalog against GitLab's docs", function()
     end)
 
     it("an epic's label events take the epic's global id (resource_label_events.md)", function()
-      -- an epic elsewhere first, so the group's epic has id 2 and iid 1
-      assert(gl.groups:lazy(2).epics:create{ title = "elsewhere" })
-      local epic = assert(g.epics:create{ title = "the epic" })
-      assert.equal(1, epic.iid)
-      assert.equal(2, epic.id)
+      local epic = helpers.epic_apart(gl)
       local list = sends("GET /groups/1/epics/" .. int(epic.id) .. "/resource_label_events",
         function() return epic.resource_label_events:list():all() end)
       assert.same({}, list)
@@ -112,18 +108,7 @@ describe("the rest of the catalog against GitLab's docs", function()
   end)
 
   describe("served but deprecated: kept, marked in docs/reference.md", function()
-    local reference
-
-    setup(function()
-      reference = assert(helpers.read_file(helpers.root .. "/docs/reference.md"))
-    end)
-
-    -- the paragraph under a section heading of docs/reference.md
-    local function section(title)
-      local at = reference:find("\n## " .. title .. "\n", 1, true)
-      assert.is_truthy(at, title)
-      return reference:sub(at, (reference:find("\n## ", at + 1, true) or #reference))
-    end
+    local section = helpers.reference_section
 
     it("group labels by name (group_labels.md: \"still available, but deprecated\")", function()
       assert.matches("`update_by_name` and `delete_by_name` are deprecated",

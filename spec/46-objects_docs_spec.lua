@@ -211,11 +211,7 @@ describe("objects as GitLab documents them", function()
     local epic
 
     before_each(function()
-      -- an epic elsewhere first, so the group's epic has id 2 and iid 1
-      assert(gl.groups:lazy(2).epics:create{ title = "elsewhere" })
-      epic = assert(g.epics:create{ title = "the epic" })
-      assert.equal(1, epic.iid)
-      assert.equal(2, epic.id)
+      epic = helpers.epic_apart(gl)
     end)
 
     it("epic.notes and epic.discussions go to /groups/:id/epics/<epic.id>", function()

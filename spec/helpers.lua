@@ -465,6 +465,28 @@ function helpers.client(opts)
   return gitlab.new(o)
 end
 
+local luassert = require("luassert")
+
+-- The part of docs/reference.md under the heading "## <title>" (the file
+-- read once).
+local reference_md
+function helpers.reference_section(title)
+  reference_md = reference_md or assert(helpers.read_file(helpers.root .. "/docs/reference.md"))
+  local at = reference_md:find("\n## " .. title .. "\n", 1, true)
+  luassert.is_truthy(at, title)
+  return reference_md:sub(at, (reference_md:find("\n## ", at + 1, true) or #reference_md))
+end
+
+-- An epic of group 1 whose global id (2) differs from its iid (1): an epic
+-- of group 2 is made first, so a path with the wrong one reaches no epic.
+function helpers.epic_apart(gl)
+  luassert(gl.groups:lazy(2).epics:create{ title = "elsewhere" })
+  local epic = luassert(gl.groups:lazy(1).epics:create{ title = "the epic" })
+  luassert.equal(1, epic.iid)
+  luassert.equal(2, epic.id)
+  return epic
+end
+
 -- An integer as path text, under Lua 5.4 (42.0 from JSON) and LuaJIT alike.
 function helpers.int(n) return ("%d"):format(n) end
 
@@ -477,8 +499,6 @@ function helpers.sent(fn, strip)
   end
   return out
 end
-
-local luassert = require("luassert")
 
 -- fn makes exactly the one request `want` ("METHOD /path", the path under
 -- /api/v4) and succeeds; returns its results.
