@@ -93,8 +93,11 @@ end
 local SECRET_FIELDS = { "refresh_token", "client_secret", "code", "code_verifier",
                         "device_code", "token" }
 
-local function form_escape(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+-- Percent-encoding of a form value (RFC 3986 unreserved characters kept).
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end))
 end
 
 -- Replaces every secret of the request (form) by "[REDACTED]" in every
@@ -108,7 +111,7 @@ local function scrub(err, form)
     local v = form[k]
     if type(v) == "string" and #v >= 4 then
       secrets[#secrets + 1] = v
-      if form_escape(v) ~= v then secrets[#secrets + 1] = form_escape(v) end
+      if urlencode(v) ~= v then secrets[#secrets + 1] = urlencode(v) end
     end
   end
   if #secrets == 0 then return err end
@@ -333,16 +336,6 @@ function M.new_state()
   return random_state()
 end
 
--- Sums over the bytes of two 32-byte digests, no early exit.
-local function digest_differs(a, b)
-  local d = 0
-  for i = 1, 32 do
-    local x = a:byte(i) - b:byte(i)
-    d = d + x * x
-  end
-  return d ~= 0
-end
-
 --- Does the `state` of a callback match the one of the request? In time
 -- independent of where they differ: both are hashed (SHA-256) and the
 -- digests compared byte for byte without stopping at the first
@@ -356,13 +349,7 @@ function M.check_state(expected, got)
     error("oauth.check_state: expected state must be a non-empty string", 2)
   end
   if type(got) ~= "string" then return false end
-  return not digest_differs(core.sha256(expected), core.sha256(got))
-end
-
-local function urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end))
+  return core.secure_compare(core.sha256(got), core.sha256(expected))
 end
 
 local function urldecode(s)
