@@ -46,6 +46,32 @@ describe("gitlab.options.request", function()
     end
   end)
 
+  it("names the shortcut in its errors and checks its second argument", function()
+    -- gl:get and the others check their options once, then the argument
+    -- that fills `query` or `body`, and raise at the caller's line
+    local here = debug.getinfo(1, "S").short_src
+    local cases = {
+      { function() gl:get("/x", "q=1") end, "get: option 'query' must be a table, got string" },
+      { function() gl:delete("/x", 5) end, "delete: option 'query' must be a table, got number" },
+      { function() gl:get("/x", nil, { bogus = 1 }) end, "get: unknown option 'bogus'" },
+      { function() gl:post("/x", {}, { retries = "1" }) end,
+        "post: option 'retries' must be a number, got string" },
+      { function() gl:put("/x", true) end, "put: body must be a table (JSON) or a string" },
+      { function() gl:patch("/x", {}, { form = {} }) end,
+        "patch: give only one of body, form, multipart and file" },
+      { function() gl:get("") end, "get: path must be a non-empty string" },
+      { function() gl:head("/projects/1/../../user") end, "head: the path must not have a '.'" },
+    }
+    for _, case in ipairs(cases) do
+      local call, want = case[1], case[2]
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches(want, tostring(err), 1, true)
+      local line = debug.getinfo(call, "S").linedefined
+      assert.equal(here .. ":" .. line, tostring(err):match("^[^:]+:%d+"))
+    end
+  end)
+
   it("says which words a download's options take, as gl:request does", function()
     assert.has_error(function() gl:download("/x", { output = "o", query = 1 }) end,
       "download: option 'query' must be a table, got number")

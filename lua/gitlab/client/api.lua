@@ -28,11 +28,17 @@ local Client = {}
 --   a 2xx answer of another shape, an HTML page say, is an error of kind
 --   "decode"; no content is fine except for GET, JSON null for an object)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
-function Client:request(method, path, opts)
-  opts = check_opts("request", opts)
+-- The request of checked options: what `request` and the shortcuts share.
+-- Called in a tail position only, so that `build` raises at the line of
+-- whoever called `fname`.
+local function send_checked(self, method, path, opts, fname)
   local req, shown
-  req, shown, method = build(self, method, path, opts, "request")
+  req, shown, method = build(self, method, path, opts, fname)
   return send.request(self, req, method, shown, opts)
+end
+
+function Client:request(method, path, opts)
+  return send_checked(self, method, path, check_opts("request", opts), "request")
 end
 
 --- Shortcuts over `request`; each returns `data, resp` or `nil, err`.
@@ -41,20 +47,21 @@ end
 -- `gl:post(path, body, opts)`, `gl:put(path, body, opts)`,
 -- `gl:patch(path, body, opts)` (body: a table sent as JSON, or a string).
 -- The second argument fills `query` or `body` of a copy of `opts`: the
--- caller's table is never changed.
+-- caller's table is never changed. Errors in the arguments name the
+-- shortcut ("get: ...").
 -- @function get
 for method, slot in pairs(options.ARG_SLOT) do
   local name = method:lower()
   Client[name] = function(self, path, arg, opts)
     opts = check_opts(name, opts)
     if arg ~= nil then
-      local o = { [slot] = arg }
+      local o = check_opts(name, { [slot] = arg })
       for k, v in pairs(opts) do
         if k ~= slot then o[k] = v end
       end
       opts = o
     end
-    return self:request(method, path, opts)
+    return send_checked(self, method, path, opts, name)
   end
 end
 

@@ -45,6 +45,8 @@ function M.has_dot_segment(url)
   return has_dot_segment(url, true)
 end
 
+local byte, find = string.byte, string.find
+
 --- Builds a request: the core request table, the path shown in errors
 -- (redacted when an error is built) and the method in upper case.
 -- Invalid arguments raise at the position of whoever called `fname`.
@@ -65,14 +67,16 @@ function M.build(self, method, path, opts, fname)
     error(fname .. ": path must be a non-empty string", 3)
   end
   local url
-  local c1 = path:byte(1)
+  local c1 = byte(path, 1)
   if (c1 == 104 or c1 == 72) and path:find("^[hH][tT][tT][pP][sS]?://") then
     url = path
   else
     if c1 ~= 47 then path = "/" .. path end   -- "/" optional
     url = (opts.root and self._ctx.root or self._ctx.base) .. path
   end
-  if M.has_dot_segment(url) then
+  -- a URL's first segment follows "//": one with a dot segment has "/."
+  -- or "/%" (the common case, neither, costs two plain searches)
+  if (find(url, "/.", 1, true) or find(url, "/%", 1, true)) and has_dot_segment(url, true) then
     error(("%s: the path must not have a '.' or '..' segment (it would reach another"
       .. " endpoint): %s"):format(fname, core.redact_url(path)), 3)
   end
@@ -93,12 +97,11 @@ function M.build(self, method, path, opts, fname)
     end
   end
   local req = { method = method, url = url, headers = headers, decode = not opts.raw }
-  if opts ~= EMPTY then
-    for i = 1, #PASSED do
-      local k = PASSED[i]
-      local v = opts[k]
-      if v ~= nil then req[k] = v end
-    end
+  if opts == EMPTY then return req, shown, method end   -- no body, nothing passed
+  for i = 1, #PASSED do
+    local k = PASSED[i]
+    local v = opts[k]
+    if v ~= nil then req[k] = v end
   end
   local nbody = (opts.body ~= nil and 1 or 0) + (opts.form and 1 or 0) +
                 (opts.multipart and 1 or 0) + (opts.file and 1 or 0)
