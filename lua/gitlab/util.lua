@@ -60,6 +60,8 @@ function M.is_dot_segment(s)
 end
 local is_dot_segment = M.is_dot_segment
 
+local byte, find = string.byte, string.find   -- has_dot_segment runs on every request
+
 --- Has `s` a dot segment (`is_dot_segment`) between its slashes, the
 -- first and the last segment included? With `url`, only its path counts
 -- (what precedes "?" and "#"); a name is tested whole (a "?" in it is
@@ -70,8 +72,8 @@ local is_dot_segment = M.is_dot_segment
 -- @treturn boolean
 function M.has_dot_segment(s, url)
   if type(s) ~= "string" then return false end
-  local c = s:byte(1)
-  if c ~= 46 and c ~= 37 and not (s:find("/.", 1, true) or s:find("/%", 1, true)) then
+  local c = byte(s, 1)
+  if c ~= 46 and c ~= 37 and not (find(s, "/.", 1, true) or find(s, "/%", 1, true)) then
     return false
   end
   if url then s = s:match("^[^?#]*") end

@@ -14,6 +14,15 @@ local null = core.null
 
 local Client = {}
 
+-- The request of checked options: what `request` and the shortcuts share.
+-- Called in a tail position only, so that `build` raises at the line of
+-- whoever called `fname`.
+local function send_checked(self, method, path, opts, fname)
+  local req, shown
+  req, shown, method = build(self, method, path, opts, fname)
+  return send.request(self, req, method, shown, opts)
+end
+
 --- Sends a request. `path` is relative to `/api/v4` (or to the instance
 -- root with `root = true`), or an absolute URL.
 -- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
@@ -28,15 +37,6 @@ local Client = {}
 --   a 2xx answer of another shape, an HTML page say, is an error of kind
 --   "decode"; no content is fine except for GET, JSON null for an object)
 -- @return data (decoded JSON, string, or true), resp; or nil, err
--- The request of checked options: what `request` and the shortcuts share.
--- Called in a tail position only, so that `build` raises at the line of
--- whoever called `fname`.
-local function send_checked(self, method, path, opts, fname)
-  local req, shown
-  req, shown, method = build(self, method, path, opts, fname)
-  return send.request(self, req, method, shown, opts)
-end
-
 function Client:request(method, path, opts)
   return send_checked(self, method, path, check_opts("request", opts), "request")
 end
