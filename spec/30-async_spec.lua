@@ -409,8 +409,10 @@ describe("request_async", function()
 end)
 
 -- The engine keeps the easy handles of finished transfers for the next
--- ones, and the blocking handle skips a second reset: nothing a request
--- set (method, body, headers, range, output) may reach the next one.
+-- ones, and a handle that served a plain GET keeps its options for the
+-- next plain GET of the same scheme (the blocking handle and the engine's
+-- alike): nothing a request set (method, body, headers, credential, range,
+-- output, progress) may reach the next one.
 describe("handles used again", function()
   local gl
   before_each(function() gl = helpers.client{ retries = 0 } end)
@@ -452,6 +454,34 @@ describe("handles used again", function()
       assert.is_nil(e.headers.range)
       assert.equal("GET", e.method)
       assert.equal("string", type(send("GET", "/__bytes", { query = { size = 10 }, raw = true })))
+      os.execute("rm -rf " .. helpers.shell_quote(dir))
+    end)
+
+    -- plain GETs one after the other keep the handle's options (warm):
+    -- what differs between them must still be set for each
+    it("set each plain GET's own headers and credential on a kept handle (" .. name .. ")", function()
+      local token = send("GET", "/__echo").headers["private-token"]
+      assert.is_string(token)
+      local e = send("GET", "/__echo", { headers = { ["X-Two"] = "2" } })
+      assert.equal("2", e.headers["x-two"])
+      e = send("GET", "/__echo")
+      assert.is_nil(e.headers["x-two"])
+      assert.equal(token, e.headers["private-token"])
+      e = send("GET", "/__echo", { auth = false })
+      assert.is_nil(e.headers["private-token"])
+      e = send("GET", "/__echo")
+      assert.equal(token, e.headers["private-token"])
+      e = send("POST", "/__echo", { body = { title = "y" } })   -- right after a plain GET
+      assert.equal("POST", e.method)
+      assert.truthy(e.body_size > 0)
+      local dir, calls = helpers.tmpdir(), 0
+      send("GET", "/__bytes", { query = { size = 100 }, output = dir .. "/a",
+        progress = function() calls = calls + 1 end })
+      assert.truthy(calls > 0)
+      local seen = calls
+      e = send("GET", "/__echo")
+      assert.equal("GET", e.method)
+      assert.equal(seen, calls, "a progress function ran for the next request")
       os.execute("rm -rf " .. helpers.shell_quote(dir))
     end)
   end

@@ -289,25 +289,32 @@ void gl_engine_cancel(lua_State *L, gl_engine *e, gl_transfer *t) {
 }
 
 /* Takes the easy handle of a finished transfer (out of the multi) before
- * the transfer is freed: reset, it serves the next transfer of this
- * engine, often the one the callback starts. */
+ * the transfer is freed: parked (gl_transfer_park), it serves the next
+ * transfer of this engine, often the one the callback starts. */
 void gl_engine_recycle(gl_engine *e, gl_transfer *t) {
   CURL *h = t->easy;
   if (!h || t->engine != e || t->state != GL_T_DONE) return;
-  t->easy = NULL;
   if (!e->closed && e->nspare < GL_ENGINE_SPARE) {
-    curl_easy_reset(h);   /* nothing of the transfer stays pointed at */
+    e->spare_warm[e->nspare] = gl_transfer_park(t);   /* nothing of t stays pointed at */
     e->spare[e->nspare++] = h;
   } else {
     curl_easy_cleanup(h);
   }
+  t->easy = NULL;
 }
 
 int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
   t->L = L;
-  t->easy = e->nspare > 0 ? e->spare[--e->nspare] : curl_easy_init();
+  if (e->nspare > 0) {
+    e->nspare--;
+    t->easy = e->spare[e->nspare];
+    t->easy_warm = e->spare_warm[e->nspare];
+  } else {
+    t->easy = curl_easy_init();
+    t->easy_warm = 0;
+  }
   if (!t->easy) return 0;
-  t->easy_clean = 1;
+  t->easy_clean = !t->easy_warm;
   t->engine = e;              /* the engine's from now on */
   t->next = e->active;
   t->prev = NULL;

@@ -48,6 +48,11 @@
  * libcurl makes and frees one in about 17K instructions, resets one in
  * 2.6K. */
 #define GL_ENGINE_SPARE   16
+/* What an easy handle holds between two transfers (gl_transfer_park): the
+ * options of a plain GET (transfer.c: is_plain) over http or https, which
+ * the next plain GET of that scheme on the same handle keeps; 0: reset. */
+#define GL_WARM_HTTP  1
+#define GL_WARM_HTTPS 2
 /* Seconds a client keeps its store of trusted certificates before it reads
  * the CA file again (CURLOPT_CA_CACHE_TIMEOUT's default): a long-running
  * process sees an updated bundle within a day. */
@@ -91,7 +96,8 @@ struct gl_engine {
                                collect: sinks, progress and log functions may
                                run; handles cannot be added or removed, and
                                the engine cannot be driven again */
-  CURL *spare[GL_ENGINE_SPARE];   /* reset easy handles for the next transfers */
+  CURL *spare[GL_ENGINE_SPARE];   /* parked easy handles for the next transfers */
+  int spare_warm[GL_ENGINE_SPARE]; /* GL_WARM_* of each (gl_transfer_park) */
   int nspare;
   int reap;                 /* a transfer was canceled while in_curl: free
                                it once curl has returned */
@@ -125,7 +131,7 @@ struct gl_client {
    * there is none to close */
   void (*close_engine)(lua_State *L, gl_client *c);
   int easy_busy;            /* the sync handle is in use (re-entry) */
-  int easy_plain;           /* the sync handle is set up for a plain GET */
+  int easy_plain;           /* GL_WARM_* of the parked sync handle */
   int depth;                /* C calls in progress that use the handles or
                                transfers (requests, poll, wait, ...): a
                                close() from a callback inside them is
@@ -177,6 +183,7 @@ struct gl_transfer {
   int routed;               /* this attempt's body goes to sink/output */
   int sends;                /* times curl sent this attempt (prereq calls) */
   int easy_clean;           /* easy is new or reset: the first setup needs no reset */
+  int easy_warm;            /* GL_WARM_*: easy holds the options of a plain GET */
   int body_truncated;
   curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
   curl_off_t prog_now, prog_total;
@@ -269,6 +276,7 @@ int  gl_transfer_fail(gl_transfer *t, const char *kind, const char *msg, CURLcod
 
 /* ---------- transfer.c, result.c ---------------------------------------- */
 int  gl_transfer_setup(gl_transfer *t);          /* configure easy for a hop */
+int  gl_transfer_park(gl_transfer *t);           /* easy ready for the next transfer */
 /* after an attempt ends: returns 0 done, 1 go again now, 2 go again later */
 int  gl_transfer_finish(gl_transfer *t, CURLcode rc);
 /* result.c: pushes 3 values: resp, value, flag (value: body string, decoded

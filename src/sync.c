@@ -12,7 +12,8 @@ static int l_request(lua_State *L) {
   t->L = L;
   if (!c->easy_busy) {
     t->easy = c->easy;
-    /* reset at the end of the last request unless that was a plain GET */
+    /* parked at the end of the last request (gl_transfer_park) */
+    t->easy_warm = c->easy_plain;
     t->easy_clean = !c->easy_plain;
     c->easy_busy = took = 1;
     t->body = c->spare_body; t->headers = c->spare_headers;
@@ -36,12 +37,7 @@ static int l_request(lua_State *L) {
   if (took) {
     c->easy_busy = 0;
     /* nothing may point into the freed transfer between requests */
-    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, NULL);
-    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    if (!c->easy_plain) curl_easy_reset(c->easy);
+    c->easy_plain = gl_transfer_park(t);
     /* keep the buffers for the next request unless they grew large */
     if (t->body.cap <= GL_SPARE_MAX) { c->spare_body = t->body; t->body.p = NULL; t->body.cap = 0; }
     if (t->headers.cap <= GL_SPARE_MAX) { c->spare_headers = t->headers; t->headers.p = NULL; t->headers.cap = 0; }

@@ -192,10 +192,12 @@ int gl_transfer_setup(gl_transfer *t) {
   const char *m = t->method;
   int same;
   long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
-  int plain = is_plain(t), sync = (e == c->easy);
-  /* The blocking handle keeps its options from one plain GET to the next:
-   * only what differs is set again. Anything else starts from a reset. */
-  int warm = plain && sync && c->easy_plain;
+  int sync = (e == c->easy), https = strncmp(t->url, "https://", 8) == 0;
+  /* A handle (the blocking one, an engine's spares) keeps its options from
+   * one plain GET to the next of the same scheme: only what differs is set
+   * again. Anything else starts from a reset. */
+  int kind = !is_plain(t) ? 0 : https ? GL_WARM_HTTPS : GL_WARM_HTTP;
+  int warm = kind && kind == t->easy_warm;
 
   /* a transfer that failed while it was built (a form part's file that
    * cannot be read) starts no attempt: nothing is sent */
@@ -203,7 +205,7 @@ int gl_transfer_setup(gl_transfer *t) {
   /* a handle fresh from curl_easy_init or an engine's spares is reset */
   if (!warm && !t->easy_clean) curl_easy_reset(e);
   t->easy_clean = 0;
-  if (sync) c->easy_plain = 0;     /* until this setup has finished */
+  t->easy_warm = 0;                /* until this setup has finished */
   t->headers.n = 0;
   t->body.n = 0;
   t->status = 0;
@@ -242,7 +244,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
     t->attempts++;
-    c->easy_plain = 1;
+    t->easy_warm = kind;
     return 1;
   }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -267,7 +269,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
   /* one store of trusted certificates for all the client's connections
    * (tls.c) instead of libcurl reading the CA file for each */
-  if (c->verify && strncmp(t->url, "https://", 8) == 0 && gl_client_ca_store(c) &&
+  if (c->verify && https && gl_client_ca_store(c) &&
       curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, gl_tls_ctx_callback) == CURLE_OK) {
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)&c->ca_store);
     curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
@@ -281,7 +283,7 @@ int gl_transfer_setup(gl_transfer *t) {
    * the connection being set up, and share it once ALPN chose HTTP/2,
    * instead of each opening its own (plain http never negotiates HTTP/2
    * here: waiting would only serialise the connects). */
-  if (c->http2 && !sync && strncmp(t->url, "https://", 8) == 0)
+  if (c->http2 && !sync && https)
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   if (!t->idempotent) {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
@@ -342,8 +344,26 @@ int gl_transfer_setup(gl_transfer *t) {
     }
   }
   t->attempts++;
-  if (sync) c->easy_plain = plain;
+  t->easy_warm = kind;
   return 1;
+}
+
+/* Readies the easy handle of a finished transfer for the next one (the
+ * blocking handle, an engine's spare): one that holds a plain GET's
+ * options keeps them, with what pointed at this transfer cleared; any
+ * other is reset. Returns what the handle now holds (GL_WARM_*, 0). */
+int gl_transfer_park(gl_transfer *t) {
+  CURL *e = t->easy;
+  if (!t->easy_warm) {
+    curl_easy_reset(e);
+    return 0;
+  }
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+  return t->easy_warm;
 }
 
 /* ====================================================================== */
