@@ -243,6 +243,9 @@ int gl_transfer_setup(gl_transfer *t) {
    * http_proxy itself) */
   curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
+    /* the store the handle's TLS callback hands out ages as after a full
+     * setup (GL_CA_STORE_TTL) */
+    if (c->verify && https) (void)gl_client_ca_store(c);
     t->attempts++;
     t->easy_warm = kind;
     return 1;
