@@ -527,6 +527,25 @@ describe("connections", function()
     assert.is_nil(next(seen, next(seen)), "requests came on more than one connection")
   end)
 
+  -- the engine's spare handles then hold a plain GET's options for http:
+  -- an https GET on one of them is set up whole (CA, CURLOPT_PIPEWAIT)
+  it("multiplexes over HTTP/2 right after its handles served GETs over http", function()
+    if not core.http2 then pending("libcurl without HTTP/2") return end
+    gl = helpers.client{ https = true }
+    local ok = 0
+    for _ = 1, 16 do
+      gl:request_async("GET", helpers.server().http .. "/api/v4/__echo", nil, function(err, data)
+        assert(not err, err and err.message)
+        assert(data.method == "GET")
+        ok = ok + 1
+      end)
+    end
+    gl:wait()
+    assert.equal(16, ok)
+    fan_out(gl, 16)
+    assert.equal(1, https().accepted)
+  end)
+
   it("keeps using the blocking requests' connection, and they the engine's", function()
     if not core.http2 then pending("libcurl without HTTP/2") return end
     gl = helpers.client{ https = true }

@@ -198,6 +198,10 @@ int gl_transfer_setup(gl_transfer *t) {
    * again. Anything else starts from a reset. */
   int kind = !is_plain(t) ? 0 : https ? GL_WARM_HTTPS : GL_WARM_HTTP;
   int warm = kind && kind == t->easy_warm;
+  /* the client's CA store ages as after a full setup (GL_CA_STORE_TTL);
+   * when it cannot be read again, the full setup falls back to libcurl
+   * reading the CA file itself */
+  if (warm && https && c->verify && c->ca_shared && !gl_client_ca_store(c)) warm = 0;
 
   /* a transfer that failed while it was built (a form part's file that
    * cannot be read) starts no attempt: nothing is sent */
@@ -243,9 +247,6 @@ int gl_transfer_setup(gl_transfer *t) {
    * http_proxy itself) */
   curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
-    /* the store the handle's TLS callback hands out ages as after a full
-     * setup (GL_CA_STORE_TTL) */
-    if (c->verify && https) (void)gl_client_ca_store(c);
     t->attempts++;
     t->easy_warm = kind;
     return 1;
