@@ -295,7 +295,7 @@ void gl_engine_recycle(gl_engine *e, gl_transfer *t) {
   CURL *h = t->easy;
   if (!h || t->engine != e || t->state != GL_T_DONE) return;
   if (!e->closed && e->nspare < GL_ENGINE_SPARE) {
-    e->spare_warm[e->nspare] = gl_transfer_park(t);   /* nothing of t stays pointed at */
+    e->spare_state[e->nspare] = gl_transfer_park(t);   /* nothing of t stays pointed at */
     e->spare[e->nspare++] = h;
   } else {
     curl_easy_cleanup(h);
@@ -308,13 +308,12 @@ int gl_engine_add(lua_State *L, gl_engine *e, gl_transfer *t) {
   if (e->nspare > 0) {
     e->nspare--;
     t->easy = e->spare[e->nspare];
-    t->easy_warm = e->spare_warm[e->nspare];
+    t->easy_state = e->spare_state[e->nspare];
   } else {
     t->easy = curl_easy_init();
-    t->easy_warm = 0;
+    t->easy_state = GL_EASY_CLEAN;
   }
   if (!t->easy) return 0;
-  t->easy_clean = !t->easy_warm;
   t->engine = e;              /* the engine's from now on */
   t->next = e->active;
   t->prev = NULL;

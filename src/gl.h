@@ -48,11 +48,11 @@
  * libcurl makes and frees one in about 17K instructions, resets one in
  * 2.6K. */
 #define GL_ENGINE_SPARE   16
-/* What an easy handle holds between two transfers (gl_transfer_park): the
- * options of a plain GET (transfer.c: is_plain) over http or https, which
- * the next plain GET of that scheme on the same handle keeps; 0: reset. */
-#define GL_WARM_HTTP  1
-#define GL_WARM_HTTPS 2
+/* What an easy handle holds (gl_transfer_setup, gl_transfer_park):
+ * nothing (new or reset), some transfer's options (reset before the next
+ * setup), or the options of a plain GET (transfer.c: is_plain) over http
+ * or https, which the next plain GET of that scheme on it keeps. */
+enum { GL_EASY_CLEAN, GL_EASY_DIRTY, GL_EASY_HTTP_GET, GL_EASY_HTTPS_GET };
 /* Seconds a client keeps its store of trusted certificates before it reads
  * the CA file again (CURLOPT_CA_CACHE_TIMEOUT's default): a long-running
  * process sees an updated bundle within a day. */
@@ -97,7 +97,7 @@ struct gl_engine {
                                run; handles cannot be added or removed, and
                                the engine cannot be driven again */
   CURL *spare[GL_ENGINE_SPARE];   /* parked easy handles for the next transfers */
-  int spare_warm[GL_ENGINE_SPARE]; /* GL_WARM_* of each (gl_transfer_park) */
+  int spare_state[GL_ENGINE_SPARE]; /* GL_EASY_* of each (gl_transfer_park) */
   int nspare;
   int reap;                 /* a transfer was canceled while in_curl: free
                                it once curl has returned */
@@ -131,7 +131,7 @@ struct gl_client {
    * there is none to close */
   void (*close_engine)(lua_State *L, gl_client *c);
   int easy_busy;            /* the sync handle is in use (re-entry) */
-  int easy_plain;           /* GL_WARM_* of the parked sync handle */
+  int easy_state;           /* GL_EASY_* of the parked sync handle */
   int depth;                /* C calls in progress that use the handles or
                                transfers (requests, poll, wait, ...): a
                                close() from a callback inside them is
@@ -182,8 +182,7 @@ struct gl_transfer {
   long status;
   int routed;               /* this attempt's body goes to sink/output */
   int sends;                /* times curl sent this attempt (prereq calls) */
-  int easy_clean;           /* easy is new or reset: the first setup needs no reset */
-  int easy_warm;            /* GL_WARM_*: easy holds the options of a plain GET */
+  int easy_state;           /* GL_EASY_*: what easy holds */
   int body_truncated;
   curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
   curl_off_t prog_now, prog_total;

@@ -12,15 +12,13 @@ static int l_request(lua_State *L) {
   t->L = L;
   if (!c->easy_busy) {
     t->easy = c->easy;
-    /* parked at the end of the last request (gl_transfer_park) */
-    t->easy_warm = c->easy_plain;
-    t->easy_clean = !c->easy_plain;
+    t->easy_state = c->easy_state;   /* parked by the last request */
     c->easy_busy = took = 1;
     t->body = c->spare_body; t->headers = c->spare_headers;
     c->spare_body.p = c->spare_headers.p = NULL;
     c->spare_body.cap = c->spare_headers.cap = 0;
   }
-  else { t->easy = curl_easy_init(); t->easy_clean = 1; }   /* re-entered from a callback */
+  else { t->easy = curl_easy_init(); t->easy_state = GL_EASY_CLEAN; }   /* re-entered from a callback */
   if (!t->easy) { gl_transfer_free(L, t); gl_client_leave(L, c); return luaL_error(L, "out of memory"); }
   for (;;) {
     CURLcode rc;
@@ -37,7 +35,7 @@ static int l_request(lua_State *L) {
   if (took) {
     c->easy_busy = 0;
     /* nothing may point into the freed transfer between requests */
-    c->easy_plain = gl_transfer_park(t);
+    c->easy_state = gl_transfer_park(t);
     /* keep the buffers for the next request unless they grew large */
     if (t->body.cap <= GL_SPARE_MAX) { c->spare_body = t->body; t->body.p = NULL; t->body.cap = 0; }
     if (t->headers.cap <= GL_SPARE_MAX) { c->spare_headers = t->headers; t->headers.p = NULL; t->headers.cap = 0; }

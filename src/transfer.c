@@ -196,8 +196,8 @@ int gl_transfer_setup(gl_transfer *t) {
   /* A handle (the blocking one, an engine's spares) keeps its options from
    * one plain GET to the next of the same scheme: only what differs is set
    * again. Anything else starts from a reset. */
-  int kind = !is_plain(t) ? 0 : https ? GL_WARM_HTTPS : GL_WARM_HTTP;
-  int warm = kind && kind == t->easy_warm;
+  int kind = !is_plain(t) ? GL_EASY_DIRTY : https ? GL_EASY_HTTPS_GET : GL_EASY_HTTP_GET;
+  int warm = kind != GL_EASY_DIRTY && kind == t->easy_state;
   /* the client's CA store ages as after a full setup (GL_CA_STORE_TTL);
    * when it cannot be read again, the full setup falls back to libcurl
    * reading the CA file itself */
@@ -206,10 +206,8 @@ int gl_transfer_setup(gl_transfer *t) {
   /* a transfer that failed while it was built (a form part's file that
    * cannot be read) starts no attempt: nothing is sent */
   if (t->err_kind) return 0;
-  /* a handle fresh from curl_easy_init or an engine's spares is reset */
-  if (!warm && !t->easy_clean) curl_easy_reset(e);
-  t->easy_clean = 0;
-  t->easy_warm = 0;                /* until this setup has finished */
+  if (!warm && t->easy_state != GL_EASY_CLEAN) curl_easy_reset(e);
+  t->easy_state = GL_EASY_DIRTY;   /* until this setup has finished */
   t->headers.n = 0;
   t->body.n = 0;
   t->status = 0;
@@ -248,7 +246,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_PROXY, c->direct && same && (c->token || t->noauth) ? "" : c->proxy);
   if (warm) {
     t->attempts++;
-    t->easy_warm = kind;
+    t->easy_state = kind;
     return 1;
   }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -348,26 +346,29 @@ int gl_transfer_setup(gl_transfer *t) {
     }
   }
   t->attempts++;
-  t->easy_warm = kind;
+  t->easy_state = kind;
   return 1;
 }
 
 /* Readies the easy handle of a finished transfer for the next one (the
  * blocking handle, an engine's spare): one that holds a plain GET's
- * options keeps them, with what pointed at this transfer cleared; any
- * other is reset. Returns what the handle now holds (GL_WARM_*, 0). */
+ * options keeps them, with what pointed at this transfer cleared; one
+ * that holds other options is reset. Returns what it now holds
+ * (GL_EASY_*). */
 int gl_transfer_park(gl_transfer *t) {
   CURL *e = t->easy;
-  if (!t->easy_warm) {
+  if (t->easy_state == GL_EASY_DIRTY) {
     curl_easy_reset(e);
-    return 0;
+    return GL_EASY_CLEAN;
   }
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-  return t->easy_warm;
+  if (t->easy_state != GL_EASY_CLEAN) {
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+  }
+  return t->easy_state;
 }
 
 /* ====================================================================== */
