@@ -140,6 +140,99 @@ describe("credentials", function()
     assert.equal("mine/2", echo(gl).headers["user-agent"])
   end)
 
+  -- User-Agent and Accept-Encoding are lines of the client's header lists
+  -- (libcurl would format its own anew for every request): each goes out
+  -- once, gives way to a request's or the client's own header of that
+  -- name, and a download or an upload asks for no encoding (libcurl passes
+  -- the bytes as sent; only a buffered answer is decoded).
+  describe("the client's own header lines", function()
+    -- the values of every line named name, as sent
+    local function lines(e, name)
+      local out = {}
+      for _, p in ipairs(e.raw_headers) do
+        if p[1]:lower() == name then out[#out + 1] = p[2] end
+      end
+      return out
+    end
+
+    it("send User-Agent and Accept-Encoding once, with or without the credential", function()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN, ca_file = helpers.certs().ca }
+      for _, opts in ipairs{ {}, { auth = false } } do
+        local e = echo(gl, "GET", "/__echo", { auth = opts.auth })
+        assert.same({ gitlab._VERSION }, lines(e, "user-agent"))
+        local ae = lines(e, "accept-encoding")
+        assert.equal(1, #ae)
+        assert.matches("gzip", ae[1], 1, true)
+        assert.same(opts.auth == false and {} or { TOKEN }, lines(e, "private-token"))
+      end
+      -- the same lines on the engine, and to another origin (no credential;
+      -- https, the instance's other listener)
+      local got
+      gl:request_async("GET", "/__echo", nil, function(err, d) got = err or d end)
+      gl:wait()
+      assert.equal(1, #lines(got, "user-agent"))
+      assert.equal(1, #lines(got, "accept-encoding"))
+      local e = assert(gl:get(srv.https .. "/api/v4/__echo"))
+      assert.same({ gitlab._VERSION }, lines(e, "user-agent"))
+      assert.equal(1, #lines(e, "accept-encoding"))
+      assert.same({}, lines(e, "private-token"))
+    end)
+
+    it("give way to a request's own User-Agent and Accept-Encoding, in any case", function()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN, headers = { ["X-Trace"] = "1" } }
+      local e = echo(gl, "GET", "/__echo", { headers = { ["user-AGENT"] = "mine/9",
+                                                         ["ACCEPT-encoding"] = "identity" } })
+      assert.same({ "mine/9" }, lines(e, "user-agent"))
+      assert.same({ "identity" }, lines(e, "accept-encoding"))
+      assert.same({ TOKEN }, lines(e, "private-token"))
+      assert.same({ "1" }, lines(e, "x-trace"))
+      -- one of them only: the other stays the client's
+      e = echo(gl, "GET", "/__echo", { headers = { ["User-Agent"] = "mine/10" } })
+      assert.same({ "mine/10" }, lines(e, "user-agent"))
+      assert.equal(1, #lines(e, "accept-encoding"))
+      -- and the next request has the client's again
+      e = echo(gl)
+      assert.same({ gitlab._VERSION }, lines(e, "user-agent"))
+    end)
+
+    it("give way to the client's headers on its origin only, and user_agent = '' sends none", function()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN, ca_file = helpers.certs().ca,
+                             headers = { ["User-Agent"] = "extra/1", ["Accept-Encoding"] = "gzip" } }
+      local e = echo(gl)
+      assert.same({ "extra/1" }, lines(e, "user-agent"))
+      assert.same({ "gzip" }, lines(e, "accept-encoding"))
+      -- another origin gets neither the client's headers nor its credential
+      e = assert(gl:get(srv.https .. "/api/v4/__echo"))
+      assert.same({ gitlab._VERSION }, lines(e, "user-agent"))
+      assert.equal(1, #lines(e, "accept-encoding"))
+      assert.matches("deflate", lines(e, "accept-encoding")[1], 1, true)
+      gl = gitlab.new{ url = srv.http, token = TOKEN, user_agent = "" }
+      assert.same({}, lines(echo(gl), "user-agent"))
+    end)
+
+    it("ask for no encoding on a download or an upload, and decode a gzip answer", function()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN }
+      local out = helpers.tmpdir() .. "/echo.json"
+      assert(gl:download("/__echo", { output = out }))
+      local f = assert(io.open(out, "rb"))
+      local e = assert(gitlab.core.json_decode(f:read("a")))
+      f:close()
+      assert.same({ gitlab._VERSION }, lines(e, "user-agent"))
+      assert.same({}, lines(e, "accept-encoding"))
+      assert.same({ TOKEN }, lines(e, "private-token"))
+      local chunks = {}
+      assert(gl:download("/__echo", { sink = function(c) chunks[#chunks + 1] = c end }))
+      e = assert(gitlab.core.json_decode(table.concat(chunks)))
+      assert.same({}, lines(e, "accept-encoding"))
+      assert.equal(1, #lines(e, "user-agent"))
+      -- a buffered answer in gzip is decoded (libcurl still decodes it)
+      helpers.fault{ path = "/api/v4/__echo", gzip = true }
+      e = echo(gl)
+      assert.equal(1, #lines(e, "accept-encoding"))
+      assert.equal("GET", e.method)
+    end)
+  end)
+
   it("gives an auth error object for a bad token", function()
     local gl = gitlab.new{ url = srv.http, token = "glpat-wrong-secret" }
     local data, err = gl:get("/user")

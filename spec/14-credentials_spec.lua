@@ -342,6 +342,43 @@ describe("credentials", function()
       assert.is_nil(seen:find(TOKEN, 1, true))
     end)
 
+    -- the client's User-Agent is a line of its header lists, not libcurl's
+    -- CURLOPT_USERAGENT: a CONNECT gets it from CURLOPT_PROXYHEADER, and a
+    -- plain-http request through the proxy must not get it twice
+    it("tell the proxy the client's User-Agent once, and nothing else of the client", function()
+      local function count(text, pat)
+        local n = 0
+        for _ in text:gmatch(pat) do n = n + 1 end
+        return n
+      end
+      local before = #proxied()
+      local gl = gitlab.new{ url = srv.http, token = TOKEN, proxy = proxy.url, retries = 0,
+                             allow_insecure = true, user_agent = "mine/3" }
+      gl:get("/user")
+      local seen = proxied():sub(before + 1)
+      assert.matches("^GET " .. srv.http, seen)
+      assert.equal(1, count(seen, "\n[Uu]ser%-[Aa]gent: mine/3[\r\n]"))
+      assert.equal(1, count(seen, "\n[Aa]ccept%-[Ee]ncoding: "))
+      -- a CONNECT: the User-Agent, never the credential, the client's
+      -- extra headers or an Accept-Encoding (those go inside the tunnel)
+      for _, ua in ipairs{ "mine/4", "" } do
+        before = #proxied()
+        local tls = gitlab.new{ url = srv.https, ca_file = helpers.certs().ca, token = TOKEN,
+                                proxy = proxy.url, user_agent = ua, headers = { ["X-Trace"] = "7" } }
+        local e = assert(tls:get("/__echo"))
+        seen = proxied():sub(before + 1)
+        assert.matches("^CONNECT 127.0.0.1:", seen)
+        assert.equal(ua == "" and 0 or 1, count(seen, "\n[Uu]ser%-[Aa]gent: mine/4[\r\n]"))
+        assert.equal(ua == "" and 0 or 1, count(seen, "\n[Uu]ser%-[Aa]gent:"))
+        assert.is_nil(seen:find(TOKEN, 1, true))
+        assert.is_nil(seen:lower():find("x-trace", 1, true))
+        assert.is_nil(seen:lower():find("accept-encoding", 1, true))
+        assert.equal(TOKEN, e.headers["private-token"])
+        assert.equal("7", e.headers["x-trace"])
+        assert.equal(ua ~= "" and ua or nil, e.headers["user-agent"])
+      end
+    end)
+
     local SCRIPT = [[
       local gitlab = require("gitlab")
       local ok, gl = pcall(gitlab.new, { url = %q, token = "glpat-root", retries = 0 })

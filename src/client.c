@@ -1,4 +1,4 @@
-/* "gitlab.client": per-client settings, the credential header list, the
+/* "gitlab.client": per-client settings, the header lines (credential), the
  * log function, and the lifetime of the handles (the reused easy handle
  * of blocking requests, the connection cache): enter/leave and close. Its
  * request methods come from the layers above (sync.c, async.c, batch.c);
@@ -32,25 +32,21 @@ int gl_client_log(gl_client *c, lua_State *L, const char *line) {
 }
 
 /* ====================================================================== */
-/* the credential header list                                             */
+/* header lines: the credential's and the client's own                    */
 /* ====================================================================== */
-/* Lets go of a shared credential list (gl_auth in gl.h). */
+/* Lets go of a shared set of header lines (gl_auth in gl.h). */
 void gl_auth_release(gl_auth **a) {
   if (*a && --(*a)->refs == 0) {
-    gl_slist_wipe((*a)->list);
+    int k;
+    for (k = 0; k < 3; k++) gl_slist_wipe((*a)->list[k]);
     free(*a);
   }
   *a = NULL;
 }
 
-
-/* Credential (and Sudo) header lines with the client's extra headers,
- * built once per credential: the list holds the secret, so it is wiped when
- * replaced (forget_auth). Returns it held for the caller (release with
- * gl_auth_release), or NULL when out of memory. */
-gl_auth *gl_client_auth(gl_client *c) {
+/* The client's extra headers, then the credential (and Sudo) lines. */
+static struct curl_slist *credential_lines(gl_client *c) {
   struct curl_slist *i, *l = NULL;
-  if (c->auth) { c->auth->refs++; return c->auth; }
   for (i = c->extra_headers; i; i = i->next) l = gl_slist_add(l, i->data);
   if (c->token && c->auth_name) {
     gl_buf h = {0, 0, 0};
@@ -69,11 +65,67 @@ gl_auth *gl_client_auth(gl_client *c) {
       gl_buf_free(&s);
     }
   }
-  c->auth = (gl_auth *)malloc(sizeof *c->auth);
-  if (!c->auth) { gl_slist_wipe(l); return NULL; }
-  c->auth->list = l;
-  c->auth->refs = 2;          /* the client's own and the caller's */
-  return c->auth;
+  return l;
+}
+
+/* The Accept-Encoding line libcurl sends for CURLOPT_ACCEPT_ENCODING "":
+ * every encoding it decodes, in its own order (lib/content_encoding.c),
+ * or identity when it decodes none. */
+static void accept_encoding_line(gl_buf *b) {
+  const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  int f = v ? v->features : 0, n = 0;
+  gl_buf_adds(b, "Accept-Encoding: ");
+  if (f & CURL_VERSION_LIBZ) { gl_buf_adds(b, "deflate, gzip"); n++; }
+#ifdef CURL_VERSION_BROTLI
+  if (f & CURL_VERSION_BROTLI) { gl_buf_adds(b, n++ ? ", br" : "br"); }
+#endif
+#ifdef CURL_VERSION_ZSTD
+  if (f & CURL_VERSION_ZSTD) { gl_buf_adds(b, n++ ? ", zstd" : "zstd"); }
+#endif
+  if (!n) gl_buf_adds(b, "identity");
+}
+
+/* The header lines of a transfer (gl_auth in gl.h): with cred, the
+ * origin's (extra headers and credential), built once per credential and
+ * wiped when replaced (forget_auth); without, the others, built once per
+ * client. Returns the set held for the caller (release with
+ * gl_auth_release), or NULL when out of memory. */
+gl_auth *gl_client_lines(gl_client *c, int cred) {
+  gl_auth **slot = cred ? &c->auth : &c->anon, *a = *slot;
+  struct curl_slist *i, *core, *l[3] = {NULL, NULL, NULL};
+  gl_buf ua = {0, 0, 0}, ae = {0, 0, 0};
+  int k, ncore = 0;
+  if (a) { a->refs++; return a; }
+  core = cred ? credential_lines(c) : NULL;
+  for (i = core; i; i = i->next)
+    for (k = 0; k < 2; k++) l[k] = gl_slist_add(l[k], i->data);
+  gl_slist_wipe(core);
+  for (i = l[0]; i; i = i->next) ncore++;
+  /* user_agent = "" sends none, as libcurl's CURLOPT_USERAGENT "" */
+  if (c->user_agent[0]) {
+    gl_buf_adds(&ua, "User-Agent: ");
+    gl_buf_adds(&ua, c->user_agent);
+  }
+  accept_encoding_line(&ae);
+  if (ua.p) {
+    if (!cred || !gl_slist_names(c->extra_headers, ua.p))
+      for (k = 0; k < 2; k++) l[k] = gl_slist_add(l[k], ua.p);
+    l[GL_LINES_CONNECT] = gl_slist_add(NULL, ua.p);
+  }
+  if (ae.p && (!cred || !gl_slist_names(c->extra_headers, ae.p)))
+    l[GL_LINES_BUFFERED] = gl_slist_add(l[GL_LINES_BUFFERED], ae.p);
+  gl_buf_free(&ua);
+  gl_buf_free(&ae);
+  a = (gl_auth *)malloc(sizeof *a);
+  if (!a) {
+    for (k = 0; k < 3; k++) gl_slist_wipe(l[k]);
+    return NULL;
+  }
+  for (k = 0; k < 3; k++) a->list[k] = l[k];
+  a->ncore = ncore;
+  a->refs = 2;          /* the client's own and the caller's */
+  *slot = a;
+  return a;
 }
 
 static void forget_auth(gl_client *c) {
@@ -269,6 +321,7 @@ static void close_now(lua_State *L, gl_client *c) {
    * close frees it (l_bclose) */
   if (c->share && curl_share_cleanup(c->share) == CURLSHE_OK) c->share = NULL;
   forget_auth(c);
+  gl_auth_release(&c->anon);
   gl_buf_free(&c->spare_body); gl_buf_free(&c->spare_headers);
   curl_slist_free_all(c->extra_headers);
   c->extra_headers = NULL;

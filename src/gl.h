@@ -64,12 +64,26 @@ enum { GL_EASY_CLEAN, GL_EASY_DIRTY, GL_EASY_HTTP_GET, GL_EASY_HTTPS_GET };
 /* growable byte buffer (malloc'd, owned by its holder) */
 typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
 
-/* The credential header list (with the client's extra headers). curl
- * reads it when it sends, which for an async transfer may be long after
- * setup: each transfer that points curl at it holds a reference, so a new
- * token (an OAuth refresh) never frees a list still in use. Wiped when the
- * last holder lets go. */
-typedef struct gl_auth { struct curl_slist *list; int refs; } gl_auth;
+/* The header lines a transfer sends. The origin's set holds the client's
+ * extra headers and the credential (the first ncore lines of each list);
+ * the other set (auth = false, another origin) none. Both end with the
+ * client's own lines, which libcurl would otherwise format anew for every
+ * request (curl_maprintf of CURLOPT_USERAGENT and of Accept-Encoding):
+ * - list[GL_LINES_BUFFERED]: User-Agent and Accept-Encoding, for an answer
+ *   buffered (libcurl decodes it: CURLOPT_ACCEPT_ENCODING stays set);
+ * - list[GL_LINES_STREAMED]: User-Agent, for a download or an upload;
+ * - list[GL_LINES_CONNECT]: User-Agent, for a proxy's CONNECT (no
+ *   credential ever: CURLOPT_PROXYHEADER).
+ * A line the extra headers (or a request's own, transfer.c) already name
+ * is left out, as libcurl leaves out its own. curl reads a list when it
+ * sends, which for an async transfer may be long after setup: each
+ * transfer that points curl at one holds a reference, so a new token (an
+ * OAuth refresh) never frees a list still in use. Wiped when the last
+ * holder lets go. */
+#define GL_LINES_BUFFERED 0
+#define GL_LINES_STREAMED 1
+#define GL_LINES_CONNECT  2
+typedef struct gl_auth { struct curl_slist *list[3]; int ncore; int refs; } gl_auth;
 
 typedef struct gl_client gl_client;
 typedef struct gl_transfer gl_transfer;
@@ -138,6 +152,7 @@ struct gl_client {
                                deferred until the outermost returns */
   int close_pending;
   struct gl_auth *auth;     /* extra headers + credential; secret */
+  struct gl_auth *anon;     /* the lines without them (gl_client_lines) */
   /* trusted certificates for every TLS connection of the client (tls.c),
    * loaded on the first https attempt; ca_shared: libcurl's TLS library is
    * ours and its default CA file and directory are known (else libcurl
@@ -214,6 +229,7 @@ void gl_sleep(double seconds);
 void gl_unref(lua_State *L, int *ref);
 struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line);
 void gl_slist_wipe(struct curl_slist *l);   /* may hold a credential */
+int gl_slist_names(const struct curl_slist *l, const char *line);
 void gl_util_open(lua_State *L);      /* now, sleep, traceback */
 
 /* ---------- parsers and services --------------------------------------- */
@@ -254,7 +270,7 @@ void gl_listen_open(lua_State *L);    /* listen.c: OAuth redirect listener */
 /* pushes a client made from the options at index 1 (raises on bad ones) */
 gl_client *gl_client_new(lua_State *L);
 gl_client *gl_check_client(lua_State *L, int i);
-gl_auth *gl_client_auth(gl_client *c);      /* held for the caller */
+gl_auth *gl_client_lines(gl_client *c, int cred);   /* held for the caller */
 void gl_auth_release(gl_auth **a);
 /* 0, or 1 with the log function's error on the stack */
 int  gl_client_log(gl_client *c, lua_State *L, const char *line);

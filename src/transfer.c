@@ -193,6 +193,9 @@ int gl_transfer_setup(gl_transfer *t) {
   int same;
   long timeout = t->timeout_ms > 0 ? t->timeout_ms : c->timeout_ms;
   int sync = (e == c->easy), https = strncmp(t->url, "https://", 8) == 0;
+  /* the answer goes to a file or a sink as it comes, or the request
+   * uploads: no Accept-Encoding, and the timeout bounds stalls */
+  int streamed = t->output || t->sink_ref != LUA_NOREF || t->upload_path || t->mime;
   /* A handle (the blocking one, an engine's spares) keeps its options from
    * one plain GET to the next of the same scheme: only what differs is set
    * again. Anything else starts from a reset. */
@@ -226,10 +229,15 @@ int gl_transfer_setup(gl_transfer *t) {
   /* auth = false: neither the credential nor the client's extra headers,
    * e.g. for the OAuth token endpoint */
   gl_auth_release(&t->auth);
-  if (!t->noauth && same) t->auth = gl_client_auth(c);
-  hdrs = t->auth ? t->auth->list : NULL;
+  t->auth = gl_client_lines(c, !t->noauth && same);
+  hdrs = t->auth ? t->auth->list[streamed ? GL_LINES_STREAMED : GL_LINES_BUFFERED] : NULL;
   if (user || t->upload_path || t->mime) {
-    for (i = hdrs; i; i = i->next) t->hop_headers = gl_slist_add(t->hop_headers, i->data);
+    int k = 0;
+    /* the client's User-Agent and Accept-Encoding give way to the
+     * request's own, as libcurl's would */
+    for (i = hdrs; i; i = i->next, k++)
+      if (k < t->auth->ncore || !gl_slist_names(user, i->data))
+        t->hop_headers = gl_slist_add(t->hop_headers, i->data);
     for (i = user; i; i = i->next) t->hop_headers = gl_slist_add(t->hop_headers, i->data);
     if (t->upload_path || t->mime) t->hop_headers = gl_slist_add(t->hop_headers, "Expect:");
     hdrs = t->hop_headers;
@@ -239,6 +247,10 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+  /* a CONNECT to a proxy (https only: plain http through a proxy sends
+   * this list too, after the request's) */
+  curl_easy_setopt(e, CURLOPT_PROXYHEADER,
+                   https && t->auth ? t->auth->list[GL_LINES_CONNECT] : NULL);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
   /* "" is no proxy, not even one from the environment (libcurl reads
@@ -251,7 +263,9 @@ int gl_transfer_setup(gl_transfer *t) {
   }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+  /* User-Agent and Accept-Encoding are lines of the header lists; the
+   * request's own headers go to the server alone, never to a proxy */
+  curl_easy_setopt(e, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* redirects are ours */
@@ -260,7 +274,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   /* A streamed download may take long: the timeout then bounds stalls
    * (below 1 byte/s for timeout seconds) instead of the whole transfer. */
-  if (t->output || t->sink_ref != LUA_NOREF || t->upload_path || t->mime) {
+  if (streamed) {
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (timeout + 999) / 1000);
   } else {
@@ -367,6 +381,7 @@ int gl_transfer_park(gl_transfer *t) {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_PROXYHEADER, NULL);
   }
   return t->easy_state;
 }

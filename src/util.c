@@ -144,6 +144,16 @@ struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line) {
   return nl ? nl : l;
 }
 
+/* Whether l has a line of the header that line is (its name up to ':'),
+ * as libcurl tests for a header the user set: the name, case aside, then
+ * ':' or ';' (the ';' form sends the header empty). */
+int gl_slist_names(const struct curl_slist *l, const char *line) {
+  size_t n = strcspn(line, ":");
+  for (; l; l = l->next)
+    if (curl_strnequal(l->data, line, n) && (l->data[n] == ':' || l->data[n] == ';')) return 1;
+  return 0;
+}
+
 /* Wipes and frees a header list that may hold a credential. */
 void gl_slist_wipe(struct curl_slist *l) {
   struct curl_slist *i;

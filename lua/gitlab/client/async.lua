@@ -10,11 +10,6 @@ local check_opts, build = request.check_opts, request.build
 
 local Client = {}
 
--- (data, resp) or (nil, err) from finish -> callback(err, data, resp)
-local function reply(callback, data, resp)
-  if data == nil then callback(resp, nil, resp.response) else callback(nil, data, resp) end
-end
-
 --- Starts a request and returns a handle at once; `callback(err, data,
 -- resp)` runs exactly once (never after `handle:cancel()`), from
 -- `gl:poll()`, `gl:wait()` or the event loop after `gl:attach(uv)`.
@@ -29,9 +24,7 @@ function Client:request_async(method, path, opts, callback)
   req, shown, method = build(self, method, path, opts, "request_async")
   local uvst = self._uv
   if uvst and uvst.opts.schedule then callback = uvst.opts.schedule(callback) end
-  return send.start(self, req, method, shown, opts, function(data, resp)
-    return reply(callback, data, resp)
-  end)
+  return send.start_callback(self, req, method, shown, opts, callback)
 end
 
 --- Runs ready transfers and callbacks, waiting at most `timeout` seconds.

@@ -31,6 +31,33 @@ function M.start(self, req, method, shown, opts, deliver)
   return refresher:start(function(k) return engine(c, ctx, req, method, shown, opts, k) end, deliver)
 end
 
+-- (data, resp) or (nil, err) -> callback(err, data, resp)
+local function reply(callback, data, resp)
+  if data == nil then return callback(resp, nil, resp.response) end
+  return callback(nil, data, resp)
+end
+
+--- Starts a request on the client's engine for `request_async`: as
+-- `start`, with `callback(err, data, resp)`. Without a credential refresh
+-- to go through, the engine calls back one closure (a request of a
+-- fan-out makes no other).
+-- @param self the client
+-- @tparam table req from `build`
+-- @tparam function callback `callback(err, data, resp)`, once, never after
+--   the handle's `cancel()`
+-- @return a handle with `cancel()` and `done()`
+function M.start_callback(self, req, method, shown, opts, callback)
+  if opts.auth == false or not self._hooks then
+    local ctx = self._ctx
+    return self._core:start(req, function(r, e, decoded)
+      return reply(callback, finish(ctx, method, shown, opts, r, e, decoded))
+    end)
+  end
+  return M.start(self, req, method, shown, opts, function(data, resp)
+    return reply(callback, data, resp)
+  end)
+end
+
 --- Sends a request and waits for its answer: blocking, or inside
 -- `gitlab.async.run` yielding until the engine has it (`gl:close()` then
 -- wakes the coroutine with a "canceled" error, see `close_waiters`).
