@@ -448,6 +448,39 @@ describe("core.json_encode", function()
       assert.equal(3, v[3][a])
     end)
 
+    it("tells apart keys of every cached length that differ in one byte only", function()
+      -- a slot is matched by length and the first and last 8 bytes (a key
+      -- of up to 16 bytes is read as two words, a short one masked), the
+      -- middle bytes of a longer one compared: a wrong mask or a skipped
+      -- middle would hand one key's string to another
+      for n = 1, 40 do
+        local base = ("abcdefghijklmnopqrstuvwxyz0123456789ABCD"):sub(1, n)
+        local keys, seen = { base }, { [base] = true }
+        for _, at in ipairs{ 1, math.floor((n + 1) / 2), n } do
+          local k = base:sub(1, at - 1) .. "#" .. base:sub(at + 1)
+          if not seen[k] then keys[#keys + 1], seen[k] = k, true end
+        end
+        local parts = {}
+        for i, k in ipairs(keys) do parts[i] = ('"%s":%d'):format(k, i) end
+        -- twice in one call (a hit must be exact), then each key alone at
+        -- the very end of an input (fewer than 8 bytes after it)
+        local v = ok("[{" .. table.concat(parts, ",") .. "},{" .. table.concat(parts, ",") .. "}]")
+        for _, obj in ipairs(v) do
+          local got = 0
+          for k, i in pairs(obj) do
+            got = got + 1
+            assert.equal(keys[i], k)
+          end
+          assert.equal(#keys, got)
+        end
+        for i, k in ipairs(keys) do
+          local tail = ok(('{"%s":%d}'):format(k, i))
+          assert.equal(i, tail[k])
+          assert.equal(k, next(tail))
+        end
+      end
+    end)
+
     it("reads escaped and long keys as they are", function()
       local long = ("L"):rep(100)
       local v = ok('{"a\\"b":1,"a\\u00e9":2,"' .. long .. '":3}')

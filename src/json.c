@@ -68,13 +68,15 @@ typedef struct jhints { unsigned h[JSON_KEEP_LEVELS][2]; } jhints;
 /* Object keys repeat: every issue of a page has the same forty. Pushing a
  * string makes Lua hash all of its bytes and search its string table; the
  * key cache finds the Lua string of a key already seen with a cheaper hash
- * (length and the first and last 8 bytes) and one memcmp. Slot i of the
- * cache table (registry) holds the string, kslot[i] where its bytes are:
- * the table keeps them alive, and Lua never moves a string. Misses and
+ * of its length and its first and last 8 bytes (a, b). A slot keeps those
+ * words too, so a key of up to 16 bytes is told apart by comparing them;
+ * a longer one compares its middle bytes as well. Slot i of the cache
+ * table (registry) holds the string, kslot[i] where its bytes are: the
+ * table keeps them alive, and Lua never moves a string. Misses and
  * collisions fall back to lua_pushlstring and take the slot over. */
 #define JSON_KCACHE_SLOTS 512
 #define JSON_KCACHE_MAXLEN 40
-typedef struct jkslot { const char *s; size_t n; } jkslot;
+typedef struct jkslot { const char *s; size_t n; uint64_t a, b; } jkslot;
 #define JSON_KCACHE_KEY "gitlab.json_keys"      /* table of strings */
 #define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jkslot[SLOTS] userdata */
 #define JSON_ARRAY_MT_KEY "gitlab.array_mt"
@@ -175,12 +177,19 @@ static const unsigned char *skip_ws(const unsigned char *p) {
 
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
-/* Any byte of x that is '"', '\\' or below 0x20? (Exact as a yes/no; the
- * byte loop then finds which.) */
-static int has_special(uint64_t x) {
+/* Words of 8 bytes read in memory order: the first byte is the lowest
+ * (little-endian, known to the compiler). Elsewhere the byte loops serve. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_LE_WORDS 1
+#endif
+
+/* The high bit of each byte of x that is '"', '\\' or below 0x20, 0 when
+ * none is. The lowest bit set is exact: a false mark (a borrow) only
+ * follows a byte that is marked rightly. */
+static uint64_t special_bits(uint64_t x) {
   uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-  uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x);
-  return (t & HIGHS) != 0;
+  return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x)) & HIGHS;
 }
 
 static int hexval(unsigned char c) {
@@ -290,9 +299,15 @@ static const unsigned char *string_escaped(lua_State *L, jdec *d,
  * character or the terminating '\0'. */
 static inline const unsigned char *scan_plain(const jdec *d, const unsigned char *q) {
   while (d->end - q >= 8) {
-    uint64_t x;
+    uint64_t x, t;
     memcpy(&x, q, 8);
-    if (has_special(x)) break;
+    if ((t = special_bits(x)) != 0) {
+#ifdef JSON_LE_WORDS
+      return q + (__builtin_ctzll(t) >> 3);
+#else
+      break;
+#endif
+    }
     q += 8;
   }
   while (!jspecial[*q]) q++;
@@ -319,11 +334,28 @@ static const unsigned char *parse_string(lua_State *L, jdec *d,
   return string_at(L, d, p + 1, scan_plain(d, p + 1));
 }
 
-static unsigned key_hash(const unsigned char *s, size_t n) {
-  uint64_t a = 0, b = 0, h;
-  if (n >= 8) { memcpy(&a, s, 8); memcpy(&b, s + n - 8, 8); }
-  else memcpy(&a, s, n);
-  h = (a * 0x9E3779B97F4A7C15ULL) ^ ((b + n) * 0xC2B2AE3D27D4EB4FULL);
+/* The first 8 bytes of the n at s (a) and the last 8 (b), as words; the
+ * bytes a key does not have are 0. */
+static inline void key_words(const jdec *d, const unsigned char *s, size_t n,
+                             uint64_t *a, uint64_t *b) {
+  *a = *b = 0;
+  if (n >= 8) { memcpy(a, s, 8); memcpy(b, s + n - 8, 8); return; }
+#ifdef JSON_LE_WORDS
+  /* a key is followed by its quote, a ':' and a value: 8 bytes there are
+   * the input's, and the mask keeps the key's */
+  if (d->end - s >= 8) {
+    memcpy(a, s, 8);
+    *a = n ? *a & (~0ULL >> (64 - 8 * n)) : 0;
+    return;
+  }
+#else
+  (void)d;
+#endif
+  memcpy(a, s, n);
+}
+
+static unsigned key_hash(uint64_t a, uint64_t b, size_t n) {
+  uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ ((b + n) * 0xC2B2AE3D27D4EB4FULL);
   return (unsigned)(h >> 32) % JSON_KCACHE_SLOTS;
 }
 
@@ -344,12 +376,16 @@ static int same_bytes(const char *a, const unsigned char *b, size_t n) {
 static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char *p) {
   const unsigned char *s = p + 1, *q = scan_plain(d, s);
   size_t n = (size_t)(q - s);
+  uint64_t a, b;
   unsigned h;
   jkslot *k;
   if (*q != '"' || n > JSON_KCACHE_MAXLEN) return string_at(L, d, s, q);
-  h = key_hash(s, n);
+  key_words(d, s, n, &a, &b);
+  h = key_hash(a, b, n);
   k = &d->kslot[h];
-  if (k->n == n && k->s && same_bytes(k->s, s, n)) {
+  /* up to 16 bytes, a and b cover the key */
+  if (k->n == n && k->a == a && k->b == b && k->s &&
+      (n <= 16 || same_bytes(k->s + 8, s + 8, n - 16))) {
     lua_rawgeti(L, SLOT_KEYS, (json_index)h + 1);
     return q + 1;
   }
@@ -358,6 +394,8 @@ static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char
   lua_rawseti(L, SLOT_KEYS, (json_index)h + 1);
   k->s = lua_tostring(L, -1);
   k->n = n;
+  k->a = a;
+  k->b = b;
   return q + 1;
 }
 
