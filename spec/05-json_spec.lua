@@ -481,6 +481,29 @@ describe("core.json_encode", function()
       end
     end)
 
+    it("sizes a key's value as that key's last one, whatever its siblings and kind", function()
+      -- hints by key: "big" held 4,000 items once; the small values after
+      -- it (same key, other kinds, nested under the same key) lose nothing,
+      -- and only the first is sized like the big one
+      local big = {}
+      for i = 1, 4000 do big[i] = i end
+      local v = ok('{"a":{"x":1},"big":[' .. table.concat(big, ",") .. '],"b":{"y":2,"z":3}}')
+      assert.equal(4000, #v.big)
+      assert.equal(3, v.b.z)
+      v = ok('{"big":{"big":{"big":[1,2]},"k":1},"a":[],"b":{"y":[{"big":{}}]}}')
+      assert.same({ 1, 2 }, { v.big.big.big[1], v.big.big.big[2] })
+      assert.equal(1, v.big.k)
+      assert.equal(0, #v.a)
+      assert.is_nil(next(v.b.y[1].big))
+      ok('{"big":[' .. table.concat(big, ",") .. ']}')
+      collectgarbage()
+      local keep, before = {}, collectgarbage("count")
+      for i = 1, 200 do keep[i] = ok('{"big":[1]}') end
+      -- 200 tables of 4,000 slots would be about 12 MB
+      assert.is_true(collectgarbage("count") - before < 2048, "kept " .. (collectgarbage("count") - before) .. " KB")
+      assert.equal(1, keep[200].big[1])
+    end)
+
     it("reads escaped and long keys as they are", function()
       local long = ("L"):rep(100)
       local v = ok('{"a\\"b":1,"a\\u00e9":2,"' .. long .. '":3}')

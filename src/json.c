@@ -49,10 +49,14 @@ typedef lua_Integer json_index;
 typedef int json_index;
 #endif
 
-/* One open container. hint outlives the frame: the next container opened
- * at the same depth is usually a sibling of the same shape (the next issue
- * of a page), so its size is a good lua_createtable hint. */
-typedef struct jframe { size_t n; unsigned hint; int obj; } jframe;
+/* One open container (obj: an object). hint outlives the frame: the next
+ * container opened at the same depth is usually a sibling of the same
+ * shape (the next issue of a page), so its size is a good
+ * lua_createtable hint; hobj is the kind it counted. The value of a key
+ * is sized by that key instead (ks, its slot in the key cache: jkslot):
+ * siblings under different keys ("author", "milestone", "_links" of an
+ * issue) have sizes of their own. */
+typedef struct jframe { size_t n; unsigned hint; int hobj, obj, ks; } jframe;
 
 /* Hints that outlive a call: the size of the last object and the last
  * array closed at each of the first levels. Responses of one endpoint have
@@ -76,7 +80,7 @@ typedef struct jhints { unsigned h[JSON_KEEP_LEVELS][2]; } jhints;
  * collisions fall back to lua_pushlstring and take the slot over. */
 #define JSON_KCACHE_SLOTS 512
 #define JSON_KCACHE_MAXLEN 40
-typedef struct jkslot { const char *s; size_t n; uint64_t a, b; } jkslot;
+typedef struct jkslot { const char *s; size_t n; uint64_t a, b; unsigned hint[2]; } jkslot;
 #define JSON_KCACHE_KEY "gitlab.json_keys"      /* table of strings */
 #define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jkslot[SLOTS] userdata */
 #define JSON_ARRAY_MT_KEY "gitlab.array_mt"
@@ -95,6 +99,7 @@ typedef struct jdec {
   jframe *fr; int frcap;
   jhints *keep;                       /* hints kept between calls, or NULL */
   jkslot *kslot;                      /* key cache, or NULL */
+  int kcur;                           /* slot of the key just read, or -1 */
 } jdec;
 
 /* decode_run's stack slots */
@@ -379,7 +384,7 @@ static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char
   uint64_t a, b;
   unsigned h;
   jkslot *k;
-  if (*q != '"' || n > JSON_KCACHE_MAXLEN) return string_at(L, d, s, q);
+  if (*q != '"' || n > JSON_KCACHE_MAXLEN) return string_at(L, d, s, q);   /* kcur -1 */
   key_words(d, s, n, &a, &b);
   h = key_hash(a, b, n);
   k = &d->kslot[h];
@@ -387,6 +392,7 @@ static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char
   if (k->n == n && k->a == a && k->b == b && k->s &&
       (n <= 16 || same_bytes(k->s + 8, s + 8, n - 16))) {
     lua_rawgeti(L, SLOT_KEYS, (json_index)h + 1);
+    d->kcur = (int)h;
     return q + 1;
   }
   lua_pushlstring(L, (const char *)s, n);
@@ -396,6 +402,8 @@ static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char
   k->n = n;
   k->a = a;
   k->b = b;
+  k->hint[0] = k->hint[1] = 0;
+  d->kcur = (int)h;
   return q + 1;
 }
 
@@ -539,10 +547,12 @@ value:
       f = &d->fr[depth];
       if (depth >= seen) {
         f->hint = (d->keep && depth < JSON_KEEP_LEVELS) ? d->keep->h[depth][obj] : 0;
-        f->obj = obj;
+        f->hobj = obj;
         seen = depth + 1;
       }
-      hint = f->obj == obj ? f->hint : 0;
+      /* a key's value (the key was just read): that key's last size */
+      f->ks = depth > 0 && d->fr[depth - 1].obj ? d->kcur : -1;
+      hint = f->ks >= 0 ? d->kslot[f->ks].hint[obj] : f->hobj == obj ? f->hint : 0;
       f->obj = obj; f->n = 0;
       depth++;
       p = skip_ws(p + 1);
@@ -605,12 +615,23 @@ next:   /* a value is on top of the stack */
 close:  /* the table on top is complete */
   depth--;
   f = &d->fr[depth];
-  f->hint = f->n < JSON_HINT_MAX ? (unsigned)f->n : JSON_HINT_MAX;
-  if (d->keep && depth < JSON_KEEP_LEVELS) d->keep->h[depth][f->obj] = f->hint;
+  {
+    unsigned n = f->n < JSON_HINT_MAX ? (unsigned)f->n : JSON_HINT_MAX;
+    /* (a slot another key took over meanwhile gets a wrong hint: only a
+     * table sized like this one) */
+    if (f->ks >= 0) {
+      d->kslot[f->ks].hint[f->obj] = n;
+    } else {
+      f->hint = n;
+      f->hobj = f->obj;
+      if (d->keep && depth < JSON_KEEP_LEVELS) d->keep->h[depth][f->obj] = n;
+    }
+  }
   goto next;
 
 key:
   if (*p != '"') jfail(L, d, p, "expected string key");
+  d->kcur = -1;
   p = d->kslot ? parse_key(L, d, p) : parse_string(L, d, p);
   if (JWS(*p)) p = skip_ws(p + 1);
   if (*p != ':') jfail(L, d, p, "expected ':'");
@@ -632,6 +653,7 @@ static void jdec_init(jdec *d, const char *s, size_t n) {
   d->msg[0] = '\0';
   d->scratch = NULL; d->scap = 0;
   d->keep = NULL;
+  d->kcur = -1;
 }
 
 /* Runs the parser with the array metatable on top of the stack (popped).
