@@ -128,11 +128,14 @@ int gl_push_headers(lua_State *L, const char *raw, size_t n) {
 enum { M_PAGE, M_PER_PAGE, M_NEXT_PAGE, M_PREV_PAGE, M_TOTAL, M_TOTAL_PAGES,
        M_LINK, M_RL_LIMIT, M_RL_REMAINING, M_RL_RESET, M_RL_OBSERVED, M_RL_NAME,
        M_COUNT };
-static const char *const meta_names[M_COUNT] = {
-  "x-page", "x-per-page", "x-next-page", "x-prev-page", "x-total",
-  "x-total-pages", "link", "ratelimit-limit", "ratelimit-remaining",
-  "ratelimit-reset", "ratelimit-observed", "ratelimit-name"
+#define META(s) { s, sizeof s - 1 }
+static const struct { const char *name; size_t len; } meta_names[M_COUNT] = {
+  META("x-page"), META("x-per-page"), META("x-next-page"), META("x-prev-page"),
+  META("x-total"), META("x-total-pages"), META("link"), META("ratelimit-limit"),
+  META("ratelimit-remaining"), META("ratelimit-reset"), META("ratelimit-observed"),
+  META("ratelimit-name")
 };
+#undef META
 typedef struct meta { const char *v[M_COUNT]; size_t n[M_COUNT]; int seen[M_COUNT]; } meta;
 
 static void scan_meta(const char *raw, size_t n, meta *m) {
@@ -152,7 +155,7 @@ static void scan_meta(const char *raw, size_t n, meta *m) {
       if (c < e) {
         int k;
         for (k = lo; k < hi; k++)
-          if (strlen(meta_names[k]) == c - i && ieq(raw + i, meta_names[k], c - i)) { j = k; break; }
+          if (meta_names[k].len == c - i && ieq(raw + i, meta_names[k].name, c - i)) { j = k; break; }
       }
     }
     if (j >= 0) {
@@ -171,7 +174,7 @@ static void push_meta_string(lua_State *L, const char *raw, size_t n, meta *m, i
   if (!m->seen[j]) { lua_pushnil(L); return; }
   if (m->seen[j] == 1) { lua_pushlstring(L, m->v[j], m->n[j]); return; }
   gl_push_headers(L, raw, n);
-  lua_getfield(L, -1, meta_names[j]);
+  lua_getfield(L, -1, meta_names[j].name);
   lua_remove(L, -2);
 }
 
@@ -194,6 +197,7 @@ static void push_meta_number(lua_State *L, const char *raw, size_t n, meta *m, i
 
 static void set_meta_number(lua_State *L, int t, const char *raw, size_t n, meta *m,
                             int j, const char *field) {
+  if (!m->seen[j]) return;
   push_meta_number(L, raw, n, m, j);
   if (lua_isnil(L, -1)) lua_pop(L, 1);
   else lua_setfield(L, t, field);
