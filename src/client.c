@@ -44,79 +44,81 @@ void gl_auth_release(gl_auth **a) {
   *a = NULL;
 }
 
-/* The client's extra headers, then the credential (and Sudo) lines. */
-static struct curl_slist *credential_lines(gl_client *c) {
-  struct curl_slist *i, *l = NULL;
-  for (i = c->extra_headers; i; i = i->next) l = gl_slist_add(l, i->data);
-  if (c->token && c->auth_name) {
+/* The client's extra headers, then the credential (and Sudo) lines, into
+ * *l: 1, or 0 when out of memory. */
+static int credential_lines(gl_client *c, struct curl_slist **l) {
+  struct curl_slist *i;
+  int ok = 1;
+  for (i = c->extra_headers; i && ok; i = i->next) ok = gl_slist_push(l, i->data);
+  if (ok && c->token && c->auth_name) {
     gl_buf h = {0, 0, 0};
     gl_buf_adds(&h, c->auth_name);
     gl_buf_adds(&h, ": ");
     if (strcmp(c->auth_name, "Authorization") == 0) gl_buf_adds(&h, "Bearer ");
     gl_buf_adds(&h, c->token);
-    if (h.p) l = gl_slist_add(l, h.p);
+    ok = gl_slist_push(l, h.p);
     if (h.p) memset(h.p, 0, h.n);
     gl_buf_free(&h);
-    if (c->sudo) {
+    if (ok && c->sudo) {
       gl_buf s = {0, 0, 0};
       gl_buf_adds(&s, "Sudo: ");
       gl_buf_adds(&s, c->sudo);
-      if (s.p) l = gl_slist_add(l, s.p);
+      ok = gl_slist_push(l, s.p);
       gl_buf_free(&s);
     }
   }
-  return l;
+  return ok;
 }
 
 /* The Accept-Encoding line libcurl sends for CURLOPT_ACCEPT_ENCODING "":
  * every encoding it decodes, in its own order (lib/content_encoding.c),
- * or identity when it decodes none. */
-static void accept_encoding_line(gl_buf *b) {
+ * or identity when it decodes none. 0 when out of memory. */
+static int accept_encoding_line(gl_buf *b) {
   const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-  int f = v ? v->features : 0, n = 0;
-  gl_buf_adds(b, "Accept-Encoding: ");
-  if (f & CURL_VERSION_LIBZ) { gl_buf_adds(b, "deflate, gzip"); n++; }
+  int f = v ? v->features : 0, n = 0, ok = gl_buf_adds(b, "Accept-Encoding: ");
+  if (f & CURL_VERSION_LIBZ) { ok &= gl_buf_adds(b, "deflate, gzip"); n++; }
 #ifdef CURL_VERSION_BROTLI
-  if (f & CURL_VERSION_BROTLI) { gl_buf_adds(b, n++ ? ", br" : "br"); }
+  if (f & CURL_VERSION_BROTLI) ok &= gl_buf_adds(b, n++ ? ", br" : "br");
 #endif
 #ifdef CURL_VERSION_ZSTD
-  if (f & CURL_VERSION_ZSTD) { gl_buf_adds(b, n++ ? ", zstd" : "zstd"); }
+  if (f & CURL_VERSION_ZSTD) ok &= gl_buf_adds(b, n++ ? ", zstd" : "zstd");
 #endif
-  if (!n) gl_buf_adds(b, "identity");
+  if (!n) ok &= gl_buf_adds(b, "identity");
+  return ok && b->p;
 }
 
 /* The header lines of a transfer (gl_auth in gl.h): with cred, the
  * origin's (extra headers and credential), built once per credential and
  * wiped when replaced (forget_auth); without, the others, built once per
  * client. Returns the set held for the caller (release with
- * gl_auth_release), or NULL when out of memory. */
+ * gl_auth_release), or NULL when out of memory: a set is whole or none,
+ * never one that lacks a line. */
 gl_auth *gl_client_lines(gl_client *c, int cred) {
   gl_auth **slot = cred ? &c->auth : &c->anon, *a = *slot;
-  struct curl_slist *i, *core, *l[3] = {NULL, NULL, NULL};
+  struct curl_slist *i, *core = NULL, *l[3] = {NULL, NULL, NULL};
   gl_buf ua = {0, 0, 0}, ae = {0, 0, 0};
-  int k, ncore = 0;
+  int k, ncore = 0, ok = 1;
   if (a) { a->refs++; return a; }
-  core = cred ? credential_lines(c) : NULL;
-  for (i = core; i; i = i->next)
-    for (k = 0; k < 2; k++) l[k] = gl_slist_add(l[k], i->data);
+  if (cred) ok = credential_lines(c, &core);
+  for (i = core; i && ok; i = i->next, ncore++)
+    for (k = 0; k < 2 && ok; k++) ok = gl_slist_push(&l[k], i->data);
   gl_slist_wipe(core);
-  for (i = l[0]; i; i = i->next) ncore++;
   /* user_agent = "" sends none, as libcurl's CURLOPT_USERAGENT "" */
-  if (c->user_agent[0]) {
+  if (ok && c->user_agent[0]) {
     gl_buf_adds(&ua, "User-Agent: ");
-    gl_buf_adds(&ua, c->user_agent);
+    ok = gl_buf_adds(&ua, c->user_agent) && ua.p;
+    if (ok && (!cred || !gl_slist_names(c->extra_headers, ua.p)))
+      for (k = 0; k < 2 && ok; k++) ok = gl_slist_push(&l[k], ua.p);
+    if (ok) ok = gl_slist_push(&l[GL_LINES_CONNECT], ua.p);
   }
-  accept_encoding_line(&ae);
-  if (ua.p) {
-    if (!cred || !gl_slist_names(c->extra_headers, ua.p))
-      for (k = 0; k < 2; k++) l[k] = gl_slist_add(l[k], ua.p);
-    l[GL_LINES_CONNECT] = gl_slist_add(NULL, ua.p);
+  if (ok) {
+    ok = accept_encoding_line(&ae);
+    if (ok && (!cred || !gl_slist_names(c->extra_headers, ae.p)))
+      ok = gl_slist_push(&l[GL_LINES_BUFFERED], ae.p);
   }
-  if (ae.p && (!cred || !gl_slist_names(c->extra_headers, ae.p)))
-    l[GL_LINES_BUFFERED] = gl_slist_add(l[GL_LINES_BUFFERED], ae.p);
   gl_buf_free(&ua);
   gl_buf_free(&ae);
-  a = (gl_auth *)malloc(sizeof *a);
+  a = ok ? (gl_auth *)malloc(sizeof *a) : NULL;
   if (!a) {
     for (k = 0; k < 3; k++) gl_slist_wipe(l[k]);
     return NULL;

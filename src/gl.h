@@ -227,7 +227,7 @@ void gl_newclass(lua_State *L, const char *name, const luaL_Reg *methods,
 double gl_now(void);                  /* monotonic seconds */
 void gl_sleep(double seconds);
 void gl_unref(lua_State *L, int *ref);
-struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line);
+int gl_slist_push(struct curl_slist **l, const char *line);
 void gl_slist_wipe(struct curl_slist *l);   /* may hold a credential */
 int gl_slist_names(const struct curl_slist *l, const char *line);
 void gl_util_open(lua_State *L);      /* now, sleep, traceback */

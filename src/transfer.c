@@ -229,17 +229,21 @@ int gl_transfer_setup(gl_transfer *t) {
   /* auth = false: neither the credential nor the client's extra headers,
    * e.g. for the OAuth token endpoint */
   gl_auth_release(&t->auth);
+  /* a request never goes out without a line it should carry (the
+   * credential, the User-Agent): out of memory fails it unsent */
   t->auth = gl_client_lines(c, !t->noauth && same);
-  hdrs = t->auth ? t->auth->list[streamed ? GL_LINES_STREAMED : GL_LINES_BUFFERED] : NULL;
+  if (!t->auth) return gl_transfer_fail(t, "transport", "out of memory", CURLE_OUT_OF_MEMORY);
+  hdrs = t->auth->list[streamed ? GL_LINES_STREAMED : GL_LINES_BUFFERED];
   if (user || t->upload_path || t->mime) {
-    int k = 0;
+    int k = 0, ok = 1;
     /* the client's User-Agent and Accept-Encoding give way to the
      * request's own, as libcurl's would */
-    for (i = hdrs; i; i = i->next, k++)
+    for (i = hdrs; i && ok; i = i->next, k++)
       if (k < t->auth->ncore || !gl_slist_names(user, i->data))
-        t->hop_headers = gl_slist_add(t->hop_headers, i->data);
-    for (i = user; i; i = i->next) t->hop_headers = gl_slist_add(t->hop_headers, i->data);
-    if (t->upload_path || t->mime) t->hop_headers = gl_slist_add(t->hop_headers, "Expect:");
+        ok = gl_slist_push(&t->hop_headers, i->data);
+    for (i = user; i && ok; i = i->next) ok = gl_slist_push(&t->hop_headers, i->data);
+    if (ok && (t->upload_path || t->mime)) ok = gl_slist_push(&t->hop_headers, "Expect:");
+    if (!ok) return gl_transfer_fail(t, "transport", "out of memory", CURLE_OUT_OF_MEMORY);
     hdrs = t->hop_headers;
   }
 
@@ -249,8 +253,7 @@ int gl_transfer_setup(gl_transfer *t) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   /* a CONNECT to a proxy (https only: plain http through a proxy sends
    * this list too, after the request's) */
-  curl_easy_setopt(e, CURLOPT_PROXYHEADER,
-                   https && t->auth ? t->auth->list[GL_LINES_CONNECT] : NULL);
+  curl_easy_setopt(e, CURLOPT_PROXYHEADER, https ? t->auth->list[GL_LINES_CONNECT] : NULL);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
   /* "" is no proxy, not even one from the environment (libcurl reads
@@ -263,8 +266,8 @@ int gl_transfer_setup(gl_transfer *t) {
   }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-  /* User-Agent and Accept-Encoding are lines of the header lists; the
-   * request's own headers go to the server alone, never to a proxy */
+  /* User-Agent and Accept-Encoding are lines of the header lists; a
+   * CONNECT gets CURLOPT_PROXYHEADER's lines, never CURLOPT_HTTPHEADER's */
   curl_easy_setopt(e, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

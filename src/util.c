@@ -138,10 +138,13 @@ void gl_unref(lua_State *L, int *ref) {
   *ref = LUA_NOREF;
 }
 
-/* Appends a copy of line; on out of memory the list stays as it was. */
-struct curl_slist *gl_slist_add(struct curl_slist *l, const char *line) {
-  struct curl_slist *nl = curl_slist_append(l, line);
-  return nl ? nl : l;
+/* Appends a copy of line to *l: 1, or 0 when out of memory (the list as it
+ * was), for lists that must be whole or not sent at all. */
+int gl_slist_push(struct curl_slist **l, const char *line) {
+  struct curl_slist *nl = line ? curl_slist_append(*l, line) : NULL;
+  if (!nl) return 0;
+  *l = nl;
+  return 1;
 }
 
 /* Whether l has a line of the header that line is (its name up to ':'),
