@@ -571,10 +571,14 @@ struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field) {
   if (lua_istable(L, -1)) {
     size_t i, n = gl_rawlen(L, -1);
     for (i = 1; i <= n; i++) {
-      struct curl_slist *nl;
+      const char *line;
       lua_rawgeti(L, -1, (int)i);
-      nl = curl_slist_append(l, lua_tostring(L, -1));
-      if (nl) l = nl;
+      line = lua_tostring(L, -1);
+      /* whole or not at all: a request never goes without one of them */
+      if (line && !gl_slist_push(&l, line)) {
+        curl_slist_free_all(l);
+        luaL_error(L, "out of memory");
+      }
       lua_pop(L, 1);
     }
   }
