@@ -349,8 +349,9 @@ static inline void key_words(const jdec *d, const unsigned char *s, size_t n,
   *a = *b = 0;
   if (n >= 8) { memcpy(a, s, 8); memcpy(b, s + n - 8, 8); return; }
 #ifdef JSON_LE_WORDS
-  /* a key is followed by its quote, a ':' and a value: 8 bytes there are
-   * the input's, and the mask keeps the key's */
+  /* one load when 8 bytes from s are still the input's (a key is
+   * followed by its quote, a ':' and a value: nearly always); the mask
+   * keeps the key's */
   if (d->end - s >= 8) {
     memcpy(a, s, 8);
     *a = n ? *a & (~0ULL >> (64 - 8 * n)) : 0;
