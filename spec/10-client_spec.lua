@@ -146,14 +146,7 @@ describe("credentials", function()
   -- name, and a download or an upload asks for no encoding (libcurl passes
   -- the bytes as sent; only a buffered answer is decoded).
   describe("the client's own header lines", function()
-    -- the values of every line named name, as sent
-    local function lines(e, name)
-      local out = {}
-      for _, p in ipairs(e.raw_headers) do
-        if p[1]:lower() == name then out[#out + 1] = p[2] end
-      end
-      return out
-    end
+    local lines = helpers.header_lines
 
     it("send User-Agent and Accept-Encoding once, with or without the credential", function()
       local gl = gitlab.new{ url = srv.http, token = TOKEN, ca_file = helpers.certs().ca }

@@ -395,6 +395,18 @@ function helpers.store(path)
   return helpers.admin("GET", "/store?path=" .. helpers.urlencode(path))
 end
 
+--- The values of every header line named `name` (any case) that the
+-- fake's `/__echo` saw, in the order sent: `echo.raw_headers` holds them
+-- as written, where `echo.headers` keeps one of a repeated name.
+function helpers.header_lines(echo, name)
+  local out = {}
+  name = name:lower()
+  for _, h in ipairs(echo.raw_headers) do
+    if h[1]:lower() == name then out[#out + 1] = h[2] end
+  end
+  return out
+end
+
 --- The request log.  `filter`: a table of server-side filters (method,
 -- path, path_re, origin = "http"|"https"|"other"|"main", since, limit)
 -- whose function values (and a `match` function) are applied here, or a

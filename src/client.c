@@ -38,7 +38,7 @@ int gl_client_log(gl_client *c, lua_State *L, const char *line) {
 void gl_auth_release(gl_auth **a) {
   if (*a && --(*a)->refs == 0) {
     int k;
-    for (k = 0; k < 3; k++) gl_slist_wipe((*a)->list[k]);
+    for (k = 0; k < GL_LINES_N; k++) gl_slist_wipe((*a)->list[k]);
     free(*a);
   }
   *a = NULL;
@@ -95,7 +95,7 @@ static int accept_encoding_line(gl_buf *b) {
  * never one that lacks a line. */
 gl_auth *gl_client_lines(gl_client *c, int cred) {
   gl_auth **slot = cred ? &c->auth : &c->anon, *a = *slot;
-  struct curl_slist *i, *core = NULL, *l[3] = {NULL, NULL, NULL};
+  struct curl_slist *i, *core = NULL, *l[GL_LINES_N] = {NULL, NULL, NULL};
   gl_buf ua = {0, 0, 0}, ae = {0, 0, 0};
   int k, ncore = 0, ok = 1;
   if (a) { a->refs++; return a; }
@@ -120,10 +120,10 @@ gl_auth *gl_client_lines(gl_client *c, int cred) {
   gl_buf_free(&ae);
   a = ok ? (gl_auth *)malloc(sizeof *a) : NULL;
   if (!a) {
-    for (k = 0; k < 3; k++) gl_slist_wipe(l[k]);
+    for (k = 0; k < GL_LINES_N; k++) gl_slist_wipe(l[k]);
     return NULL;
   }
-  for (k = 0; k < 3; k++) a->list[k] = l[k];
+  for (k = 0; k < GL_LINES_N; k++) a->list[k] = l[k];
   a->ncore = ncore;
   a->refs = 2;          /* the client's own and the caller's */
   *slot = a;

@@ -83,7 +83,8 @@ typedef struct gl_buf { char *p; size_t n, cap; } gl_buf;
 #define GL_LINES_BUFFERED 0
 #define GL_LINES_STREAMED 1
 #define GL_LINES_CONNECT  2
-typedef struct gl_auth { struct curl_slist *list[3]; int ncore; int refs; } gl_auth;
+#define GL_LINES_N        3
+typedef struct gl_auth { struct curl_slist *list[GL_LINES_N]; int ncore; int refs; } gl_auth;
 
 typedef struct gl_client gl_client;
 typedef struct gl_transfer gl_transfer;

@@ -9,11 +9,26 @@ local finish = require("gitlab.client.response").finish
 
 local M = {}
 
--- On the engine: k(data, resp) from the engine; the core's handle. It
--- holds ctx, not the client: a busy client may still be collected.
-local function engine(c, ctx, req, method, shown, opts, k)
+-- The refresher a request goes through (`gl._hooks`), or false.
+local function refresher_of(self, opts)
+  return opts.auth ~= false and self._hooks
+end
+
+-- shape(k, data, resp): k gets the answer as it is (pass) or in
+-- `request_async`'s order (reply); neither makes a closure
+local function pass(k, data, resp) return k(data, resp) end
+
+-- (data, resp) or (nil, err) -> callback(err, data, resp)
+local function reply(callback, data, resp)
+  if data == nil then return callback(resp, nil, resp.response) end
+  return callback(nil, data, resp)
+end
+
+-- On the engine: shape(k, data, resp) from the engine; the core's handle.
+-- It holds ctx, not the client: a busy client may still be collected.
+local function engine(c, ctx, req, method, shown, opts, shape, k)
   return c:start(req, function(r, e, decoded)
-    return k(finish(ctx, method, shown, opts, r, e, decoded))
+    return shape(k, finish(ctx, method, shown, opts, r, e, decoded))
   end)
 end
 
@@ -26,15 +41,10 @@ end
 -- @return a handle with `cancel()` and `done()`
 function M.start(self, req, method, shown, opts, deliver)
   local c, ctx = self._core, self._ctx
-  local refresher = opts.auth ~= false and self._hooks
-  if not refresher then return engine(c, ctx, req, method, shown, opts, deliver) end
-  return refresher:start(function(k) return engine(c, ctx, req, method, shown, opts, k) end, deliver)
-end
-
--- (data, resp) or (nil, err) -> callback(err, data, resp)
-local function reply(callback, data, resp)
-  if data == nil then return callback(resp, nil, resp.response) end
-  return callback(nil, data, resp)
+  local refresher = refresher_of(self, opts)
+  if not refresher then return engine(c, ctx, req, method, shown, opts, pass, deliver) end
+  return refresher:start(function(k) return engine(c, ctx, req, method, shown, opts, pass, k) end,
+    deliver)
 end
 
 --- Starts a request on the client's engine for `request_async`: as
@@ -47,11 +57,8 @@ end
 --   the handle's `cancel()`
 -- @return a handle with `cancel()` and `done()`
 function M.start_callback(self, req, method, shown, opts, callback)
-  if opts.auth == false or not self._hooks then
-    local ctx = self._ctx
-    return self._core:start(req, function(r, e, decoded)
-      return reply(callback, finish(ctx, method, shown, opts, r, e, decoded))
-    end)
+  if not refresher_of(self, opts) then
+    return engine(self._core, self._ctx, req, method, shown, opts, reply, callback)
   end
   return M.start(self, req, method, shown, opts, function(data, resp)
     return reply(callback, data, resp)
@@ -86,7 +93,7 @@ function M.request(self, req, method, shown, opts, sent)
       M.start(self, req, method, shown, opts, done)
     end)
   end
-  local refresher = opts.auth ~= false and self._hooks
+  local refresher = refresher_of(self, opts)
   if not refresher then
     return finish(self._ctx, method, shown, opts, self._core:request(req))
   end
