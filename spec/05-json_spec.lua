@@ -418,7 +418,7 @@ describe("core.json_encode", function()
 
   describe("state kept between calls (key cache, size hints)", function()
     it("gives every key its own value whatever the cache holds", function()
-      -- 6,000 distinct keys through a 2048-slot cache: collisions take
+      -- 6,000 distinct keys through a 1024-slot cache: collisions take
       -- slots over, and every lookup must still compare the bytes
       local parts, want = {}, {}
       for i = 1, 6000 do
@@ -502,6 +502,84 @@ describe("core.json_encode", function()
       -- 200 tables of 4,000 slots would be about 12 MB
       assert.is_true(collectgarbage("count") - before < 2048, "kept " .. (collectgarbage("count") - before) .. " KB")
       assert.equal(1, keep[200].big[1])
+    end)
+
+    it("gives every string value its own bytes whatever the value cache holds", function()
+      -- the value cache hands out the last string seen at the same place
+      -- (enclosing key, key) when the bytes are the same: values of one
+      -- length that differ in their first, a middle or their last byte,
+      -- empty ones, escaped ones and ones at the length limit (128 bytes)
+      -- and past it, under keys that repeat at several places and under
+      -- 3,000 keys that take each other's slots; each input twice, in turns
+      local function val(seed, n, at)
+        local s = (("%07d"):format(seed) .. ("v"):rep(n)):sub(1, n)
+        if n > 0 and at then s = s:sub(1, at - 1) .. "#" .. s:sub(at + 1) end
+        return s
+      end
+      local docs = {}
+      for d = 1, 24 do
+        local parts = {}
+        for i = 1, 40 do
+          local n = ({ 0, 1, 7, 8, 9, 16, 17, 24, 40, 41, 127, 128, 129, 300 })[(i + d) % 14 + 1]
+          local at = n > 0 and ({ nil, 1, math.floor((n + 1) / 2), n })[(i * d) % 4 + 1] or nil
+          local v = val(d % 3, n, at)
+          parts[#parts + 1] = ('"k%d":"%s"'):format(i % 9, v)
+          parts[#parts + 1] = ('"u%d":{"name":"%s","web_url":"%s"}'):format(i, v, val(d, n))
+        end
+        for i = 1, 3000 / 24 do
+          parts[#parts + 1] = ('"x%d_%d":"%s"'):format(d, i, val(i, 12, d % 12 + 1))
+        end
+        parts[#parts + 1] = ('"esc":"a\\u00e9%s","arr":["%s","%s"]'):format(val(d, 5), val(d, 3), val(d, 3))
+        docs[d] = "{" .. table.concat(parts, ",") .. "}"
+      end
+      for round = 1, 2 do
+        for d = 1, #docs do
+          local order = round == 1 and d or #docs + 1 - d
+          for _ = 1, 2 do
+            assert.is_true(same(cjson.decode(docs[order]), ok(docs[order])), "document " .. order)
+          end
+        end
+      end
+    end)
+
+    it("keeps no value of a key that may name a secret, and no long value", function()
+      -- white box: the cache's table in the registry holds the kept
+      -- strings (keys, then values); a plain value is there, which shows
+      -- the look can see one
+      local reg = debug.getregistry()["gitlab.json_keys"]
+      assert.is_table(reg)
+      local function kept(s)
+        for _, v in pairs(reg) do if v == s then return true end end
+        return false
+      end
+      local long = ("L"):rep(129)
+      local input = ([[{"name":"visible-1","token":"glpat-SECRET-1","runners_token":"SECRET-2",
+        "nested":{"Password":"SECRET-3","private_key":"SECRET-4"},"long":"%s",
+        "variables":[{"key":"K","value":"SECRET-5","masked":true}],
+        "hook":{"url":"https://x.example/","secret_token":"SECRET-6","auth_code":"SECRET-7"}}]]):format(long)
+      -- a place that missed before is kept again at the latest on its 16th
+      -- miss: 17 decodes give every place its chance
+      local doc
+      for _ = 1, 17 do doc = ok(input) end
+      assert.equal("glpat-SECRET-1", doc.token)
+      assert.equal("SECRET-5", doc.variables[1].value)
+      assert.is_true(kept("visible-1"))
+      assert.is_true(kept("https://x.example/"))
+      for i = 1, 7 do
+        local secret = i == 1 and "glpat-SECRET-1" or "SECRET-" .. i
+        assert.is_false(kept(secret), secret .. " kept by the value cache")
+      end
+      assert.is_false(kept(long))
+      -- a large string value is never held once its table is gone
+      local huge = ("H"):rep(1024 * 1024)
+      collectgarbage(); collectgarbage()
+      local before = collectgarbage("count")
+      local big = '{"description":"' .. huge .. '"}'
+      for _ = 1, 17 do assert.equal(#huge, #ok(big).description) end
+      big = nil   -- luacheck: ignore 311
+      collectgarbage(); collectgarbage()
+      -- (half the string: LuaJIT grows its own buffers and string table)
+      assert.is_true(collectgarbage("count") - before < 512, "kept " .. (collectgarbage("count") - before) .. " KB")
     end)
 
     it("reads escaped and long keys as they are", function()

@@ -76,16 +76,38 @@ typedef struct jhints { unsigned h[JSON_KEEP_LEVELS][2]; } jhints;
  * words too, so a key of up to 16 bytes is told apart by comparing them;
  * a longer one compares its middle bytes as well. Slot i of the cache
  * table (registry) holds the string, kslot[i] where its bytes are: the
- * table keeps them alive, and Lua never moves a string. Misses and
- * collisions fall back to lua_pushlstring and take the slot over. 2048
- * slots (about 110 KB per Lua state): with 512, some of the 73 keys of a
- * project shared a slot and missed in every decode (a page of issues
- * decoded 6% slower). */
-#define JSON_KCACHE_SLOTS 2048
+ * table keeps them alive, and Lua never moves a string. The cache is
+ * 2-way set associative: a key goes in one of the two slots of its set,
+ * and a miss takes the slot used less recently (lru, kept in the set's
+ * first slot). 1024 slots: direct-mapped, a page of issues had two keys
+ * sharing a slot (each missed in every issue) even with 2048.
+ *
+ * String values repeat per place too (a project's URLs, a user's name
+ * under "author" in every answer): the value cache keeps the last string
+ * value of each (enclosing key, key) pair, up to JSON_VCACHE_MAXLEN bytes,
+ * in the slots after the keys' (jvslot). A value that is the same bytes
+ * comes from the table at the cost of one compare; a miss pushes it as
+ * usual. A place whose value keeps changing (an issue's title) stops
+ * being kept after two misses but for one in 16. A key that may name a
+ * secret (key_is_secret: "token", "password", a CI variable's "value")
+ * keeps no value: the cache holds no secret once the caller drops it. */
+#define JSON_KCACHE_SETS 512
+#define JSON_KCACHE_SLOTS (2 * JSON_KCACHE_SETS)
 #define JSON_KCACHE_MAXLEN 40
-typedef struct jkslot { const char *s; size_t n; uint64_t a, b; unsigned hint[2]; } jkslot;
-#define JSON_KCACHE_KEY "gitlab.json_keys"      /* table of strings */
-#define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jkslot[SLOTS] userdata */
+typedef struct jkslot {
+  const char *s;
+  uint64_t a, b;
+  uint32_t n;
+  unsigned hint[2];
+  unsigned char secret;   /* key_is_secret */
+  unsigned char lru;      /* in a set's first slot: the way a miss takes */
+} jkslot;
+#define JSON_VCACHE_SLOTS 1024
+#define JSON_VCACHE_MAXLEN 128
+typedef struct jvslot { const char *v; uint32_t n; unsigned char miss; } jvslot;
+typedef struct jcache { jkslot k[JSON_KCACHE_SLOTS]; jvslot v[JSON_VCACHE_SLOTS]; } jcache;
+#define JSON_KCACHE_KEY "gitlab.json_keys"      /* table: keys, then values */
+#define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jcache userdata */
 #define JSON_ARRAY_MT_KEY "gitlab.array_mt"
 
 /* Decoder state, on the C stack of json_decode; decode_run reaches it
@@ -102,6 +124,7 @@ typedef struct jdec {
   jframe *fr; int frcap;
   jhints *keep;                       /* hints kept between calls, or NULL */
   jkslot *kslot;                      /* key cache, or NULL */
+  jvslot *vslot;                      /* value cache (with kslot) */
   int kcur;                           /* slot of the key just read, or -1 */
 } jdec;
 
@@ -363,9 +386,9 @@ static inline void key_words(const jdec *d, const unsigned char *s, size_t n,
   memcpy(a, s, n);
 }
 
-static unsigned key_hash(uint64_t a, uint64_t b, size_t n) {
+static unsigned key_set(uint64_t a, uint64_t b, size_t n) {
   uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ ((b + n) * 0xC2B2AE3D27D4EB4FULL);
-  return (unsigned)(h >> 32) % JSON_KCACHE_SLOTS;
+  return (unsigned)(h >> 32) % JSON_KCACHE_SETS;
 }
 
 /* memcmp(a, b, n) == 0 for short n, 8 bytes at a time without a call */
@@ -380,34 +403,87 @@ static int same_bytes(const char *a, const unsigned char *b, size_t n) {
   return 1;
 }
 
-/* parse_string for object keys, through the key cache (values go through
- * Lua's own interning: measured faster for them). */
+static inline int key_in(const jkslot *k, const unsigned char *s, size_t n,
+                         uint64_t a, uint64_t b) {
+  /* up to 16 bytes, a and b cover the key */
+  return k->n == n && k->a == a && k->b == b && k->s &&
+         (n <= 16 || same_bytes(k->s + 8, s + 8, n - 16));
+}
+
+/* Does a key name what may be a secret? Its values are never cached. */
+static int key_is_secret(const unsigned char *s, size_t n) {
+  static const char *const words[] = { "token", "secret", "passw", "key", "credential",
+    "private", "value", "otp", "cert", "auth", "cookie", "session", "salt", "hash", NULL };
+  char low[JSON_KCACHE_MAXLEN + 1];
+  size_t i;
+  int w;
+  for (i = 0; i < n; i++) low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+  low[n] = '\0';
+  for (w = 0; words[w]; w++) if (strstr(low, words[w])) return 1;
+  return 0;
+}
+
+/* parse_string for object keys, through the key cache; sets d->kcur */
 static const unsigned char *parse_key(lua_State *L, jdec *d, const unsigned char *p) {
   const unsigned char *s = p + 1, *q = scan_plain(d, s);
   size_t n = (size_t)(q - s);
   uint64_t a, b;
-  unsigned h;
-  jkslot *k;
+  unsigned i;
+  jkslot *set, *k;
   if (*q != '"' || n > JSON_KCACHE_MAXLEN) return string_at(L, d, s, q);   /* kcur -1 */
   key_words(d, s, n, &a, &b);
-  h = key_hash(a, b, n);
-  k = &d->kslot[h];
-  /* up to 16 bytes, a and b cover the key */
-  if (k->n == n && k->a == a && k->b == b && k->s &&
-      (n <= 16 || same_bytes(k->s + 8, s + 8, n - 16))) {
-    lua_rawgeti(L, SLOT_KEYS, (json_index)h + 1);
-    d->kcur = (int)h;
+  i = 2 * key_set(a, b, n);
+  set = &d->kslot[i];
+  if (key_in(set, s, n, a, b)) {
+    set->lru = 1;
+  } else if (key_in(set + 1, s, n, a, b)) {
+    set->lru = 0;
+    i++;
+  } else {
+    i += set->lru;
+    set->lru ^= 1;
+    k = &d->kslot[i];
+    lua_pushlstring(L, (const char *)s, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, SLOT_KEYS, (json_index)i + 1);
+    k->s = lua_tostring(L, -1);
+    k->n = (uint32_t)n;
+    k->a = a;
+    k->b = b;
+    k->hint[0] = k->hint[1] = 0;
+    k->secret = (unsigned char)key_is_secret(s, n);
+    d->kcur = (int)i;
+    return q + 1;
+  }
+  lua_rawgeti(L, SLOT_KEYS, (json_index)i + 1);
+  d->kcur = (int)i;
+  return q + 1;
+}
+
+/* A string that is the value of the key in slot d->kcur, inside an
+ * object that is the value of the key in slot outer (or -1): through the
+ * value cache. */
+static const unsigned char *parse_value(lua_State *L, jdec *d, const unsigned char *p,
+                                        int outer) {
+  const unsigned char *s = p + 1, *q = scan_plain(d, s);
+  size_t n = (size_t)(q - s);
+  uint32_t i = ((uint32_t)d->kcur * 0x9E3779B1u ^ (uint32_t)(outer + 1) * 0x85EBCA77u) >> 22;
+  jvslot *v = &d->vslot[i];
+  if (*q != '"') return string_at(L, d, s, q);
+  if (v->n == n && v->v && same_bytes(v->v, s, n)) {
+    v->miss = 0;
+    lua_rawgeti(L, SLOT_KEYS, (json_index)(JSON_KCACHE_SLOTS + i + 1));
     return q + 1;
   }
   lua_pushlstring(L, (const char *)s, n);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, SLOT_KEYS, (json_index)h + 1);
-  k->s = lua_tostring(L, -1);
-  k->n = n;
-  k->a = a;
-  k->b = b;
-  k->hint[0] = k->hint[1] = 0;
-  d->kcur = (int)h;
+  v->miss++;
+  if (n <= JSON_VCACHE_MAXLEN && !d->kslot[d->kcur].secret &&
+      (v->miss <= 2 || (v->miss & 15) == 0)) {
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, SLOT_KEYS, (json_index)(JSON_KCACHE_SLOTS + i + 1));
+    v->v = lua_tostring(L, -1);
+    v->n = (uint32_t)n;
+  }
   return q + 1;
 }
 
@@ -574,7 +650,9 @@ value:
       goto value;
     }
     case '"':
-      p = parse_string(L, d, p);
+      /* the value of the key just read (kcur is -1 without a cache) */
+      p = d->kcur >= 0 && depth > 0 && d->fr[depth - 1].obj
+        ? parse_value(L, d, p, d->fr[depth - 1].ks) : parse_string(L, d, p);
       break;
     case 't':
       if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e') jfail(L, d, p, "expected value");
@@ -669,7 +747,11 @@ static int jdec_run(lua_State *L, jdec *d) {
   d->keep = (jhints *)lua_touserdata(L, -1);
   lua_pop(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, JSON_KSLOTS_KEY);
-  d->kslot = (jkslot *)lua_touserdata(L, -1);
+  {
+    jcache *c = (jcache *)lua_touserdata(L, -1);
+    d->kslot = c ? c->k : NULL;
+    d->vslot = c ? c->v : NULL;
+  }
   lua_pop(L, 1);
   lua_pushcfunction(L, decode_run);
   lua_insert(L, -2);
@@ -973,15 +1055,15 @@ static int json_encode(lua_State *L) {
 /* ====================================================================== */
 void gl_json_open(lua_State *L) {
   jhints *h = (jhints *)lua_newuserdata(L, sizeof *h);
-  jkslot *ks;
+  jcache *ks;
   memset(h, 0, sizeof *h);
   lua_setfield(L, LUA_REGISTRYINDEX, JSON_HINTS_KEY);
   /* a fresh table with a fresh slot array: a second load of the module
    * must not pair old slots with a new table */
-  lua_createtable(L, JSON_KCACHE_SLOTS, 0);
+  lua_createtable(L, JSON_KCACHE_SLOTS + JSON_VCACHE_SLOTS, 0);
   lua_setfield(L, LUA_REGISTRYINDEX, JSON_KCACHE_KEY);
-  ks = (jkslot *)lua_newuserdata(L, JSON_KCACHE_SLOTS * sizeof *ks);
-  memset(ks, 0, JSON_KCACHE_SLOTS * sizeof *ks);
+  ks = (jcache *)lua_newuserdata(L, sizeof *ks);
+  memset(ks, 0, sizeof *ks);
   lua_setfield(L, LUA_REGISTRYINDEX, JSON_KSLOTS_KEY);
   lua_newtable(L);                      /* array_mt, shared by every decode */
   lua_pushliteral(L, "array");
