@@ -195,6 +195,30 @@ describe("core.json_decode", function()
       assert.equal("\u{FFFD}A", ok([["\ud83d\u0041"]]))
     end)
 
+    it("finds a string's end, escape or control character at every position", function()
+      -- the scanner reads 16 bytes, then 8, then one at a time: every
+      -- length and position, near the end of the input and far from it,
+      -- with the bytes next to the ones it looks for (0x20 and 0x1F, '!'
+      -- and '#' around '"', '[' and ']' around '\\', 0x7F, 0x80, 0xFF)
+      local fill = { " ", "!", "#", "[", "]", "\127", "\128", "\255", "a", "~" }
+      for n = 0, 40 do
+        local t = {}
+        for i = 1, n do t[i] = fill[(i * 7 + n) % #fill + 1] end
+        local plain = table.concat(t)
+        for _, pad in ipairs{ "", (" "):rep(3), (" "):rep(20) } do
+          assert.equal(plain, ok('"' .. plain .. '"' .. pad))
+          assert.equal(plain, ok('{"k":"' .. plain .. '"}' .. pad).k)
+          for at = 0, n do
+            local head, tail = plain:sub(1, at), plain:sub(at + 1)
+            assert.equal(head .. "\n" .. tail, ok('["' .. head .. '\\n' .. tail .. '"]' .. pad)[1])
+            for _, c in ipairs{ "\1", "\31" } do
+              bad('"' .. head .. c .. tail .. '"' .. pad, at + 2, "control character in string")
+            end
+          end
+        end
+      end
+    end)
+
     it("passes invalid UTF-8 through untouched", function()
       assert.equal("\255\254 bad \192\128", ok('"\255\254 bad \192\128"'))
       assert.equal("é 缓存", ok('"é 缓存"'))

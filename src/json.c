@@ -32,6 +32,11 @@
 #include <stdint.h>
 #include <locale.h>
 #include "gl.h"
+/* SSE2 (every x86-64): strings are scanned 16 bytes at a time */
+#if defined(__GNUC__) && defined(__SSE2__)
+#define JSON_SSE2 1
+#include <emmintrin.h>
+#endif
 
 #define JSON_DEFAULT_DEPTH 1000
 #define JSON_LOCAL_FRAMES  32
@@ -104,7 +109,12 @@ typedef struct jkslot {
 } jkslot;
 #define JSON_VCACHE_SLOTS 1024
 #define JSON_VCACHE_MAXLEN 128
-typedef struct jvslot { const char *v; uint32_t n; unsigned char miss; } jvslot;
+typedef struct jvslot {
+  const char *v;       /* the value's bytes, or NULL */
+  uint64_t head;       /* its first 8 bytes (head_word) */
+  uint32_t n;
+  unsigned char miss;  /* misses in a row */
+} jvslot;
 typedef struct jcache { jkslot k[JSON_KCACHE_SLOTS]; jvslot v[JSON_VCACHE_SLOTS]; } jcache;
 #define JSON_KCACHE_KEY "gitlab.json_keys"      /* table: keys, then values */
 #define JSON_KSLOTS_KEY "gitlab.json_kslots"    /* jcache userdata */
@@ -329,6 +339,19 @@ static const unsigned char *string_escaped(lua_State *L, jdec *d,
 /* First byte at or after q that ends a plain run: '"', '\\', a control
  * character or the terminating '\0'. */
 static inline const unsigned char *scan_plain(const jdec *d, const unsigned char *q) {
+#ifdef JSON_SSE2
+  /* 16 bytes at a time: '"', '\\', and x <= 0x1F as max(x, 0x1F) == 0x1F */
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                ctl = _mm_set1_epi8(0x1F);
+  while (d->end - q >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                             _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+    int bits = _mm_movemask_epi8(m);
+    if (bits) return q + __builtin_ctz((unsigned)bits);
+    q += 16;
+  }
+#endif
   while (d->end - q >= 8) {
     uint64_t x, t;
     memcpy(&x, q, 8);
@@ -365,25 +388,33 @@ static const unsigned char *parse_string(lua_State *L, jdec *d,
   return string_at(L, d, p + 1, scan_plain(d, p + 1));
 }
 
-/* The first 8 bytes of the n at s (a) and the last 8 (b), as words; the
- * bytes a key does not have are 0. */
-static inline void key_words(const jdec *d, const unsigned char *s, size_t n,
-                             uint64_t *a, uint64_t *b) {
-  *a = *b = 0;
-  if (n >= 8) { memcpy(a, s, 8); memcpy(b, s + n - 8, 8); return; }
+/* The first 8 bytes of the n at s as a word; the bytes it does not have
+ * are 0. */
+static inline uint64_t head_word(const jdec *d, const unsigned char *s, size_t n) {
+  uint64_t a = 0;
+  if (n >= 8) { memcpy(&a, s, 8); return a; }
 #ifdef JSON_LE_WORDS
-  /* one load when 8 bytes from s are still the input's (a key is
-   * followed by its quote, a ':' and a value: nearly always); the mask
-   * keeps the key's */
+  /* one load when 8 bytes from s are still the input's (a string is
+   * followed by its quote and more: nearly always); the mask keeps the
+   * string's */
   if (d->end - s >= 8) {
-    memcpy(a, s, 8);
-    *a = n ? *a & (~0ULL >> (64 - 8 * n)) : 0;
-    return;
+    memcpy(&a, s, 8);
+    return n ? a & (~0ULL >> (64 - 8 * n)) : 0;
   }
 #else
   (void)d;
 #endif
-  memcpy(a, s, n);
+  memcpy(&a, s, n);
+  return a;
+}
+
+/* The first 8 bytes of the n at s (a) and the last 8 (b), as words; the
+ * bytes a key does not have are 0. */
+static inline void key_words(const jdec *d, const unsigned char *s, size_t n,
+                             uint64_t *a, uint64_t *b) {
+  *a = head_word(d, s, n);
+  *b = 0;
+  if (n >= 8) memcpy(b, s + n - 8, 8);
 }
 
 static unsigned key_set(uint64_t a, uint64_t b, size_t n) {
@@ -391,23 +422,24 @@ static unsigned key_set(uint64_t a, uint64_t b, size_t n) {
   return (unsigned)(h >> 32) % JSON_KCACHE_SETS;
 }
 
-/* memcmp(a, b, n) == 0 for short n, 8 bytes at a time without a call */
-static int same_bytes(const char *a, const unsigned char *b, size_t n) {
+/* memcmp(a, b, n) == 0 for n >= 8, 8 bytes at a time without a call (the
+ * last word overlaps the one before it: no byte loop) */
+static inline int same_words(const char *a, const unsigned char *b, size_t n) {
   uint64_t x, y;
-  while (n >= 8) {
-    memcpy(&x, a, 8); memcpy(&y, b, 8);
+  size_t i;
+  for (i = 0; i + 8 < n; i += 8) {
+    memcpy(&x, a + i, 8); memcpy(&y, b + i, 8);
     if (x != y) return 0;
-    a += 8; b += 8; n -= 8;
   }
-  while (n--) if ((unsigned char)*a++ != *b++) return 0;
-  return 1;
+  memcpy(&x, a + n - 8, 8); memcpy(&y, b + n - 8, 8);
+  return x == y;
 }
 
 static inline int key_in(const jkslot *k, const unsigned char *s, size_t n,
                          uint64_t a, uint64_t b) {
   /* up to 16 bytes, a and b cover the key */
   return k->n == n && k->a == a && k->b == b && k->s &&
-         (n <= 16 || same_bytes(k->s + 8, s + 8, n - 16));
+         (n <= 16 || same_words(k->s + 8, s + 8, n - 8));
 }
 
 /* Does a key name what may be a secret? Its values are never cached. */
@@ -469,8 +501,10 @@ static const unsigned char *parse_value(lua_State *L, jdec *d, const unsigned ch
   size_t n = (size_t)(q - s);
   uint32_t i = ((uint32_t)d->kcur * 0x9E3779B1u ^ (uint32_t)(outer + 1) * 0x85EBCA77u) >> 22;
   jvslot *v = &d->vslot[i];
+  uint64_t head;
   if (*q != '"') return string_at(L, d, s, q);
-  if (v->n == n && v->v && same_bytes(v->v, s, n)) {
+  head = head_word(d, s, n);
+  if (v->n == n && v->head == head && v->v && (n <= 8 || same_words(v->v, s, n))) {
     v->miss = 0;
     lua_rawgeti(L, SLOT_KEYS, (json_index)(JSON_KCACHE_SLOTS + i + 1));
     return q + 1;
@@ -482,6 +516,7 @@ static const unsigned char *parse_value(lua_State *L, jdec *d, const unsigned ch
     lua_pushvalue(L, -1);
     lua_rawseti(L, SLOT_KEYS, (json_index)(JSON_KCACHE_SLOTS + i + 1));
     v->v = lua_tostring(L, -1);
+    v->head = head;
     v->n = (uint32_t)n;
   }
   return q + 1;

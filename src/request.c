@@ -9,13 +9,18 @@
 /* ====================================================================== */
 /* building a transfer from a Lua request table                           */
 /* ====================================================================== */
+/* The string on top of the stack, the value of field k, or a raise. */
+static const char *field_string(lua_State *L, const char *k) {
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "request.%s: expected a string, got %s", k, luaL_typename(L, -1));
+  return lua_tostring(L, -1);
+}
+
 static const char *opt_string(lua_State *L, int t, const char *k) {
   const char *s;
   lua_getfield(L, t, k);
   if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "request.%s: expected a string, got %s", k, luaL_typename(L, -1));
-  s = lua_tostring(L, -1);
+  s = field_string(L, k);
   lua_pop(L, 1);              /* the request table keeps it alive */
   return s;
 }
@@ -29,7 +34,7 @@ static int opt_ref(lua_State *L, int t, const char *k, int type) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Fields of a request table, as bits of the mask check_request returns:
+/* Fields of a request table, as bits of the mask check_request fills in:
  * gl_transfer_new then reads only the fields that are there. */
 enum { F_METHOD, F_URL, F_HEADERS, F_BODY, F_FILE, F_FORM, F_OUTPUT, F_SINK,
        F_PROGRESS, F_FOLLOW, F_RETRIES, F_RESUME_FROM, F_TIMEOUT, F_DECODE, F_AUTH,
@@ -50,25 +55,33 @@ static int field_id(lua_State *L, int i) {
   return -1;
 }
 
+/* The string of field f met by check_request's walk, or NULL: the request
+ * table keeps it alive. */
+typedef struct fields { unsigned mask; const char *s[F_URL + 1]; } fields;
+
 /* Checks every field first so that a bad argument raises before anything
  * is allocated (luaL_error would otherwise leak the half-built transfer).
- * Returns the mask of the fields present. */
-static unsigned check_request(lua_State *L, int t) {
+ * Fills in the mask of the fields present, and method and url. */
+static void check_request(lua_State *L, int t, fields *fs) {
   unsigned mask = 0;
   const char *m;
   luaL_checktype(L, t, LUA_TTABLE);
+  fs->s[F_METHOD] = fs->s[F_URL] = NULL;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     int f = field_id(L, -2);
     if (f < 0) luaL_error(L, "request: unknown field '%s'", lua_type(L, -2) == LUA_TSTRING ?
                           lua_tostring(L, -2) : luaL_typename(L, -2));
+    if (f == F_METHOD || f == F_URL) fs->s[f] = field_string(L, field_names[f]);
     mask |= 1u << f;
     lua_pop(L, 1);
   }
-  m = HAS(mask, F_METHOD) ? opt_string(L, t, "method") : NULL;
+  fs->mask = mask;
+  m = fs->s[F_METHOD];
+
   if (!m || !*m) luaL_error(L, "request.method is required");
   for (; *m; m++) if (*m < 'A' || *m > 'Z') luaL_error(L, "request.method must be upper case letters");
-  if (!HAS(mask, F_URL) || !opt_string(L, t, "url")) luaL_error(L, "request.url is required");
+  if (!fs->s[F_URL]) luaL_error(L, "request.url is required");
   if (HAS(mask, F_BODY)) opt_string(L, t, "body");
   if (HAS(mask, F_FILE)) opt_string(L, t, "file");
   if (HAS(mask, F_OUTPUT)) opt_string(L, t, "output");
@@ -124,7 +137,6 @@ static unsigned check_request(lua_State *L, int t) {
       luaL_error(L, "request.max_body: expected a number of bytes (>= 0)");
     lua_pop(L, 1);
   }
-  return mask;
 }
 
 /* Records why the request failed (kind, message, curl code); returns 0 so
@@ -139,11 +151,15 @@ int gl_transfer_fail(gl_transfer *t, const char *kind, const char *msg, CURLcode
 
 gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri, gl_tbox *box) {
   gl_transfer *t;
+  fields fs;
   unsigned mask;
   ri = ri < 0 ? lua_gettop(L) + ri + 1 : ri;
-  mask = check_request(L, ri);
-  t = (gl_transfer *)calloc(1, sizeof *t);
+  check_request(L, ri, &fs);
+  mask = fs.mask;
+  /* malloc and memset: calloc skips glibc's per-thread cache */
+  t = (gl_transfer *)malloc(sizeof *t);
   if (!t) { luaL_error(L, "out of memory"); return NULL; }
+  memset(t, 0, sizeof *t);
   /* held by its handle at once: an error below leaves nothing behind
    * that the handle's __gc does not free (handle.c) */
   if (box) { box->t = t; t->box = box; }
@@ -154,8 +170,8 @@ gl_transfer *gl_transfer_new(lua_State *L, gl_client *c, int ri, gl_tbox *box) {
   t->max_retries = c->retries;
   t->max_body = c->max_body;
   t->started = gl_now();
-  t->method = gl_strdup(opt_string(L, ri, "method"));
-  t->url = gl_strdup(opt_string(L, ri, "url"));
+  t->method = gl_strdup(fs.s[F_METHOD]);
+  t->url = gl_strdup(fs.s[F_URL]);
   if (!t->method || !t->url) {
     gl_transfer_free(L, t);
     luaL_error(L, "out of memory");
