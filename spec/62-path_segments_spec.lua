@@ -55,6 +55,40 @@ describe("dot segments", function()
     assert.is_false(path.dot(nil))
   end)
 
+  it("agree with RFC 3986's reading on random paths and URLs", function()
+    -- the test is in C (core.has_dot_segment, core.is_dot_segment); the
+    -- model here says it the long way: split at "/" (a URL before "?" or
+    -- "#"), decode each "%2e" or "%2E", and look for "." or ".."
+    local util = require("gitlab.util")
+    local function model_seg(seg)
+      if type(seg) ~= "string" then return false end
+      local d = seg:gsub("%%2[eE]", ".")
+      return d == "." or d == ".."
+    end
+    local function model(s, url)
+      if type(s) ~= "string" then return false end
+      if url then s = s:match("^[^?#]*") end
+      for seg in (s .. "/"):gmatch("([^/]*)/") do
+        if model_seg(seg) then return true end
+      end
+      return false
+    end
+    local pieces = { ".", "..", "%", "%2", "%2e", "%2E", "%2f", "2", "e", "/", "/.", "?", "#", "a", "\0" }
+    math.randomseed(62)
+    for _ = 1, 20000 do
+      local t = {}
+      for i = 1, math.random(0, 8) do t[i] = pieces[math.random(#pieces)] end
+      local s = table.concat(t)
+      assert.equal(model_seg(s), util.is_dot_segment(s), s)
+      assert.equal(model(s, false), util.has_dot_segment(s), s)
+      assert.equal(model(s, true), util.has_dot_segment(s, true), "url " .. s)
+    end
+    for _, v in ipairs{ 1, true, {} } do
+      assert.is_false(util.is_dot_segment(v))
+      assert.is_false(util.has_dot_segment(v, true))
+    end
+  end)
+
   local gl, dir, blob
   setup(function()
     gl = helpers.client()

@@ -883,6 +883,63 @@ static int l_rebase(lua_State *L) {
   return 1;
 }
 
+/* ====================================================================== */
+/* dot segments                                                           */
+/* ====================================================================== */
+/* Is the n at s a "." or ".." path segment, literal or percent-encoded in
+ * any mix ("%2e", ".%2E", "%2E%2e")? libcurl and servers remove dot
+ * segments (RFC 3986 section 5.2.4), some only after percent-decoding, so
+ * "/projects/1/../../user" reaches another endpoint with the credential.
+ * A name that is an encoded dot segment counts too: a server or proxy that
+ * decodes twice would resolve it. */
+static int dot_segment(const char *s, size_t n) {
+  size_t i = 0;
+  int dots = 0;
+  while (i < n && dots < 3) {
+    if (s[i] == '.') i++;
+    else if (s[i] == '%' && n - i >= 3 && s[i + 1] == '2' && (s[i + 2] | 0x20) == 'e') i += 3;
+    else return 0;
+    dots++;
+  }
+  return i == n && (dots == 1 || dots == 2);
+}
+
+/* Has the n at s a dot segment between its slashes, the first and the
+ * last included? With url, only the path counts: what precedes the first
+ * '?' or '#'. */
+static int has_dot_segment(const char *s, size_t n, int url) {
+  size_t i = 0;
+  if (url) {
+    size_t e;
+    for (e = 0; e < n && s[e] != '?' && s[e] != '#'; e++) {}
+    n = e;
+  }
+  for (;;) {
+    const char *slash = memchr(s + i, '/', n - i);
+    size_t e = slash ? (size_t)(slash - s) : n;
+    /* only a segment that starts with '.' or '%' can be one */
+    if (e > i && (s[i] == '.' || s[i] == '%') && dot_segment(s + i, e - i)) return 1;
+    if (!slash) return 0;
+    i = e + 1;
+  }
+}
+
+/* core.is_dot_segment(s): false for anything but a string */
+static int l_is_dot_segment(lua_State *L) {
+  size_t n;
+  const char *s = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &n) : NULL;
+  lua_pushboolean(L, s && dot_segment(s, n));
+  return 1;
+}
+
+/* core.has_dot_segment(s [, url]): false for anything but a string */
+static int l_has_dot_segment(lua_State *L) {
+  size_t n;
+  const char *s = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &n) : NULL;
+  lua_pushboolean(L, s && has_dot_segment(s, n, lua_toboolean(L, 2)));
+  return 1;
+}
+
 static int l_header_table(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
@@ -894,7 +951,8 @@ void gl_http_open(lua_State *L) {
     { "parse_link", l_parse_link }, { "redact_url", l_redact },
     { "origin", l_origin }, { "rebase", l_rebase },
     { "parse_headers", l_header_table }, { "is_loopback", l_is_loopback },
-    { "transport_refusal", l_transport_refusal }, { NULL, NULL }
+    { "transport_refusal", l_transport_refusal }, { "is_dot_segment", l_is_dot_segment },
+    { "has_dot_segment", l_has_dot_segment }, { NULL, NULL }
   };
   luaL_setfuncs(L, fns, 0);
   luaL_newmetatable(L, GL_HEADERS_MT);

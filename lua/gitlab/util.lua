@@ -38,6 +38,8 @@ function M.redact_secret(s, secret)
   return table.concat(out)
 end
 
+local core = require("gitlab.core")
+
 --- Is `s` a "." or ".." path segment, literal or percent-encoded in any
 -- mix of cases ("%2e", ".%2E", "%2E%2e")? libcurl and servers remove dot
 -- segments (RFC 3986 section 5.2.4), some only after percent-decoding, so
@@ -46,42 +48,23 @@ end
 -- (gitlab.client.request), catalog paths and ids (gitlab.resources.path),
 -- and the names gitlab.files puts into paths all use it. A name that is
 -- an encoded dot segment is refused too, although it is sent encoded once
--- more: a server or proxy that decodes twice would resolve it.
+-- more: a server or proxy that decodes twice would resolve it. In C
+-- (`core.is_dot_segment`, src/http.c), with `has_dot_segment`.
+-- @function is_dot_segment
 -- @param s a segment (anything but a string is not one)
 -- @treturn boolean
-function M.is_dot_segment(s)
-  if type(s) ~= "string" then return false end
-  local n = #s
-  if n == 0 or n > 6 then return false end      -- "%2e%2e" is the longest
-  local c = s:byte(1)
-  if c ~= 46 and c ~= 37 then return false end  -- "." or "%"
-  local d = s:gsub("%%2[eE]", ".")
-  return d == "." or d == ".."
-end
-local is_dot_segment = M.is_dot_segment
-
-local byte, find = string.byte, string.find   -- has_dot_segment runs on every request
+M.is_dot_segment = core.is_dot_segment
 
 --- Has `s` a dot segment (`is_dot_segment`) between its slashes, the
 -- first and the last segment included? With `url`, only its path counts
 -- (what precedes "?" and "#"); a name is tested whole (a "?" in it is
--- sent encoded). The common case, no segment starting with "." or "%",
--- costs two plain searches.
+-- sent encoded). In C (`core.has_dot_segment`): it runs on every request,
+-- where two plain searches in Lua cost more than the rest of building it.
+-- @function has_dot_segment
 -- @param s (anything but a string has none)
 -- @tparam[opt] boolean url `s` is a URL
 -- @treturn boolean
-function M.has_dot_segment(s, url)
-  if type(s) ~= "string" then return false end
-  local c = byte(s, 1)
-  if c ~= 46 and c ~= 37 and not (find(s, "/.", 1, true) or find(s, "/%", 1, true)) then
-    return false
-  end
-  if url then s = s:match("^[^?#]*") end
-  for seg in (s .. "/"):gmatch("([^/]*)/") do
-    if is_dot_segment(seg) then return true end
-  end
-  return false
-end
+M.has_dot_segment = core.has_dot_segment
 
 --- A shallow copy of `t` (a new empty table for nil).
 -- @tparam[opt] table t

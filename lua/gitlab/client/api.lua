@@ -9,7 +9,7 @@ local options = require("gitlab.options")
 local request = require("gitlab.client.request")
 local send = require("gitlab.client.send")
 
-local check_opts, build = request.check_opts, request.build
+local check_opts, build, EMPTY = request.check_opts, request.build, request.EMPTY
 local null = core.null
 
 local Client = {}
@@ -53,7 +53,7 @@ end
 for method, slot in pairs(options.ARG_SLOT) do
   local name = method:lower()
   Client[name] = function(self, path, arg, opts)
-    opts = check_opts(name, opts)
+    if opts == nil then opts = EMPTY else opts = check_opts(name, opts) end
     if arg ~= nil then
       local o = check_opts(name, { [slot] = arg })
       for k, v in pairs(opts) do
