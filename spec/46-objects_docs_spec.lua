@@ -134,6 +134,39 @@ describe("objects as GitLab documents them", function()
       sends("DELETE /projects/1/invitations/e%40example%2Ecom", function() return inv:delete() end)
     end)
 
+    it("is an error on the engine too; an empty message or a 4xx is not one", function()
+      -- the core tells (src/result.c); request_async, gitlab.async and the
+      -- blocking call all read it
+      local function hash(body, status)
+        helpers.fault{ method = "POST", path = "/api/v4/projects/1/invitations", status = status or 201,
+                       headers = { ["Content-Type"] = "application/json" }, body = body }
+      end
+      hash{ status = "error", message = "boom" }
+      local got
+      gl:request_async("POST", "/projects/1/invitations", { body = { email = "x@example.com" } },
+        function(err, data) got = { err = err, data = data } end)
+      gl:wait()
+      assert.is_nil(got.data)
+      assert.equal("service", got.err.kind)
+      assert.equal("boom", got.err.message)
+      hash{ status = "error", message = "in a coroutine" }
+      local co_err
+      require("gitlab.async").run(function()
+        local _, e = gl:post("/projects/1/invitations", { email = "x@example.com" })
+        co_err = e
+      end)
+      gl:wait()
+      assert.equal("service", co_err.kind)
+      assert.equal("in a coroutine", co_err.message)
+      hash{ status = "error", message = {} }
+      local data = assert(gl:post("/projects/1/invitations", { email = "x@example.com" }))
+      assert.equal("error", data.status)
+      hash({ status = "error", message = "refused" }, 422)
+      local _, e4 = gl:post("/projects/1/invitations", { email = "x@example.com" })
+      assert.equal("http", e4.kind)
+      assert.equal(422, e4.status)
+    end)
+
     it("a success answer stays a success (invitations.md: {\"status\": \"success\"})", function()
       local data = assert(gl:post("/projects/1/invitations", { email = "c@example.com", access_level = 30 }))
       assert.same({ status = "success" }, data)

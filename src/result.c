@@ -38,6 +38,38 @@ static void push_shown_url(lua_State *L, gl_transfer *t) {
   }
 }
 
+/* Is the decoded value on top a service's failure hash, {"status":
+ * "error", "message": text or a non-empty object}, with no [1]? GitLab's
+ * services answer so with a 2xx: POST /projects/:id/invitations and
+ * /groups/:id/invitations (doc/api/invitations.md, lib/api/invitations.rb),
+ * and POST .../members with several user ids (lib/api/members.rb:
+ * Members::CreateService's hash). Kept narrow: a pipeline, job, deployment
+ * or commit with a `status` field is never one (their statuses are never
+ * "error", and they carry no message). Raw reads: a decoded table has no
+ * __index. */
+static int is_service_error(lua_State *L) {
+  int yes = 0;
+  if (lua_type(L, -1) != LUA_TTABLE) return 0;
+  lua_pushliteral(L, "status");
+  lua_rawget(L, -2);
+  if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "error") == 0) {
+    lua_rawgeti(L, -2, 1);
+    lua_pushliteral(L, "message");
+    lua_rawget(L, -4);
+    if (lua_isnil(L, -2)) {
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        yes = 1;
+      } else if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushnil(L);
+        if (lua_next(L, -2)) { yes = 1; lua_pop(L, 2); }
+      }
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return yes;
+}
+
 int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
   int r;
   if (t->err_kind) {
@@ -85,7 +117,10 @@ int gl_transfer_push_result(lua_State *L, gl_transfer *t) {
       t->body.n > 0 && strcmp(t->method, "HEAD") != 0 && is_json(t)) {
     char msg[160];
     if (gl_json_decode_buf(L, t->body.p, t->body.n, msg)) {
+      int service = is_service_error(L);
       lua_pushboolean(L, 1);
+      /* a fourth value, true, for a service's failure hash */
+      if (service) { lua_pushboolean(L, 1); return 4; }
     } else {
       push_body(L, t);
       lua_pushstring(L, msg);

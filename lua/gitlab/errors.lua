@@ -185,23 +185,6 @@ function M.details(data)
   return nil
 end
 
---- Whether a 2xx answer's decoded body reports a failure the way GitLab's
--- services do when an endpoint presents their result hash as it is:
--- `{"status": "error", "message": ...}`. POST /projects/:id/invitations
--- and /groups/:id/invitations answer so (doc/api/invitations.md,
--- lib/api/invitations.rb), as do POST .../members with several user ids
--- (lib/api/members.rb: Members::CreateService's hash). Kept narrow: the
--- status is exactly "error" and a message (text or table) goes with it,
--- so a pipeline, job, deployment or commit with a `status` field is
--- never one: their statuses are never "error", and they carry no message.
--- @param v the decoded body
--- @treturn boolean
-function M.is_service_error(v)
-  if type(v) ~= "table" or v.status ~= "error" or v[1] ~= nil then return false end
-  local m = v.message
-  return type(m) == "string" or (type(m) == "table" and next(m) ~= nil)
-end
-
 --- The message of a service's failure hash: `{email = reason}` reads
 -- "email: reason; ..." (keys sorted); text as it is.
 -- @param m the `message` of the hash

@@ -402,8 +402,8 @@ function Client:pages(path, query, opts)
     end
     if batch then
       local item = table.remove(pending, 1)
-      local r, e, decoded = batch:await(item.h)
-      data, resp = finish(ctx, "GET", path, EXPECT_ARRAY, r, e, decoded)
+      local r, e, decoded, service = batch:await(item.h)
+      data, resp = finish(ctx, "GET", path, EXPECT_ARRAY, r, e, decoded, service)
       if data == nil and resp.status == 401 and self._hooks then
         -- sent with the pair of its time: the credential refresh decides
         -- (refresh, unless another page did already) and asks again

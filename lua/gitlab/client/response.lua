@@ -93,13 +93,15 @@ end
 --- Turns the core's answer into (data, resp) or (nil, err). The core hands
 -- over resp (status, page numbers, next_url, rate_limit; headers built on
 -- first use), then the body: a string, the decoded JSON when `decoded` is
--- true, or the raw string when `decoded` is the decoder's complaint.
+-- true, or the raw string when `decoded` is the decoder's complaint; then
+-- `service`, true when the decoded 2xx body is a service's failure hash
+-- (src/result.c: is_service_error).
 -- @tparam table ctx the client's context (`redact`)
 -- @tparam string method in upper case
 -- @tparam string shown the path as given (redacted when an error is built)
 -- @tparam table opts the request's options (`expect`, `raw`, `follow`)
 -- @return data, resp; or nil, err
-function M.finish(ctx, method, shown, opts, resp, body, decoded)
+function M.finish(ctx, method, shown, opts, resp, body, decoded, service)
   if not resp then
     local e, redact = body, ctx.redact
     return nil, errors.new{
@@ -141,13 +143,11 @@ function M.finish(ctx, method, shown, opts, resp, body, decoded)
     end
   end
   if decoded == true then
-    -- a 2xx answer that reports a failure (GitLab's services: see
-    -- errors.is_service_error for the endpoints) is an error here, in the
-    -- client, so that the raw API (gl:post) and the resource layer alike
-    -- never take it for success
-    if st >= 200 and st < 300 and errors.is_service_error(body) then
-      return nil, service_error(ctx, method, shown, resp, body)
-    end
+    -- a 2xx answer that reports a failure (GitLab's services: the core
+    -- tells, see is_service_error in src/result.c for the endpoints) is an
+    -- error here, in the client, so that the raw API (gl:post) and the
+    -- resource layer alike never take it for success
+    if service then return nil, service_error(ctx, method, shown, resp, body) end
     return body, resp
   end
   if st < 200 or (st >= 300 and st ~= 304 and opts.follow ~= false) then

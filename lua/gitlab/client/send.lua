@@ -27,8 +27,8 @@ end
 -- On the engine: shape(k, data, resp) from the engine; the core's handle.
 -- It holds ctx, not the client: a busy client may still be collected.
 local function engine(c, ctx, req, method, shown, opts, shape, k)
-  return c:start(req, function(r, e, decoded)
-    return shape(k, finish(ctx, method, shown, opts, r, e, decoded))
+  return c:start(req, function(r, e, decoded, service)
+    return shape(k, finish(ctx, method, shown, opts, r, e, decoded, service))
   end)
 end
 
@@ -71,8 +71,12 @@ end
 -- @tparam[opt] table sent blocking only: see `gitlab.client.refresh`'s
 --   `call`
 -- @return data, resp; or nil, err
+local running = coroutine.running
+
 function M.request(self, req, method, shown, opts, sent)
-  if async.current() then
+  -- (on the main thread, the common case, without calling async.current)
+  local _, main = running()
+  if not main and async.current() then
     -- coroutines waiting on this client: close() wakes them with an error
     local waiters = self._waiters
     if not waiters then
@@ -87,8 +91,8 @@ function M.request(self, req, method, shown, opts, sent)
       end
       -- close() hands over the core's kind of failure, shaped here
       local ctx = self._ctx
-      waiters[done] = function(r, e, decoded)
-        return done(finish(ctx, method, shown, opts, r, e, decoded))
+      waiters[done] = function(r, e, decoded, service)
+        return done(finish(ctx, method, shown, opts, r, e, decoded, service))
       end
       M.start(self, req, method, shown, opts, done)
     end)
