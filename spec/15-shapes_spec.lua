@@ -183,6 +183,23 @@ describe("answers of the wrong shape", function()
     end)
   end)
 
+  describe("the answer's own Content-Type", function()
+    -- a redirect hop's headers are not the answer's: the core notes the
+    -- Content-Type of each answer afresh (src/transfer.c, on_header)
+    it("decides what is decoded, never a redirect hop's", function()
+      helpers.fault{ path = "/api/v4/projects/1", status = 302, body = "{}",
+                     headers = { ["Content-Type"] = "application/json", Location = "/api/v4/projects/2" } }
+      answer({ path = "/api/v4/projects/2" }, 200, '{"id": 2}', "text/plain")
+      local data = assert(gl:get("/projects/1"))
+      assert.equal('{"id": 2}', data)
+      helpers.fault{ path = "/api/v4/projects/1", status = 302, body = "<html></html>",
+                     headers = { ["Content-Type"] = "text/html", Location = "/api/v4/projects/2" } }
+      answer({ path = "/api/v4/projects/2" }, 200, '{"id": 2}', "Application/JSON; charset=utf-8")
+      data = assert(gl:get("/projects/1"))
+      assert.equal(2, data.id)
+    end)
+  end)
+
   describe("a list expected", function()
     local path = "/projects/1/issues"
 

@@ -168,6 +168,7 @@ struct gl_client {
 
 /* ---------- one logical request ---------------------------------------- */
 enum { GL_T_NEW, GL_T_ACTIVE, GL_T_WAITING, GL_T_DONE };
+enum { GL_HV_CONTENT_TYPE, GL_HV_RL_REMAINING };
 
 struct gl_transfer {
   gl_client *client;
@@ -203,6 +204,10 @@ struct gl_transfer {
   curl_off_t delivered;     /* bytes handed to sink/output, all attempts */
   curl_off_t prog_now, prog_total;
   gl_buf body, headers;
+  /* where in headers the value of this answer's first Content-Type and
+   * RateLimit-Remaining lines is (GL_HV_*; at: offset + 1, 0 for none),
+   * noted by on_header as the lines come: no lookup scans them again */
+  struct { size_t at, len; } hv[2];
   int lua_err_ref;          /* error raised by sink/progress */
   int canceled;
   /* final error, when the request failed without an HTTP answer */
@@ -239,6 +244,8 @@ int  gl_one_line(lua_State *L, int i);   /* no CR, LF, NUL: fits a header */
 void gl_check_header_lines(lua_State *L, int t, const char *field, const char *what);
 struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
+const char *gl_header_value(const char *line, size_t n, const char *name, size_t nl, size_t *len);
+const char *gl_transfer_noted(const gl_transfer *t, int k, size_t *len);
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
 int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */

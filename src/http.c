@@ -26,19 +26,27 @@ static void rebase(lua_State *L, const char *base, size_t bn, const char *url);
 
 /* raw holds the header lines of one response ("Name: value\r\n"...).
  * Returns the first value of name (case-insensitive), trimmed. */
+/* The value of one header line (n bytes at line, its CRLF or LF may be
+ * there) when its name is `name` (nl bytes, lower case) in any case, OWS
+ * and CR trimmed; else NULL. */
+const char *gl_header_value(const char *line, size_t n, const char *name, size_t nl, size_t *len) {
+  size_t vs, ve;
+  if (n <= nl || line[nl] != ':' || !ieq(line, name, nl)) return NULL;
+  vs = nl + 1;
+  ve = n;
+  while (ve > vs && (line[ve - 1] == '\n' || line[ve - 1] == '\r' || is_ows(line[ve - 1]))) ve--;
+  while (vs < ve && is_ows(line[vs])) vs++;
+  *len = ve - vs;
+  return line + vs;
+}
+
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len) {
   size_t nl = strlen(name), i = 0;
   while (i < n) {
     const char *lf = memchr(raw + i, '\n', n - i);
-    size_t e = lf ? (size_t)(lf - raw) : n, vs, ve;
-    if (e - i > nl && raw[i + nl] == ':' && ieq(raw + i, name, nl)) {
-      vs = i + nl + 1;
-      ve = e;
-      while (vs < ve && is_ows(raw[vs])) vs++;
-      while (ve > vs && (raw[ve - 1] == '\r' || is_ows(raw[ve - 1]))) ve--;
-      *len = ve - vs;
-      return raw + vs;
-    }
+    size_t e = lf ? (size_t)(lf - raw) : n;
+    const char *v = gl_header_value(raw + i, e - i, name, nl, len);
+    if (v) return v;
     i = e + 1;
   }
   return NULL;

@@ -10,7 +10,7 @@
  * first character. */
 static int is_json(gl_transfer *t) {
   size_t n, i;
-  const char *ct = gl_header_get(t->headers.p, t->headers.n, "content-type", &n);
+  const char *ct = gl_transfer_noted(t, GL_HV_CONTENT_TYPE, &n);
   if (ct && n > 0) {
     for (i = 0; i + 4 <= n; i++)
       if ((ct[i] | 0x20) == 'j' && (ct[i + 1] | 0x20) == 's' && (ct[i + 2] | 0x20) == 'o' &&

@@ -108,8 +108,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t n = size * nmemb;
+  const char *v = NULL;
+  size_t len = 0;
+  int k = -1;
   if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
     t->headers.n = 0;         /* a new response (1xx, or a new hop) */
+    memset(t->hv, 0, sizeof t->hv);
     t->routed = -1;
     return n;
   }
@@ -117,8 +121,25 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     gl_transfer_fail(t, "too_large", "response headers exceed 1 MiB", CURLE_RECV_ERROR);
     return 0;
   }
+  /* the two values read on every answer, noted as they come (gl.h: hv) */
+  switch (ptr[0] | 0x20) {
+    case 'c': k = GL_HV_CONTENT_TYPE; v = gl_header_value(ptr, n, "content-type", 12, &len); break;
+    case 'r': k = GL_HV_RL_REMAINING; v = gl_header_value(ptr, n, "ratelimit-remaining", 19, &len); break;
+    default: break;
+  }
   if (!gl_buf_add(&t->headers, ptr, n)) return 0;
+  if (v && !t->hv[k].at) {
+    t->hv[k].at = t->headers.n - n + (size_t)(v - ptr) + 1;
+    t->hv[k].len = len;
+  }
   return n;
+}
+
+/* A value on_header noted for this answer (GL_HV_*), or NULL. */
+const char *gl_transfer_noted(const gl_transfer *t, int k, size_t *len) {
+  if (!t->hv[k].at) return NULL;
+  *len = t->hv[k].len;
+  return t->headers.p + t->hv[k].at - 1;
 }
 
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud) {
@@ -212,6 +233,7 @@ int gl_transfer_setup(gl_transfer *t) {
   if (!warm && t->easy_state != GL_EASY_CLEAN) curl_easy_reset(e);
   t->easy_state = GL_EASY_DIRTY;   /* until this setup has finished */
   t->headers.n = 0;
+  memset(t->hv, 0, sizeof t->hv);
   t->body.n = 0;
   t->status = 0;
   t->routed = -1;
@@ -447,7 +469,7 @@ static double server_delay(gl_transfer *t) {
 
 static void note_rate_limit(gl_transfer *t) {
   size_t n;
-  const char *v = gl_header_get(t->headers.p, t->headers.n, "ratelimit-remaining", &n);
+  const char *v = gl_transfer_noted(t, GL_HV_RL_REMAINING, &n);
   if (v && n == 1 && v[0] == '0') {
     double d = server_delay(t);
     gl_client *c = t->client;
@@ -508,7 +530,10 @@ static int finish_attempt(gl_transfer *t, CURLcode rc) {
   }
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
   note_rate_limit(t);
-  snprintf(what, sizeof what, "%ld", t->status);
+  /* the status as the log shows it (below, `what` goes only to
+   * log_attempt): no formatting without a log function */
+  if (t->client->log_ref != LUA_NOREF) snprintf(what, sizeof what, "%ld", t->status);
+  else what[0] = '\0';
   if (t->status >= 300 && t->status < 400 && t->status != 304) {
     char *loc = NULL;
     curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc);
