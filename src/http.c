@@ -916,20 +916,17 @@ static int dot_segment(const char *s, size_t n) {
  * last included? With url, only the path counts: what precedes the first
  * '?' or '#'. */
 static int has_dot_segment(const char *s, size_t n, int url) {
-  size_t i = 0;
-  if (url) {
-    size_t e;
-    for (e = 0; e < n && s[e] != '?' && s[e] != '#'; e++) {}
-    n = e;
+  size_t i, start = 0;
+  /* one pass: only a segment that starts with '.' or '%' can be one */
+  for (i = 0; i <= n; i++) {
+    char c = i < n ? s[i] : '/';
+    if (url && (c == '?' || c == '#')) c = '/', n = i;
+    if (c != '/') continue;
+    if (i > start && (s[start] == '.' || s[start] == '%') && dot_segment(s + start, i - start))
+      return 1;
+    start = i + 1;
   }
-  for (;;) {
-    const char *slash = memchr(s + i, '/', n - i);
-    size_t e = slash ? (size_t)(slash - s) : n;
-    /* only a segment that starts with '.' or '%' can be one */
-    if (e > i && (s[i] == '.' || s[i] == '%') && dot_segment(s + i, e - i)) return 1;
-    if (!slash) return 0;
-    i = e + 1;
-  }
+  return 0;
 }
 
 /* core.is_dot_segment(s): false for anything but a string */
