@@ -239,7 +239,7 @@ end
 function M.detach(gl)
   local st = rawget(gl, "_uv")
   if not st then return end
-  gl._uv, gl._uv_guard = nil, nil
+  gl._uv, gl._uv_guard = false, nil
   st.closed = true
   pcall(function() gl._core:hooks(nil) end)
   release(st)

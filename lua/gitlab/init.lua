@@ -127,7 +127,11 @@ function M.new(opts)
     offset_limit = opts.offset_limit or options.by_name.offset_limit.default,
     _core = c,
     _ctx = { base = base, root = root, redact = redact, set_secret = set_secret },
-    _hooks = false,   -- OAuth hooks; a field, so lookups never reach __index
+    -- fields read on every request, false until set, so that their
+    -- lookups never reach Client.__index (a function call each)
+    _hooks = false,   -- OAuth hooks
+    _uv = false,      -- the libuv attachment (gitlab.async.attach)
+    _waiters = false, -- coroutines waiting on this client (send.request)
   }, Client)
   if opts.verify == false and (secret or opts.oauth) and log then
     -- once per client: every request of it could go to an impostor

@@ -113,7 +113,7 @@ end
 function M.close_waiters(self)
   local waiters = self._waiters
   if waiters and next(waiters) then
-    self._waiters = nil
+    self._waiters = false
     local first
     for _, wake in pairs(waiters) do
       local ok, err = pcall(wake, nil, { kind = "canceled", message = "the client was closed" })
