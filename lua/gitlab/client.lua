@@ -43,13 +43,18 @@ end
 -- error loading it is raised to whoever asked for a manager.
 local resources_mod
 
+-- A method found here is kept on the client (as a manager is, below):
+-- every later `gl:get` finds it at once instead of calling this function.
 Client.__index = function(self, k)
   local v = Client[k]
-  if v ~= nil then return v end
-  local part = LAZY[k]
+  local part = v == nil and LAZY[k]
   if part then
     load_part(part)
-    return Client[k]
+    v = Client[k]
+  end
+  if v ~= nil then
+    if type(v) == "function" then rawset(self, k, v) end
+    return v
   end
   if type(k) ~= "string" or k:sub(1, 1) == "_" then return nil end
   if resources_mod == nil then resources_mod = require("gitlab.resources") end

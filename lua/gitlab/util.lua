@@ -38,7 +38,13 @@ function M.redact_secret(s, secret)
   return table.concat(out)
 end
 
-local core = require("gitlab.core")
+-- gitlab.core on first use of the two tests below: the catalog compiler
+-- (gitlab.resources.compile) loads this module where no C core is built
+local core
+local function c_core()
+  core = core or require("gitlab.core")
+  return core
+end
 
 --- Is `s` a "." or ".." path segment, literal or percent-encoded in any
 -- mix of cases ("%2e", ".%2E", "%2E%2e")? libcurl and servers remove dot
@@ -50,21 +56,24 @@ local core = require("gitlab.core")
 -- an encoded dot segment is refused too, although it is sent encoded once
 -- more: a server or proxy that decodes twice would resolve it. In C
 -- (`core.is_dot_segment`, src/http.c), with `has_dot_segment`.
--- @function is_dot_segment
 -- @param s a segment (anything but a string is not one)
 -- @treturn boolean
-M.is_dot_segment = core.is_dot_segment
+function M.is_dot_segment(s)
+  return c_core().is_dot_segment(s)
+end
 
 --- Has `s` a dot segment (`is_dot_segment`) between its slashes, the
 -- first and the last segment included? With `url`, only its path counts
 -- (what precedes "?" and "#"); a name is tested whole (a "?" in it is
--- sent encoded). In C (`core.has_dot_segment`): it runs on every request,
--- where two plain searches in Lua cost more than the rest of building it.
--- @function has_dot_segment
+-- sent encoded). In C (`core.has_dot_segment`): it runs on every request
+-- (gitlab.client.request calls the core's directly), where two plain
+-- searches in Lua cost more than the rest of building it.
 -- @param s (anything but a string has none)
 -- @tparam[opt] boolean url `s` is a URL
 -- @treturn boolean
-M.has_dot_segment = core.has_dot_segment
+function M.has_dot_segment(s, url)
+  return c_core().has_dot_segment(s, url)
+end
 
 --- A shallow copy of `t` (a new empty table for nil).
 -- @tparam[opt] table t

@@ -6,7 +6,7 @@ local async = require("gitlab.async")
 local request = require("gitlab.client.request")
 local send = require("gitlab.client.send")
 
-local check_opts, build = request.check_opts, request.build
+local check_opts, build, EMPTY = request.check_opts, request.build, request.EMPTY
 
 local Client = {}
 
@@ -19,7 +19,7 @@ local Client = {}
 -- (the transfer then starts once libcurl has returned).
 function Client:request_async(method, path, opts, callback)
   if type(callback) ~= "function" then error("request_async: callback must be a function", 2) end
-  opts = check_opts("request_async", opts)
+  if opts == nil then opts = EMPTY else opts = check_opts("request_async", opts) end
   local req, shown
   req, shown, method = build(self, method, path, opts, "request_async")
   local uvst = self._uv

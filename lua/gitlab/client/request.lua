@@ -4,7 +4,8 @@
 
 local core = require("gitlab.core")
 local options = require("gitlab.options")
-local has_dot_segment = require("gitlab.util").has_dot_segment
+-- gitlab.util's test, from the core itself: it runs on every request
+local has_dot_segment = core.has_dot_segment
 
 local M = {}
 
