@@ -917,7 +917,13 @@ static int dot_segment(const char *s, size_t n) {
  * '?' or '#'. */
 static int has_dot_segment(const char *s, size_t n, int url) {
   size_t i, start = 0;
-  /* one pass: only a segment that starts with '.' or '%' can be one */
+  /* only a segment that starts with '.' or '%' can be one: without such a
+   * start (nearly always), no further look */
+  const char *p = s, *e = s + n;
+  int maybe = n > 0 && (s[0] == '.' || s[0] == '%');
+  while (!maybe && (p = memchr(p, '/', (size_t)(e - p))) != NULL && ++p < e)
+    maybe = *p == '.' || *p == '%';
+  if (!maybe) return 0;
   for (i = 0; i <= n; i++) {
     char c = i < n ? s[i] : '/';
     if (url && (c == '?' || c == '#')) c = '/', n = i;
