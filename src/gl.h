@@ -218,6 +218,14 @@ struct gl_transfer {
   struct gl_tbox *box;      /* Lua handle, may be collected first */
 };
 
+/* A value on_header (transfer.c) noted for this answer (GL_HV_*), or
+ * NULL; result.c reads the Content-Type so. */
+static inline const char *gl_transfer_noted(const gl_transfer *t, int k, size_t *len) {
+  if (!t->hv[k].at) return NULL;
+  *len = t->hv[k].len;
+  return t->headers.p + t->hv[k].at - 1;
+}
+
 typedef struct gl_tbox { gl_transfer *t; } gl_tbox;
 
 /* ---------- util.c ------------------------------------------------------ */
@@ -245,7 +253,7 @@ void gl_check_header_lines(lua_State *L, int t, const char *field, const char *w
 struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
 const char *gl_header_value(const char *line, size_t n, const char *name, size_t nl, size_t *len);
-const char *gl_transfer_noted(const gl_transfer *t, int k, size_t *len);
+
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
 int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */

@@ -135,12 +135,6 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-/* A value on_header noted for this answer (GL_HV_*), or NULL. */
-const char *gl_transfer_noted(const gl_transfer *t, int k, size_t *len) {
-  if (!t->hv[k].at) return NULL;
-  *len = t->hv[k].len;
-  return t->headers.p + t->hv[k].at - 1;
-}
 
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
