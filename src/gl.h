@@ -253,7 +253,6 @@ void gl_check_header_lines(lua_State *L, int t, const char *field, const char *w
 struct curl_slist *gl_header_lines(lua_State *L, int t, const char *field);
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len);
 const char *gl_header_value(const char *line, size_t n, const char *name, size_t nl, size_t *len);
-
 int  gl_push_headers(lua_State *L, const char *raw, size_t n);
 void gl_resp_fill(lua_State *L, int t, const char *raw, size_t n, const char *base);
 int  gl_parse_link(lua_State *L, const char *s, size_t n);  /* pushes table or nil,msg */

@@ -24,8 +24,6 @@ static void rebase(lua_State *L, const char *base, size_t bn, const char *url);
 /* response headers                                                       */
 /* ====================================================================== */
 
-/* raw holds the header lines of one response ("Name: value\r\n"...).
- * Returns the first value of name (case-insensitive), trimmed. */
 /* The value of one header line (n bytes at line, its CRLF or LF may be
  * there) when its name is `name` (nl bytes, lower case) in any case, OWS
  * and CR trimmed; else NULL. */
@@ -40,6 +38,8 @@ const char *gl_header_value(const char *line, size_t n, const char *name, size_t
   return line + vs;
 }
 
+/* raw holds the header lines of one response ("Name: value\r\n"...).
+ * Returns the first value of name (case-insensitive), trimmed. */
 const char *gl_header_get(const char *raw, size_t n, const char *name, size_t *len) {
   size_t nl = strlen(name), i = 0;
   while (i < n) {

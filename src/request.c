@@ -78,7 +78,6 @@ static void check_request(lua_State *L, int t, fields *fs) {
   }
   fs->mask = mask;
   m = fs->s[F_METHOD];
-
   if (!m || !*m) luaL_error(L, "request.method is required");
   for (; *m; m++) if (*m < 'A' || *m > 'Z') luaL_error(L, "request.method must be upper case letters");
   if (!fs->s[F_URL]) luaL_error(L, "request.url is required");

@@ -135,7 +135,6 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud) {
   gl_transfer *t = (gl_transfer *)ud;
   size_t got = fread(buf, 1, size * nitems, t->upload_fp);

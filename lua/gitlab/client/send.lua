@@ -7,6 +7,8 @@
 local async = require("gitlab.async")
 local finish = require("gitlab.client.response").finish
 
+local running = coroutine.running
+
 local M = {}
 
 -- The refresher a request goes through (`gl._hooks`), or false.
@@ -71,8 +73,6 @@ end
 -- @tparam[opt] table sent blocking only: see `gitlab.client.refresh`'s
 --   `call`
 -- @return data, resp; or nil, err
-local running = coroutine.running
-
 function M.request(self, req, method, shown, opts, sent)
   -- (on the main thread, the common case, without calling async.current)
   local _, main = running()
